@@ -1,0 +1,116 @@
+# Third-party dependencies. Nothing third-party lives in this repo: sources and cross builds come
+# from the cache that scripts/bootstrap fills (pinned and verified there), the rest from Debian.
+
+file(STRINGS "${PROJECT_SOURCE_DIR}/scripts/deps.env" _deps_lines REGEX "^[A-Z_]+=")
+foreach(_line IN LISTS _deps_lines)
+  string(REGEX MATCH "^([A-Z_]+)=(.*)$" _ "${_line}")
+  set(TANDEM_${CMAKE_MATCH_1} "${CMAKE_MATCH_2}")
+endforeach()
+
+if(DEFINED ENV{TANDEM_DEPS_DIR})
+  set(_deps_default "$ENV{TANDEM_DEPS_DIR}")
+elseif(DEFINED ENV{XDG_CACHE_HOME})
+  set(_deps_default "$ENV{XDG_CACHE_HOME}/tandem-deps")
+else()
+  set(_deps_default "$ENV{HOME}/.cache/tandem-deps")
+endif()
+set(TANDEM_DEPS_DIR "${_deps_default}" CACHE PATH "Cache filled by scripts/bootstrap")
+
+function(tandem_require_cached dir what)
+  if(NOT EXISTS "${dir}/.tandem-complete")
+    message(FATAL_ERROR "${what} not found in ${dir}: run scripts/bootstrap first")
+  endif()
+endfunction()
+
+set(TANDEM_LLAMA_SOURCE_DIR "${TANDEM_DEPS_DIR}/${TANDEM_LLAMA_DIRNAME}")
+
+# --- Threads, JSON ---------------------------------------------------------------------------
+find_package(Threads REQUIRED)
+if(CMAKE_CROSSCOMPILING)
+  # Debian's nlohmann/json is header-only; expose just its folder so no Linux header leaks in.
+  file(COPY /usr/include/nlohmann DESTINATION "${CMAKE_BINARY_DIR}/_deps/json/include")
+  add_library(tandem_json INTERFACE)
+  target_include_directories(tandem_json SYSTEM INTERFACE "${CMAKE_BINARY_DIR}/_deps/json/include")
+else()
+  find_package(nlohmann_json 3 REQUIRED)
+  add_library(tandem_json INTERFACE)
+  target_link_libraries(tandem_json INTERFACE nlohmann_json::nlohmann_json)
+endif()
+
+# --- Boost.Log -------------------------------------------------------------------------------
+set(Boost_USE_STATIC_LIBS ON)
+if(CMAKE_CROSSCOMPILING)
+  set(_boost_prefix "${TANDEM_DEPS_DIR}/${TANDEM_BOOST_MINGW_DIRNAME}")
+  tandem_require_cached("${_boost_prefix}" "Boost.Log for MinGW")
+  set(Boost_USE_STATIC_RUNTIME ON)
+  # The toolchain searches only below CMAKE_FIND_ROOT_PATH; Boost's component configs too.
+  list(APPEND CMAKE_FIND_ROOT_PATH "${_boost_prefix}")
+endif()
+find_package(Boost ${TANDEM_BOOST_VERSION} CONFIG REQUIRED COMPONENTS log log_setup)
+
+# --- llama.cpp -------------------------------------------------------------------------------
+# Preferred: an installed package (vcpkg on Windows, or the libraries scripts/bootstrap builds
+# into the cache); else the pinned source, built here.
+if(CMAKE_CROSSCOMPILING)
+  set(_llama_prefix "${TANDEM_DEPS_DIR}/${TANDEM_LLAMA_DIRNAME}-mingw64")
+  list(APPEND CMAKE_FIND_ROOT_PATH "${_llama_prefix}")
+else()
+  set(_llama_prefix "${TANDEM_DEPS_DIR}/${TANDEM_LLAMA_DIRNAME}-native")
+  list(APPEND CMAKE_PREFIX_PATH "${_llama_prefix}")
+endif()
+find_package(llama CONFIG QUIET)
+if(llama_FOUND)
+  message(STATUS "llama.cpp: using installed package ${llama_DIR}")
+else()
+  tandem_require_cached("${TANDEM_LLAMA_SOURCE_DIR}" "llama.cpp source")
+  message(STATUS "llama.cpp: building pinned source ${TANDEM_LLAMA_SOURCE_DIR}")
+  set(BUILD_SHARED_LIBS OFF CACHE BOOL "" FORCE)
+  foreach(_opt LLAMA_BUILD_COMMON LLAMA_BUILD_TESTS LLAMA_BUILD_TOOLS LLAMA_BUILD_EXAMPLES
+               LLAMA_BUILD_SERVER LLAMA_BUILD_APP LLAMA_OPENSSL GGML_NATIVE GGML_OPENMP
+               LLAMA_ALL_WARNINGS GGML_ALL_WARNINGS LLAMA_BUILD_IS_DEV)
+    set(${_opt} OFF CACHE BOOL "" FORCE)
+  endforeach()
+  add_subdirectory("${TANDEM_LLAMA_SOURCE_DIR}" "${CMAKE_BINARY_DIR}/_deps/llama" EXCLUDE_FROM_ALL SYSTEM)
+  # Inference must be fast even in Debug builds of our own code.
+  foreach(_t ggml-base ggml-cpu ggml llama)
+    if(TARGET ${_t})
+      target_compile_options(${_t} PRIVATE -O2 -w)
+    endif()
+  endforeach()
+  if(MINGW)
+    target_compile_options(ggml-cpu PRIVATE
+      -include "${PROJECT_SOURCE_DIR}/cmake/mingw-compat/thread_power_throttling.h")
+  endif()
+endif()
+
+# --- cpp-httplib: the one full copy that ships inside the pinned llama.cpp source ------------
+find_package(httplib CONFIG QUIET)
+if(httplib_FOUND)
+  add_library(tandem_httplib INTERFACE)
+  target_link_libraries(tandem_httplib INTERFACE httplib::httplib)
+else()
+  set(_httplib_dir "${TANDEM_LLAMA_SOURCE_DIR}/vendor/cpp-httplib")
+  add_library(tandem_httplib STATIC "${_httplib_dir}/httplib.cpp")
+  target_include_directories(tandem_httplib SYSTEM PUBLIC "${_httplib_dir}")
+  target_compile_options(tandem_httplib PRIVATE -w -O2)
+  target_link_libraries(tandem_httplib PUBLIC Threads::Threads)
+  if(WIN32)
+    target_link_libraries(tandem_httplib PUBLIC ws2_32 crypt32)
+  endif()
+endif()
+# Nagle's algorithm costs ~26 ms per keep-alive request (TOOLCHAIN.md).
+target_compile_definitions(tandem_httplib INTERFACE CPPHTTPLIB_TCP_NODELAY=1)
+if(NOT httplib_FOUND)
+  target_compile_definitions(tandem_httplib PRIVATE CPPHTTPLIB_TCP_NODELAY=1)
+endif()
+
+# --- GoogleTest: Debian's source, built with the project's compiler --------------------------
+if(BUILD_TESTING)
+  set(INSTALL_GTEST OFF CACHE BOOL "" FORCE)
+  set(gtest_force_shared_crt ON CACHE BOOL "" FORCE)
+  add_subdirectory(/usr/src/googletest "${CMAKE_BINARY_DIR}/_deps/googletest" EXCLUDE_FROM_ALL SYSTEM)
+  foreach(_t gtest gtest_main gmock gmock_main)
+    target_compile_options(${_t} PRIVATE -w)
+  endforeach()
+  include(GoogleTest)
+endif()

@@ -1,0 +1,44 @@
+# Settings for Tandem's own targets only (third-party code keeps its own flags).
+option(TANDEM_WERROR "Treat warnings in Tandem's own code as errors" ON)
+option(TANDEM_SANITIZE "Build Tandem's own code with ASan and UBSan" OFF)
+
+function(tandem_target target)
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
+                                           -Wno-sign-conversion -Wnon-virtual-dtor)
+  if(TANDEM_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+    # GCC 12 reports std::string copies as overlapping memcpy at -O3 (GCC bug 105329).
+    target_compile_options(${target} PRIVATE -Wno-restrict)
+  endif()
+  if(TANDEM_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
+                                             -fno-sanitize-recover=undefined)
+    target_link_options(${target} PUBLIC -fsanitize=address,undefined)
+  endif()
+  if(WIN32)
+    target_compile_definitions(${target} PRIVATE _WIN32_WINNT=0x0A00 WINVER=0x0A00 UNICODE _UNICODE
+                                                 WIN32_LEAN_AND_MEAN NOMINMAX)
+  endif()
+endfunction()
+
+# A GoogleTest executable registered with CTest. Under cross-compiling, CTest runs it through
+# CMAKE_CROSSCOMPILING_EMULATOR (Wine); discovery waits until test time so builds never start Wine.
+function(tandem_gtest target)
+  cmake_parse_arguments(T "" "LABEL" "SOURCES;LIBS" ${ARGN})
+  add_executable(${target} ${T_SOURCES})
+  tandem_target(${target})
+  target_link_libraries(${target} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main)
+  set(_props LABELS "${T_LABEL}")
+  if(CMAKE_CROSSCOMPILING)
+    list(APPEND _props FIXTURES_REQUIRED wine)
+  endif()
+  if(T_LABEL STREQUAL "e2e")
+    # End-to-end suites share machine-wide names (services, registry keys, pipes).
+    list(APPEND _props RUN_SERIAL TRUE)
+  endif()
+  gtest_discover_tests(${target} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 120
+                       TEST_PREFIX "${target}." PROPERTIES ${_props})
+endfunction()

@@ -1,0 +1,26 @@
+// One error type for everything Tandem reports to a person: the message says what failed and
+// where (file, line, field; Win32 call and its text), so it can be logged and shown as is.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace tandem {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Input a person wrote (config, job, dataset, request) is wrong; `where` names the place.
+class InputError : public Error {
+ public:
+  InputError(std::string where, const std::string& what)
+      : Error(where + ": " + what), where_(std::move(where)) {}
+  const std::string& where() const { return where_; }
+
+ private:
+  std::string where_;
+};
+
+}  // namespace tandem

@@ -1,0 +1,39 @@
+// Typed, range-checked access to the fields of one JSON object, with errors that name the
+// file, line and field. Used for configs and job files alike.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "common/json_source.h"
+
+namespace tandem {
+
+class ObjectReader {
+ public:
+  // `pointer` names the object inside `source` ("" is the root); it must be a JSON object.
+  explicit ObjectReader(const JsonSource& source, std::string pointer = "");
+
+  std::optional<std::string> string(const std::string& key);
+  std::optional<std::int64_t> integer(const std::string& key, std::int64_t min, std::int64_t max);
+  std::optional<double> number(const std::string& key, double min, double max);
+  std::optional<bool> boolean(const std::string& key);
+  bool has(const std::string& key) const;
+
+  // Throws for the first field no getter asked for, suggesting the nearest known name.
+  void reject_unknown() const;
+
+  [[noreturn]] void fail(const std::string& key, const std::string& what) const;
+
+ private:
+  const nlohmann::json* find(const std::string& key);
+
+  const JsonSource& source_;
+  std::string pointer_;
+  const nlohmann::json& object_;
+  std::set<std::string> known_;
+};
+
+}  // namespace tandem

@@ -1,0 +1,69 @@
+// What a service body reports to, and hears from, whoever runs it: the Windows SCM, a console
+// (--console), or (later) systemd. Portable: the body never sees the platform.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+
+namespace tandem {
+
+// Reporting progress. Under the SCM: START_PENDING with a rising checkpoint on each starting()
+// call and `wait_hint` as the honest bound for the next step; RUNNING; STOP_PENDING.
+class ServiceStatus {
+ public:
+  virtual ~ServiceStatus() = default;
+  virtual void starting(std::chrono::milliseconds wait_hint) = 0;
+  virtual void running() = 0;
+  virtual void stopping(std::chrono::milliseconds wait_hint) = 0;
+};
+
+// Set once when a stop is asked for (SCM STOP/PRESHUTDOWN/SHUTDOWN, Ctrl+C, SIGTERM).
+class StopSignal {
+ public:
+  void request() {
+    {
+      std::lock_guard lock(mutex_);
+      requested_ = true;
+    }
+    changed_.notify_all();
+  }
+  bool requested() const {
+    std::lock_guard lock(mutex_);
+    return requested_;
+  }
+  // True if a stop was asked for within `timeout`.
+  template <typename Rep, typename Period>
+  bool wait_for(std::chrono::duration<Rep, Period> timeout) const {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [this] { return requested_; });
+  }
+  void wait() const {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return requested_; });
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::condition_variable changed_;
+  bool requested_ = false;
+};
+
+// A service's body: returns the process/service exit code (0 = clean stop). Exceptions escaping
+// it are logged and turned into a non-zero service-specific exit code so recovery applies.
+using ServiceBody = std::function<int(ServiceStatus& status, StopSignal& stop)>;
+
+// The exit code a runner reports when the body throws (sysexits' EX_SOFTWARE).
+inline constexpr int kExitBodyThrew = 70;
+
+// Optional hooks for a body that can pause (the trainer between jobs). When both are set the SCM
+// offers Pause/Continue. They run on the runner's control thread, so they must return quickly:
+// set a flag the body watches, never do the work there.
+struct PauseHooks {
+  std::function<void()> pause;
+  std::function<void()> resume;
+  explicit operator bool() const { return pause && resume; }
+};
+
+}  // namespace tandem

@@ -1,0 +1,91 @@
+#include "common/win32/pipe_io.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "common/win32/error.h"
+
+namespace tandem::win32 {
+
+std::string pipe_path(std::string_view name) {
+  constexpr std::string_view prefix = "\\\\.\\pipe\\";
+  if (name.substr(0, prefix.size()) == prefix) return std::string(name);
+  return std::string(prefix) + std::string(name);
+}
+
+DWORD remaining_ms(std::chrono::steady_clock::time_point deadline) {
+  auto left =
+      std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  if (left.count() <= 0) return 0;
+  // INFINITE is 0xFFFFFFFF: stay below it so a long bound never means "forever".
+  return static_cast<DWORD>(std::min<std::chrono::milliseconds::rep>(left.count(), INFINITE - 1));
+}
+
+Overlapped::Overlapped() : event_(CreateEventW(nullptr, TRUE, FALSE, nullptr)) {
+  if (!event_) throw_last_error("CreateEventW(overlapped I/O)");
+  overlapped_.hEvent = event_.get();
+}
+
+IoResult Overlapped::finish(HANDLE file, DWORD start_error, HANDLE stop, DWORD timeout_ms) {
+  if (start_error != ERROR_SUCCESS && start_error != ERROR_IO_PENDING &&
+      start_error != ERROR_MORE_DATA) {
+    return {IoEnd::failed, 0, start_error};
+  }
+  IoEnd cut = IoEnd::done;
+  if (start_error == ERROR_IO_PENDING) {
+    HANDLE handles[2] = {event_.get(), stop};
+    DWORD r = WaitForMultipleObjects(stop ? 2 : 1, handles, FALSE, timeout_ms);
+    if (r == WAIT_FAILED) throw_last_error("WaitForMultipleObjects(overlapped I/O)");
+    if (r != WAIT_OBJECT_0) {
+      cut = r == WAIT_TIMEOUT ? IoEnd::timed_out : IoEnd::stopped;
+      CancelIoEx(file, &overlapped_);  // fails harmlessly if it completed meanwhile
+    }
+  }
+  DWORD bytes = 0;
+  // Waits (bWait) only after a cancel: the operation is then finishing or finished.
+  if (GetOverlappedResult(file, &overlapped_, &bytes, cut != IoEnd::done)) {
+    return {IoEnd::done, bytes, ERROR_SUCCESS};  // completed, even if it raced a cancel
+  }
+  DWORD error = GetLastError();
+  if (cut != IoEnd::done && error == ERROR_OPERATION_ABORTED) return {cut, bytes, error};
+  return {IoEnd::failed, bytes, error};
+}
+
+MessageRead read_message(HANDLE pipe, Overlapped& overlapped, HANDLE stop, DWORD timeout_ms,
+                         std::size_t limit) {
+  MessageRead out;
+  std::vector<char> chunk(16 * 1024);
+  for (;;) {
+    BOOL ok =
+        ReadFile(pipe, chunk.data(), static_cast<DWORD>(chunk.size()), nullptr, overlapped.get());
+    IoResult r = overlapped.finish(pipe, ok ? ERROR_SUCCESS : GetLastError(), stop, timeout_ms);
+    bool more = r.end == IoEnd::failed && r.error == ERROR_MORE_DATA;
+    if (r.end != IoEnd::done && !more) {
+      out.end = r.end;
+      out.error = r.error;
+      return out;
+    }
+    out.size += r.bytes;
+    if (out.size > limit) {
+      out.too_big = true;
+      out.message.clear();
+      out.message.shrink_to_fit();
+    } else {
+      out.message.append(chunk.data(), r.bytes);
+    }
+    if (!more) return out;
+  }
+}
+
+IoResult write_message(HANDLE pipe, Overlapped& overlapped, HANDLE stop, DWORD timeout_ms,
+                       std::string_view message) {
+  BOOL ok = WriteFile(pipe, message.data(), static_cast<DWORD>(message.size()), nullptr,
+                      overlapped.get());
+  IoResult r = overlapped.finish(pipe, ok ? ERROR_SUCCESS : GetLastError(), stop, timeout_ms);
+  if (r.end == IoEnd::done && r.bytes != message.size()) {
+    return {IoEnd::failed, r.bytes, ERROR_WRITE_FAULT};
+  }
+  return r;
+}
+
+}  // namespace tandem::win32

@@ -1,0 +1,67 @@
+// Overlapped I/O on message-mode pipes, shared by the pipe server and client: every wait is
+// bounded and can be cut short by a stop event; a cut-short operation is cancelled and drained
+// before its buffer goes away.
+#pragma once
+
+#include <windows.h>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "common/win32/handle.h"
+
+namespace tandem::win32 {
+
+// "tandem-llm" -> "\\.\pipe\tandem-llm"; a name that already is a full path stays as it is.
+std::string pipe_path(std::string_view name);
+
+// Milliseconds left until `deadline`, 0 when it has passed; for Win32 waits.
+DWORD remaining_ms(std::chrono::steady_clock::time_point deadline);
+
+enum class IoEnd { done, failed, stopped, timed_out };
+
+struct IoResult {
+  IoEnd end = IoEnd::done;
+  DWORD bytes = 0;
+  DWORD error = ERROR_SUCCESS;  // for failed (ERROR_MORE_DATA is `failed` with bytes)
+};
+
+// One OVERLAPPED with its own manual-reset event, reused for one operation at a time.
+class Overlapped {
+ public:
+  Overlapped();
+  Overlapped(const Overlapped&) = delete;
+  Overlapped& operator=(const Overlapped&) = delete;
+
+  OVERLAPPED* get() { return &overlapped_; }
+
+  // Completes an operation just started on `file`: `start_error` is ERROR_SUCCESS if the call
+  // returned TRUE, else its GetLastError(). Waits for the completion, `stop` (may be null) or
+  // `timeout_ms` (INFINITE allowed); on stop or timeout cancels the operation and waits for the
+  // cancellation, so the buffer may be reused or freed right after.
+  IoResult finish(HANDLE file, DWORD start_error, HANDLE stop, DWORD timeout_ms);
+
+ private:
+  Handle event_;
+  OVERLAPPED overlapped_{};
+};
+
+struct MessageRead {
+  IoEnd end = IoEnd::done;
+  DWORD error = ERROR_SUCCESS;
+  std::string message;   // empty when too_big
+  std::size_t size = 0;  // the whole message's size, even when too big to keep
+  bool too_big = false;  // longer than `limit`: read to its end and dropped
+};
+
+// One whole message (ERROR_MORE_DATA pieces joined). A message over `limit` is still read to
+// its end, so the next one starts clean, but not kept.
+MessageRead read_message(HANDLE pipe, Overlapped& overlapped, HANDLE stop, DWORD timeout_ms,
+                         std::size_t limit);
+
+IoResult write_message(HANDLE pipe, Overlapped& overlapped, HANDLE stop, DWORD timeout_ms,
+                       std::string_view message);
+
+}  // namespace tandem::win32

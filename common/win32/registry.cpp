@@ -1,0 +1,98 @@
+#include "common/win32/registry.h"
+
+#include "common/win32/error.h"
+#include "common/win32/strings.h"
+
+namespace tandem::win32 {
+
+std::string RegistryKey::call(const char* api, const std::string& name) const {
+  return std::string(api) + "(" + path_ + (name.empty() ? "" : "\\" + name) + ")";
+}
+
+RegistryKey RegistryKey::create(HKEY root, const std::string& path, REGSAM access,
+                                SECURITY_ATTRIBUTES* security) {
+  HKEY key = nullptr;
+  LSTATUS rc = RegCreateKeyExW(root, widen(path).c_str(), 0, nullptr, REG_OPTION_NON_VOLATILE,
+                               access, security, &key, nullptr);
+  if (rc != ERROR_SUCCESS) throw_error("RegCreateKeyExW(" + path + ")", static_cast<DWORD>(rc));
+  return RegistryKey(KeyHandle(key), path);
+}
+
+std::optional<RegistryKey> RegistryKey::open(HKEY root, const std::string& path, REGSAM access) {
+  HKEY key = nullptr;
+  LSTATUS rc = RegOpenKeyExW(root, widen(path).c_str(), 0, access, &key);
+  if (rc == ERROR_FILE_NOT_FOUND) return std::nullopt;
+  if (rc != ERROR_SUCCESS) throw_error("RegOpenKeyExW(" + path + ")", static_cast<DWORD>(rc));
+  return RegistryKey(KeyHandle(key), path);
+}
+
+void RegistryKey::delete_tree(HKEY root, const std::string& path) {
+  LSTATUS rc = RegDeleteTreeW(root, widen(path).c_str());
+  if (rc != ERROR_SUCCESS && rc != ERROR_FILE_NOT_FOUND) {
+    throw_error("RegDeleteTreeW(" + path + ")", static_cast<DWORD>(rc));
+  }
+  if (rc == ERROR_SUCCESS) {
+    // RegDeleteTreeW empties the key; the key itself goes with RegDeleteKeyW.
+    rc = RegDeleteKeyW(root, widen(path).c_str());
+    if (rc != ERROR_SUCCESS && rc != ERROR_FILE_NOT_FOUND) {
+      throw_error("RegDeleteKeyW(" + path + ")", static_cast<DWORD>(rc));
+    }
+  }
+}
+
+void RegistryKey::set_string(const std::string& name, const std::string& value) {
+  std::wstring w = widen(value);
+  LSTATUS rc = RegSetValueExW(key_.get(), widen(name).c_str(), 0, REG_SZ,
+                              reinterpret_cast<const BYTE*>(w.c_str()),
+                              static_cast<DWORD>((w.size() + 1) * sizeof(wchar_t)));
+  if (rc != ERROR_SUCCESS) throw_error(call("RegSetValueExW", name), static_cast<DWORD>(rc));
+}
+
+void RegistryKey::set_dword(const std::string& name, std::uint32_t value) {
+  DWORD v = value;
+  LSTATUS rc = RegSetValueExW(key_.get(), widen(name).c_str(), 0, REG_DWORD,
+                              reinterpret_cast<const BYTE*>(&v), sizeof(v));
+  if (rc != ERROR_SUCCESS) throw_error(call("RegSetValueExW", name), static_cast<DWORD>(rc));
+}
+
+std::optional<std::string> RegistryKey::get_string(const std::string& name) const {
+  std::wstring wname = widen(name);
+  DWORD bytes = 0;
+  LSTATUS rc = RegGetValueW(key_.get(), nullptr, wname.c_str(), RRF_RT_REG_SZ, nullptr, nullptr,
+                            &bytes);
+  if (rc == ERROR_FILE_NOT_FOUND) return std::nullopt;
+  if (rc != ERROR_SUCCESS) throw_error(call("RegGetValueW", name), static_cast<DWORD>(rc));
+  std::wstring buffer(bytes / sizeof(wchar_t) + 1, L'\0');
+  bytes = static_cast<DWORD>(buffer.size() * sizeof(wchar_t));
+  rc = RegGetValueW(key_.get(), nullptr, wname.c_str(), RRF_RT_REG_SZ, nullptr, buffer.data(),
+                    &bytes);
+  if (rc == ERROR_FILE_NOT_FOUND) return std::nullopt;
+  if (rc != ERROR_SUCCESS) throw_error(call("RegGetValueW", name), static_cast<DWORD>(rc));
+  buffer.resize(wcsnlen(buffer.c_str(), buffer.size()));
+  return narrow(buffer);
+}
+
+std::optional<std::uint32_t> RegistryKey::get_dword(const std::string& name) const {
+  DWORD value = 0;
+  DWORD bytes = sizeof(value);
+  LSTATUS rc = RegGetValueW(key_.get(), nullptr, widen(name).c_str(), RRF_RT_REG_DWORD, nullptr,
+                            &value, &bytes);
+  if (rc == ERROR_FILE_NOT_FOUND) return std::nullopt;
+  if (rc != ERROR_SUCCESS) throw_error(call("RegGetValueW", name), static_cast<DWORD>(rc));
+  return value;
+}
+
+void RegistryKey::delete_value(const std::string& name) {
+  LSTATUS rc = RegDeleteValueW(key_.get(), widen(name).c_str());
+  if (rc != ERROR_SUCCESS && rc != ERROR_FILE_NOT_FOUND) {
+    throw_error(call("RegDeleteValueW", name), static_cast<DWORD>(rc));
+  }
+}
+
+void RegistryKey::notify_change(HANDLE event) {
+  LSTATUS rc = RegNotifyChangeKeyValue(
+      key_.get(), TRUE, REG_NOTIFY_CHANGE_LAST_SET | REG_NOTIFY_CHANGE_NAME, event, TRUE);
+  if (rc != ERROR_SUCCESS) throw_error(call("RegNotifyChangeKeyValue"), static_cast<DWORD>(rc));
+}
+
+}  // namespace tandem::win32

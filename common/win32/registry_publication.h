@@ -1,0 +1,47 @@
+// Publishes an endpoint in the registry exactly as DESIGN.md's discovery contract says, and reads
+// it back. The LLM server writes HKLM\SOFTWARE\Tandem\LlmServer; the trainer its own key.
+#pragma once
+
+#include <windows.h>
+
+#include <optional>
+#include <string>
+
+#include "common/discovery/endpoint.h"
+#include "common/win32/registry.h"
+
+namespace tandem::win32 {
+
+inline constexpr const char* kLlmServerKey = "SOFTWARE\\Tandem\\LlmServer";
+inline constexpr const char* kTrainerKey = "SOFTWARE\\Tandem\\Trainer";
+// SYSTEM and Administrators full, Users read; inherited by subkeys.
+// TODO: the service's own SID (NT SERVICE\TandemLlm) write access, once services run under it.
+inline constexpr const char* kPublicationKeySddl =
+    "D:P(A;OICI;KA;;;SY)(A;OICI;KA;;;BA)(A;OICI;KR;;;BU)";
+
+class RegistryPublication {
+ public:
+  // Creates the key if needed and (re)applies `sddl` as its DACL, so a key left by an earlier
+  // run or another tool is locked down too. Needs administrator rights under HKLM.
+  explicit RegistryPublication(std::string key_path, HKEY root = HKEY_LOCAL_MACHINE,
+                               const std::string& sddl = kPublicationKeySddl);
+
+  // State=starting, Port/Url deleted, identity values written.
+  void starting(const discovery::Endpoint& endpoint);
+  // Port, Url and everything else, State=ready last. Throws if the endpoint has no port/url.
+  void ready(const discovery::Endpoint& endpoint);
+  // State=stopping, Port/Url deleted, State=stopped.
+  void withdraw();
+
+  const RegistryKey& key() const { return key_; }
+
+ private:
+  RegistryKey key_;
+};
+
+// The published endpoint under root\key_path; std::nullopt if the key or its State value is
+// missing. Throws tandem::Error for values that break the contract (see read_endpoint).
+std::optional<discovery::Endpoint> read_publication(const std::string& key_path,
+                                                    HKEY root = HKEY_LOCAL_MACHINE);
+
+}  // namespace tandem::win32

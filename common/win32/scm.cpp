@@ -1,0 +1,515 @@
+#include "common/win32/scm.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <memory>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/win32/error.h"
+#include "common/win32/strings.h"
+
+namespace tandem::win32 {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+DWORD to_dword(std::chrono::milliseconds ms) {
+  if (ms.count() <= 0) return 0;
+  if (ms.count() >= static_cast<long long>(MAXDWORD)) return MAXDWORD;
+  return static_cast<DWORD>(ms.count());
+}
+
+// Arguments get CommandLineToArgvW's quoting: backslashes are literal except before a quote.
+std::string quote_argument(const std::string& arg) {
+  if (!arg.empty() && arg.find_first_of(" \t\n\v\"") == std::string::npos) return arg;
+  std::string out = "\"";
+  std::size_t backslashes = 0;
+  for (char c : arg) {
+    if (c == '\\') {
+      ++backslashes;
+      continue;
+    }
+    out.append(c == '"' ? backslashes * 2 + 1 : backslashes, '\\');
+    backslashes = 0;
+    out.push_back(c);
+  }
+  out.append(backslashes * 2, '\\');
+  out.push_back('"');
+  return out;
+}
+
+// "a\0b\0\0" for the SCM's lists; empty gives nullptr (no list).
+std::wstring multi_sz(const std::vector<std::string>& items) {
+  std::wstring out;
+  for (const auto& item : items) {
+    out += widen(item);
+    out.push_back(L'\0');
+  }
+  out.push_back(L'\0');
+  return out;
+}
+
+std::vector<std::string> parse_multi_sz(const wchar_t* p) {
+  std::vector<std::string> items;
+  if (!p) return items;
+  while (*p) {
+    std::wstring_view item(p);
+    items.push_back(narrow(item));
+    p += item.size() + 1;
+  }
+  return items;
+}
+
+std::string text(const wchar_t* p) { return p ? narrow(p) : std::string(); }
+
+DWORD start_type_value(StartType type) {
+  switch (type) {
+    case StartType::automatic:
+    case StartType::delayed_automatic:
+      return SERVICE_AUTO_START;
+    case StartType::manual:
+      return SERVICE_DEMAND_START;
+    case StartType::disabled:
+      return SERVICE_DISABLED;
+  }
+  return SERVICE_DEMAND_START;
+}
+
+ServiceStatusInfo from_status(const SERVICE_STATUS_PROCESS& s) {
+  ServiceStatusInfo info;
+  info.state = static_cast<ServiceState>(s.dwCurrentState);
+  info.pid = s.dwProcessId;
+  info.win32_exit_code = s.dwWin32ExitCode;
+  info.service_exit_code = s.dwServiceSpecificExitCode;
+  info.checkpoint = s.dwCheckPoint;
+  info.wait_hint_ms = s.dwWaitHint;
+  info.controls_accepted = s.dwControlsAccepted;
+  return info;
+}
+
+std::string describe_exit(const ServiceStatusInfo& s) {
+  if (s.win32_exit_code == ERROR_SERVICE_SPECIFIC_ERROR) {
+    return "service exit code " + std::to_string(s.service_exit_code);
+  }
+  if (s.win32_exit_code == NO_ERROR) return "exit code 0";
+  return error_text(s.win32_exit_code) + " (error " + std::to_string(s.win32_exit_code) + ")";
+}
+
+// A QueryServiceConfig*W answer in a buffer aligned for the structure it holds. `query` returns
+// the call's BOOL and sets `needed`. std::nullopt when the SCM does not know the level.
+template <typename Query>
+std::optional<std::vector<std::uint64_t>> query_buffer(Query query, const std::string& call,
+                                                       bool level_optional = false) {
+  std::vector<std::uint64_t> buffer(64);
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    DWORD bytes = static_cast<DWORD>(buffer.size() * sizeof(std::uint64_t));
+    DWORD needed = 0;
+    if (query(reinterpret_cast<BYTE*>(buffer.data()), bytes, &needed)) return buffer;
+    const DWORD err = GetLastError();
+    if (err == ERROR_INVALID_LEVEL && level_optional) return std::nullopt;
+    if (err != ERROR_INSUFFICIENT_BUFFER) throw_error(call, err);
+    buffer.resize(needed / sizeof(std::uint64_t) + 1);
+  }
+  throw Error(call + " kept asking for a larger buffer");
+}
+
+// NotifyServiceStatusChangeW's buffer and what its APC tells the waiting thread. The SCM may
+// still queue the APC after a timed-out wait has given up; such a slot is abandoned rather than
+// freed, and the late APC frees it.
+struct NotifySlot {
+  SERVICE_NOTIFYW notify{};
+  bool fired = false;
+  bool abandoned = false;
+  Handle changed;
+};
+
+void CALLBACK on_status_change(void* parameter) {
+  auto* slot = static_cast<NotifySlot*>(static_cast<SERVICE_NOTIFYW*>(parameter)->pContext);
+  if (slot->abandoned) {
+    delete slot;
+    return;
+  }
+  slot->fired = true;
+  SetEvent(slot->changed.get());
+}
+
+DWORD notify_mask_except(ServiceState state) {
+  const DWORD all = SERVICE_NOTIFY_STOPPED | SERVICE_NOTIFY_START_PENDING |
+                    SERVICE_NOTIFY_STOP_PENDING | SERVICE_NOTIFY_RUNNING |
+                    SERVICE_NOTIFY_CONTINUE_PENDING | SERVICE_NOTIFY_PAUSE_PENDING |
+                    SERVICE_NOTIFY_PAUSED | SERVICE_NOTIFY_DELETE_PENDING;
+  // SERVICE_NOTIFY_<state> is 1 << (state - 1).
+  return all & ~(1u << (static_cast<DWORD>(state) - 1));
+}
+
+}  // namespace
+
+std::string_view to_string(ServiceState state) {
+  switch (state) {
+    case ServiceState::stopped:
+      return "stopped";
+    case ServiceState::start_pending:
+      return "start pending";
+    case ServiceState::stop_pending:
+      return "stop pending";
+    case ServiceState::running:
+      return "running";
+    case ServiceState::continue_pending:
+      return "continue pending";
+    case ServiceState::pause_pending:
+      return "pause pending";
+    case ServiceState::paused:
+      return "paused";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(StartType type) {
+  switch (type) {
+    case StartType::automatic:
+      return "automatic";
+    case StartType::delayed_automatic:
+      return "automatic (delayed)";
+    case StartType::manual:
+      return "manual";
+    case StartType::disabled:
+      return "disabled";
+  }
+  return "unknown";
+}
+
+std::string command_line(const std::string& program, const std::vector<std::string>& arguments) {
+  std::string out = "\"" + program + "\"";
+  for (const auto& arg : arguments) {
+    out.push_back(' ');
+    out += quote_argument(arg);
+  }
+  return out;
+}
+
+FailureActions default_failure_actions() {
+  using std::chrono::milliseconds;
+  using Type = FailureAction::Type;
+  return FailureActions{std::chrono::hours(24),
+                        {{Type::restart, milliseconds(1000)},
+                         {Type::restart, milliseconds(5000)},
+                         {Type::restart, milliseconds(30000)}},
+                        true};
+}
+
+// --- ScManager ---------------------------------------------------------------------------------
+
+ScManager ScManager::open(DWORD access) {
+  ScHandle handle(OpenSCManagerW(nullptr, nullptr, access));
+  if (!handle) throw_last_error("OpenSCManagerW(local)");
+  return ScManager(std::move(handle));
+}
+
+// --- Service -----------------------------------------------------------------------------------
+
+Service Service::open(const ScManager& scm, const std::string& name, DWORD access) {
+  ScHandle handle(OpenServiceW(scm.get(), widen(name).c_str(), access));
+  if (!handle) throw_last_error("OpenServiceW(" + name + ")");
+  return Service(std::move(handle), name);
+}
+
+std::optional<Service> Service::try_open(const ScManager& scm, const std::string& name,
+                                         DWORD access) {
+  ScHandle handle(OpenServiceW(scm.get(), widen(name).c_str(), access));
+  if (handle) return Service(std::move(handle), name);
+  if (GetLastError() == ERROR_SERVICE_DOES_NOT_EXIST) return std::nullopt;
+  throw_last_error("OpenServiceW(" + name + ")");
+}
+
+Service Service::create(const ScManager& scm, const ServiceConfig& config) {
+  const std::wstring name = widen(config.name);
+  const std::wstring display =
+      widen(config.display_name.empty() ? config.name : config.display_name);
+  const std::wstring path = widen(command_line(config.binary_path, config.arguments));
+  const std::wstring dependencies = multi_sz(config.dependencies);
+  const std::wstring account = widen(config.account);
+  const std::wstring password = widen(config.password);
+  ScHandle handle(CreateServiceW(
+      scm.get(), name.c_str(), display.c_str(), SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS,
+      start_type_value(config.start_type), SERVICE_ERROR_NORMAL, path.c_str(), nullptr, nullptr,
+      config.dependencies.empty() ? nullptr : dependencies.c_str(),
+      account.empty() ? nullptr : account.c_str(), password.empty() ? nullptr : password.c_str()));
+  if (!handle) throw_last_error("CreateServiceW(" + config.name + ")");
+  Service service(std::move(handle), config.name);
+  try {
+    if (!config.description.empty()) service.set_description(config.description);
+    if (config.start_type == StartType::delayed_automatic) service.set_delayed_auto_start(true);
+  } catch (...) {
+    if (!DeleteService(service.get())) {
+      TLOG(warning) << "DeleteService(" << config.name << ") after a failed create failed: "
+                    << error_text(GetLastError());
+    }
+    throw;
+  }
+  TLOG(info) << "service " << config.name << " created: " << narrow(path);
+  return service;
+}
+
+void Service::start(const std::vector<std::string>& arguments) {
+  std::vector<std::wstring> wide;
+  for (const auto& arg : arguments) wide.push_back(widen(arg));
+  std::vector<const wchar_t*> argv;
+  for (const auto& arg : wide) argv.push_back(arg.c_str());
+  if (!StartServiceW(handle_.get(), static_cast<DWORD>(argv.size()),
+                     argv.empty() ? nullptr : argv.data())) {
+    throw_last_error(call("StartServiceW"));
+  }
+}
+
+void Service::stop() {
+  SERVICE_STATUS status{};
+  if (!ControlService(handle_.get(), SERVICE_CONTROL_STOP, &status)) {
+    throw_last_error(call("ControlService", "STOP"));
+  }
+}
+
+ServiceStatusInfo Service::query() const {
+  SERVICE_STATUS_PROCESS status{};
+  DWORD needed = 0;
+  if (!QueryServiceStatusEx(handle_.get(), SC_STATUS_PROCESS_INFO,
+                            reinterpret_cast<BYTE*>(&status), sizeof(status), &needed)) {
+    throw_last_error(call("QueryServiceStatusEx"));
+  }
+  return from_status(status);
+}
+
+InstalledServiceConfig Service::query_config() const {
+  SC_HANDLE h = handle_.get();
+  InstalledServiceConfig out;
+
+  auto config = query_buffer(
+      [h](BYTE* buffer, DWORD size, DWORD* needed) {
+        return QueryServiceConfigW(h, reinterpret_cast<QUERY_SERVICE_CONFIGW*>(buffer), size,
+                                   needed);
+      },
+      call("QueryServiceConfigW"));
+  const auto* c = reinterpret_cast<const QUERY_SERVICE_CONFIGW*>(config->data());
+  out.binary_path_name = text(c->lpBinaryPathName);
+  out.display_name = text(c->lpDisplayName);
+  out.account = text(c->lpServiceStartName);
+  out.dependencies = parse_multi_sz(c->lpDependencies);
+  switch (c->dwStartType) {
+    case SERVICE_AUTO_START:
+    case SERVICE_BOOT_START:
+    case SERVICE_SYSTEM_START:
+      out.start_type = StartType::automatic;
+      break;
+    case SERVICE_DISABLED:
+      out.start_type = StartType::disabled;
+      break;
+    default:
+      out.start_type = StartType::manual;
+  }
+
+  auto config2 = [&](DWORD level, const char* level_name) {
+    return query_buffer(
+        [h, level](BYTE* buffer, DWORD size, DWORD* needed) {
+          return QueryServiceConfig2W(h, level, buffer, size, needed);
+        },
+        call("QueryServiceConfig2W", level_name), true);
+  };
+  if (auto d = config2(SERVICE_CONFIG_DESCRIPTION, "DESCRIPTION")) {
+    out.description =
+        text(reinterpret_cast<const SERVICE_DESCRIPTIONW*>(d->data())->lpDescription);
+  }
+  if (out.start_type == StartType::automatic) {
+    if (auto d = config2(SERVICE_CONFIG_DELAYED_AUTO_START_INFO, "DELAYED_AUTO_START_INFO")) {
+      if (reinterpret_cast<const SERVICE_DELAYED_AUTO_START_INFO*>(d->data())
+              ->fDelayedAutostart) {
+        out.start_type = StartType::delayed_automatic;
+      }
+    }
+  }
+  if (auto f = config2(SERVICE_CONFIG_FAILURE_ACTIONS, "FAILURE_ACTIONS")) {
+    const auto* fa = reinterpret_cast<const SERVICE_FAILURE_ACTIONSW*>(f->data());
+    FailureActions actions;
+    actions.reset_period =
+        fa->dwResetPeriod == INFINITE ? std::chrono::seconds::max()
+                                      : std::chrono::seconds(fa->dwResetPeriod);
+    for (DWORD i = 0; i < fa->cActions; ++i) {
+      FailureAction a;
+      switch (fa->lpsaActions[i].Type) {
+        case SC_ACTION_RESTART:
+          a.type = FailureAction::Type::restart;
+          break;
+        case SC_ACTION_REBOOT:
+          a.type = FailureAction::Type::reboot;
+          break;
+        case SC_ACTION_RUN_COMMAND:
+          a.type = FailureAction::Type::run_command;
+          break;
+        default:
+          a.type = FailureAction::Type::none;
+      }
+      a.delay = std::chrono::milliseconds(fa->lpsaActions[i].Delay);
+      actions.actions.push_back(a);
+    }
+    actions.on_non_crash_failures = false;
+    if (auto flag = config2(SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, "FAILURE_ACTIONS_FLAG")) {
+      actions.on_non_crash_failures =
+          reinterpret_cast<const SERVICE_FAILURE_ACTIONS_FLAG*>(flag->data())
+              ->fFailureActionsOnNonCrashFailures != FALSE;
+    }
+    out.failure_actions = actions;
+  }
+  return out;
+}
+
+void Service::set_description(const std::string& description) {
+  std::wstring text = widen(description);
+  SERVICE_DESCRIPTIONW info{text.data()};
+  if (!ChangeServiceConfig2W(handle_.get(), SERVICE_CONFIG_DESCRIPTION, &info)) {
+    throw_last_error(call("ChangeServiceConfig2W", "DESCRIPTION"));
+  }
+}
+
+void Service::set_failure_actions(const FailureActions& actions) {
+  std::vector<SC_ACTION> list;
+  for (const auto& a : actions.actions) {
+    SC_ACTION_TYPE type = SC_ACTION_NONE;
+    switch (a.type) {
+      case FailureAction::Type::restart:
+        type = SC_ACTION_RESTART;
+        break;
+      case FailureAction::Type::reboot:
+        type = SC_ACTION_REBOOT;
+        break;
+      case FailureAction::Type::run_command:
+        type = SC_ACTION_RUN_COMMAND;
+        break;
+      case FailureAction::Type::none:
+        break;
+    }
+    list.push_back(SC_ACTION{type, to_dword(a.delay)});
+  }
+  SERVICE_FAILURE_ACTIONSW info{};
+  info.dwResetPeriod = actions.reset_period == std::chrono::seconds::max()
+                           ? INFINITE
+                           : static_cast<DWORD>(actions.reset_period.count());
+  info.cActions = static_cast<DWORD>(list.size());
+  info.lpsaActions = list.empty() ? nullptr : list.data();
+  if (!ChangeServiceConfig2W(handle_.get(), SERVICE_CONFIG_FAILURE_ACTIONS, &info)) {
+    throw_last_error(call("ChangeServiceConfig2W", "FAILURE_ACTIONS"));
+  }
+  SERVICE_FAILURE_ACTIONS_FLAG flag{actions.on_non_crash_failures ? TRUE : FALSE};
+  if (!ChangeServiceConfig2W(handle_.get(), SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &flag)) {
+    throw_last_error(call("ChangeServiceConfig2W", "FAILURE_ACTIONS_FLAG"));
+  }
+}
+
+void Service::set_delayed_auto_start(bool delayed) {
+  SERVICE_DELAYED_AUTO_START_INFO info{delayed ? TRUE : FALSE};
+  if (!ChangeServiceConfig2W(handle_.get(), SERVICE_CONFIG_DELAYED_AUTO_START_INFO, &info)) {
+    throw_last_error(call("ChangeServiceConfig2W", "DELAYED_AUTO_START_INFO"));
+  }
+}
+
+void Service::remove() {
+  if (!DeleteService(handle_.get())) throw_last_error(call("DeleteService"));
+}
+
+ServiceStatusInfo Service::wait_for_state(ServiceState target,
+                                          std::chrono::milliseconds timeout) const {
+  const auto deadline = Clock::now() + timeout;
+  auto remaining = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  };
+  auto fail = [&](const std::string& why) -> Error {
+    return Error("waiting for service " + name_ + " to be " + std::string(to_string(target)) +
+                 ": " + why);
+  };
+
+  // A handle of its own: closing it is the only way to cancel a pending notification.
+  const ScManager scm = ScManager::open(SC_MANAGER_CONNECT);
+  const Service watched = open(scm, name_, SERVICE_QUERY_STATUS);
+  auto slot = std::make_unique<NotifySlot>();
+  slot->changed.reset(CreateEventW(nullptr, FALSE, FALSE, nullptr));
+  if (!slot->changed) throw_last_error("CreateEventW(" + name_ + " status change)");
+  bool armed = false;
+  struct AbandonIfArmed {
+    std::unique_ptr<NotifySlot>& slot;
+    bool& armed;
+    ~AbandonIfArmed() {
+      if (armed && !slot->fired) slot.release()->abandoned = true;
+    }
+  } abandon_if_armed{slot, armed};
+  bool notify_supported = true;
+  DWORD waited_pid = 0;
+
+  ServiceStatusInfo status = watched.query();
+  for (;;) {
+    if (status.state == target) return status;
+    if (status.state == ServiceState::stopped) {
+      throw fail("it stopped (" + describe_exit(status) + ")");
+    }
+    if (remaining().count() <= 0) {
+      throw fail("still " + std::string(to_string(status.state)) + " after " +
+                 std::to_string(timeout.count()) + " ms");
+    }
+
+    if (notify_supported) {
+      slot->fired = false;
+      slot->notify = SERVICE_NOTIFYW{};
+      slot->notify.dwVersion = SERVICE_NOTIFY_STATUS_CHANGE;
+      slot->notify.pfnNotifyCallback = on_status_change;
+      slot->notify.pContext = slot.get();
+      ResetEvent(slot->changed.get());
+      // Every state but the current one: the APC comes as soon as the state differs, even if it
+      // changed between the query above and this call.
+      const DWORD rc = NotifyServiceStatusChangeW(watched.get(), notify_mask_except(status.state),
+                                                  &slot->notify);
+      if (rc == ERROR_SUCCESS) {
+        armed = true;
+        while (!slot->fired) {
+          const auto left = remaining();
+          if (left.count() <= 0) break;
+          const DWORD w = WaitForSingleObjectEx(slot->changed.get(), to_dword(left), TRUE);
+          if (w == WAIT_FAILED) throw_last_error(call("WaitForSingleObjectEx"));
+        }
+        if (!slot->fired) {
+          status = watched.query();  // the deadline check above reports it, with the latest state
+          continue;
+        }
+        armed = false;
+        if (slot->notify.dwNotificationStatus != ERROR_SUCCESS) {
+          throw_error(call("NotifyServiceStatusChangeW"), slot->notify.dwNotificationStatus);
+        }
+        if (slot->notify.dwNotificationTriggered & SERVICE_NOTIFY_DELETE_PENDING) {
+          throw fail("it was marked for deletion");
+        }
+        status = from_status(slot->notify.ServiceStatus);
+        continue;
+      }
+      if (rc != ERROR_CALL_NOT_IMPLEMENTED && rc != ERROR_NOT_SUPPORTED) {
+        throw_error(call("NotifyServiceStatusChangeW"), rc);
+      }
+      TLOG(warning) << "NotifyServiceStatusChangeW(" << name_ << ") is not supported here ("
+                    << error_text(rc) << "); waiting on the service's process instead";
+      notify_supported = false;
+    }
+
+    // Fallback without notifications: only a stop has something to wait on, the process.
+    if (target != ServiceState::stopped) {
+      throw fail("this service manager cannot notify state changes");
+    }
+    if (status.pid == 0 || status.pid == waited_pid) {
+      throw fail("its process has ended but the service manager still reports it " +
+                 std::string(to_string(status.state)));
+    }
+    Handle process(OpenProcess(SYNCHRONIZE, FALSE, status.pid));
+    waited_pid = status.pid;
+    if (process && WaitForSingleObject(process.get(), to_dword(remaining())) == WAIT_FAILED) {
+      throw_last_error("WaitForSingleObject(" + name_ + " process " + std::to_string(status.pid) +
+                       ")");
+    }
+    status = watched.query();
+  }
+}
+
+}  // namespace tandem::win32

@@ -1,0 +1,137 @@
+// A small RAII API over the Windows Service Control Manager, for tandemctl, tests and benchmarks.
+// Names and strings are UTF-8; every failure is a Win32Error naming the call and the service.
+#pragma once
+
+#include <windows.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/win32/handle.h"
+
+namespace tandem::win32 {
+
+enum class ServiceState : DWORD {
+  stopped = SERVICE_STOPPED,
+  start_pending = SERVICE_START_PENDING,
+  stop_pending = SERVICE_STOP_PENDING,
+  running = SERVICE_RUNNING,
+  continue_pending = SERVICE_CONTINUE_PENDING,
+  pause_pending = SERVICE_PAUSE_PENDING,
+  paused = SERVICE_PAUSED,
+};
+std::string_view to_string(ServiceState state);
+
+enum class StartType { automatic, delayed_automatic, manual, disabled };
+std::string_view to_string(StartType type);
+
+// A Windows command line whose arguments CommandLineToArgvW gives back unchanged; the program
+// path is always quoted (an unquoted path with spaces is a classic hijack).
+std::string command_line(const std::string& program, const std::vector<std::string>& arguments);
+
+struct ServiceConfig {
+  std::string name;
+  std::string display_name;  // empty: the name
+  std::string description;   // empty: none
+  std::string binary_path;   // Windows path of the .exe
+  std::vector<std::string> arguments;
+  StartType start_type = StartType::manual;
+  std::vector<std::string> dependencies;  // service names started before this one
+  std::string account;                    // empty: LocalSystem; e.g. "NT AUTHORITY\\LocalService"
+  std::string password;                   // only for accounts that need one
+};
+
+struct FailureAction {
+  enum class Type { none, restart, reboot, run_command } type = Type::restart;
+  std::chrono::milliseconds delay{0};
+  bool operator==(const FailureAction&) const = default;
+};
+
+struct FailureActions {
+  std::chrono::seconds reset_period{0};  // failure count back to 0 after this long without one
+  std::vector<FailureAction> actions;    // first, second, subsequent failures
+  // Also act when the service stops itself with a non-zero exit code, not only on a crash.
+  bool on_non_crash_failures = true;
+  bool operator==(const FailureActions&) const = default;
+};
+
+// Tandem's recovery policy: restart after 1 s, 5 s, 30 s; forget failures after a day.
+FailureActions default_failure_actions();
+
+struct ServiceStatusInfo {
+  ServiceState state = ServiceState::stopped;
+  DWORD pid = 0;
+  DWORD win32_exit_code = 0;    // ERROR_SERVICE_SPECIFIC_ERROR: see service_exit_code
+  DWORD service_exit_code = 0;  // the body's non-zero return
+  DWORD checkpoint = 0;
+  DWORD wait_hint_ms = 0;
+  DWORD controls_accepted = 0;
+};
+
+struct InstalledServiceConfig {
+  std::string binary_path_name;  // the whole command line
+  std::string display_name;
+  std::string account;
+  StartType start_type = StartType::manual;
+  std::vector<std::string> dependencies;
+  std::string description;
+  // std::nullopt when this SCM does not report them (Wine 8: ERROR_INVALID_LEVEL).
+  std::optional<FailureActions> failure_actions;
+};
+
+class ScManager {
+ public:
+  static ScManager open(DWORD access = SC_MANAGER_CONNECT);
+  SC_HANDLE get() const { return handle_.get(); }
+
+ private:
+  explicit ScManager(ScHandle handle) : handle_(std::move(handle)) {}
+  ScHandle handle_;
+};
+
+class Service {
+ public:
+  static Service open(const ScManager& scm, const std::string& name,
+                      DWORD access = SERVICE_ALL_ACCESS);
+  // std::nullopt when no service has that name.
+  static std::optional<Service> try_open(const ScManager& scm, const std::string& name,
+                                         DWORD access = SERVICE_ALL_ACCESS);
+  // Creates an own-process service with the description and delayed start applied; if a later
+  // step fails, the half-made service is deleted again. Needs SC_MANAGER_CREATE_SERVICE.
+  static Service create(const ScManager& scm, const ServiceConfig& config);
+
+  void start(const std::vector<std::string>& arguments = {});
+  void stop();
+  ServiceStatusInfo query() const;
+  InstalledServiceConfig query_config() const;
+  void set_description(const std::string& description);
+  void set_failure_actions(const FailureActions& actions);
+  void set_delayed_auto_start(bool delayed);
+  // Marks the service for deletion; it goes once it is stopped and every handle is closed.
+  void remove();
+
+  // Waits for real state changes (NotifyServiceStatusChangeW and an alertable wait) until the
+  // service is in `target`, and returns its status then. Throws tandem::Error naming the service
+  // when `timeout` runs out, or when it stops while a different state is awaited (with its exit
+  // codes). If the SCM cannot notify, a wait for `stopped` waits on the service's process instead.
+  ServiceStatusInfo wait_for_state(ServiceState target, std::chrono::milliseconds timeout) const;
+
+  const std::string& name() const { return name_; }
+  SC_HANDLE get() const { return handle_.get(); }
+
+ private:
+  Service(ScHandle handle, std::string name) : handle_(std::move(handle)), name_(std::move(name)) {}
+  // "ControlService(TandemLlm, STOP)": the call and the service, for error messages.
+  std::string call(const char* api, const char* detail = nullptr) const {
+    return std::string(api) + "(" + name_ + (detail ? std::string(", ") + detail : "") + ")";
+  }
+
+  ScHandle handle_;
+  std::string name_;
+};
+
+}  // namespace tandem::win32

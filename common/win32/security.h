@@ -1,0 +1,48 @@
+// Security descriptors written as SDDL, for the objects Tandem creates (pipes, registry keys).
+#pragma once
+
+#include <windows.h>
+
+#include <aclapi.h>
+
+#include <memory>
+#include <string>
+
+namespace tandem::win32 {
+
+// Memory the system allocated with LocalAlloc (descriptors, SDDL strings).
+struct LocalFreer {
+  void operator()(void* p) const { LocalFree(p); }
+};
+template <typename T>
+using LocalPtr = std::unique_ptr<T, LocalFreer>;
+
+// A SECURITY_ATTRIBUTES whose descriptor comes from an SDDL string and is freed with it.
+class SecurityAttributes {
+ public:
+  // Throws Win32Error naming the call and the SDDL text when it does not parse.
+  explicit SecurityAttributes(const std::string& sddl);
+  // Not movable: attributes_ points into the descriptor this object owns.
+  SecurityAttributes(const SecurityAttributes&) = delete;
+  SecurityAttributes& operator=(const SecurityAttributes&) = delete;
+
+  SECURITY_ATTRIBUTES* get() { return &attributes_; }
+  PSECURITY_DESCRIPTOR descriptor() const { return descriptor_.get(); }
+  const std::string& sddl() const { return sddl_; }
+
+ private:
+  std::string sddl_;
+  LocalPtr<void> descriptor_;
+  SECURITY_ATTRIBUTES attributes_{};
+};
+
+// Replaces the DACL of an existing object with the one in `security`, protected from
+// inheritance, so a key made by an earlier run gets today's DACL too. `what` names the object
+// in errors. Needs WRITE_DAC on `object`.
+void apply_dacl(HANDLE object, SE_OBJECT_TYPE type, const SecurityAttributes& security,
+                const std::string& what);
+
+// The object's DACL as SDDL ("D:P(A;;GA;;;SY)..."): for tests and diagnostics.
+std::string dacl_sddl(HANDLE object, SE_OBJECT_TYPE type, const std::string& what);
+
+}  // namespace tandem::win32

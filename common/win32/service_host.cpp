@@ -1,0 +1,350 @@
+#include "common/win32/service_host.h"
+
+#include <windows.h>
+
+#include <iostream>
+#include <memory>
+#include <mutex>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/service_runner.h"
+#include "common/win32/error.h"
+#include "common/win32/handle.h"
+#include "common/win32/strings.h"
+
+namespace tandem::win32 {
+namespace {
+
+DWORD to_dword(std::chrono::milliseconds ms) {
+  if (ms.count() <= 0) return 0;
+  if (ms.count() >= static_cast<long long>(MAXDWORD)) return MAXDWORD;
+  return static_cast<DWORD>(ms.count());
+}
+
+const char* state_text(DWORD state) {
+  switch (state) {
+    case SERVICE_START_PENDING:
+      return "START_PENDING";
+    case SERVICE_RUNNING:
+      return "RUNNING";
+    case SERVICE_STOP_PENDING:
+      return "STOP_PENDING";
+    case SERVICE_STOPPED:
+      return "STOPPED";
+    case SERVICE_PAUSED:
+      return "PAUSED";
+    default:
+      return "?";
+  }
+}
+
+const char* control_text(DWORD control) {
+  switch (control) {
+    case SERVICE_CONTROL_STOP:
+      return "STOP";
+    case SERVICE_CONTROL_PRESHUTDOWN:
+      return "PRESHUTDOWN";
+    case SERVICE_CONTROL_SHUTDOWN:
+      return "SHUTDOWN";
+    default:
+      return "control";
+  }
+}
+
+// The service's SERVICE_STATUS as the SCM sees it. The body's thread and the control handler's
+// thread both report, so every change happens under one lock, and a service that is stopping never
+// goes back to START_PENDING or RUNNING: those calls then only advance the stop's checkpoint.
+class ScmStatus final : public ServiceStatus {
+ public:
+  ScmStatus(std::string name, bool pausable) : name_(std::move(name)), pausable_(pausable) {
+    status_.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
+    status_.dwCurrentState = SERVICE_START_PENDING;
+  }
+
+  // The handle from RegisterServiceCtrlHandlerExW needs no closing (the SCM owns it).
+  void attach(SERVICE_STATUS_HANDLE handle) { handle_ = handle; }
+
+  void starting(std::chrono::milliseconds wait_hint) override {
+    std::lock_guard lock(mutex_);
+    pending(stopping_locked() ? SERVICE_STOP_PENDING : SERVICE_START_PENDING, wait_hint);
+  }
+  void running() override {
+    std::lock_guard lock(mutex_);
+    if (stopping_locked()) return pending(SERVICE_STOP_PENDING, {});
+    settle(SERVICE_RUNNING);
+  }
+  void stopping(std::chrono::milliseconds wait_hint) override {
+    std::lock_guard lock(mutex_);
+    pending(SERVICE_STOP_PENDING, wait_hint);
+  }
+  void paused() {
+    std::lock_guard lock(mutex_);
+    if (status_.dwCurrentState == SERVICE_RUNNING) settle(SERVICE_PAUSED);
+  }
+  void resumed() {
+    std::lock_guard lock(mutex_);
+    if (status_.dwCurrentState == SERVICE_PAUSED) settle(SERVICE_RUNNING);
+  }
+  void stopped(int exit_code) {
+    std::lock_guard lock(mutex_);
+    status_.dwWin32ExitCode = exit_code == 0 ? NO_ERROR : ERROR_SERVICE_SPECIFIC_ERROR;
+    status_.dwServiceSpecificExitCode = static_cast<DWORD>(exit_code);
+    settle(SERVICE_STOPPED);
+  }
+
+ private:
+  bool stopping_locked() const {
+    return status_.dwCurrentState == SERVICE_STOP_PENDING ||
+           status_.dwCurrentState == SERVICE_STOPPED;
+  }
+  // A pending state with a rising checkpoint; a zero hint keeps the previous one.
+  void pending(DWORD state, std::chrono::milliseconds wait_hint) {
+    if (status_.dwCurrentState == SERVICE_STOPPED) return;
+    if (status_.dwCurrentState != state) status_.dwCheckPoint = 0;
+    status_.dwCurrentState = state;
+    ++status_.dwCheckPoint;
+    if (wait_hint.count() > 0) status_.dwWaitHint = to_dword(wait_hint);
+    report();
+  }
+  void settle(DWORD state) {
+    status_.dwCurrentState = state;
+    status_.dwCheckPoint = 0;
+    status_.dwWaitHint = 0;
+    report();
+  }
+  void report() {
+    // Controls only in settled states, as the SCM expects; PRESHUTDOWN rather than SHUTDOWN
+    // because it comes early enough for an orderly stop.
+    const DWORD state = status_.dwCurrentState;
+    status_.dwControlsAccepted = 0;
+    if (state == SERVICE_RUNNING || state == SERVICE_PAUSED) {
+      status_.dwControlsAccepted = SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_PRESHUTDOWN;
+      if (pausable_) status_.dwControlsAccepted |= SERVICE_ACCEPT_PAUSE_CONTINUE;
+    }
+    if (!handle_) return;
+    if (!SetServiceStatus(handle_, &status_)) {
+      // Nothing sensible to throw to from the control handler's thread; the log says why.
+      TLOG(warning) << "SetServiceStatus(" << name_ << ", " << state_text(state)
+                    << ") failed: " << error_text(GetLastError());
+    } else {
+      TLOG(debug) << name_ << ": " << state_text(state) << " checkpoint " << status_.dwCheckPoint
+                  << " wait hint " << status_.dwWaitHint << " ms";
+    }
+  }
+
+  const std::string name_;
+  const bool pausable_;
+  std::mutex mutex_;
+  SERVICE_STATUS_HANDLE handle_ = nullptr;
+  SERVICE_STATUS status_{};
+};
+
+// One service run. ServiceMain gets no context pointer, so it finds this through g_host; the
+// control handler gets it as its context. It lives in run_service's frame, which outlives both:
+// StartServiceCtrlDispatcherW returns only after ServiceMain has returned, and the handler runs
+// on the dispatcher's own thread.
+struct Host {
+  std::wstring name;
+  std::string name_utf8;
+  const ServiceBody& body;
+  const ServiceOptions& options;
+  StopSignal stop;
+  ScmStatus status;
+  int exit_code = 1;
+};
+
+Host* g_host = nullptr;
+std::mutex g_active_mutex;
+bool g_active = false;
+
+class ActiveRun {
+ public:
+  explicit ActiveRun(const std::string& name) {
+    std::lock_guard lock(g_active_mutex);
+    if (g_active) throw Error("run_service(" + name + "): another service run is active");
+    g_active = true;
+  }
+  ActiveRun(const ActiveRun&) = delete;
+  ActiveRun& operator=(const ActiveRun&) = delete;
+  ~ActiveRun() {
+    std::lock_guard lock(g_active_mutex);
+    g_active = false;
+  }
+};
+
+DWORD WINAPI control_handler(DWORD control, DWORD, LPVOID, LPVOID context) {
+  auto& host = *static_cast<Host*>(context);
+  try {
+    switch (control) {
+      case SERVICE_CONTROL_STOP:
+      case SERVICE_CONTROL_PRESHUTDOWN:
+      case SERVICE_CONTROL_SHUTDOWN:
+        TLOG(info) << host.name_utf8 << ": " << control_text(control) << " received; stopping";
+        host.status.stopping(host.options.stop_hint);
+        host.stop.request();
+        return NO_ERROR;
+      case SERVICE_CONTROL_PAUSE:
+        if (!host.options.pause) return ERROR_CALL_NOT_IMPLEMENTED;
+        host.options.pause.pause();
+        host.status.paused();
+        return NO_ERROR;
+      case SERVICE_CONTROL_CONTINUE:
+        if (!host.options.pause) return ERROR_CALL_NOT_IMPLEMENTED;
+        host.options.pause.resume();
+        host.status.resumed();
+        return NO_ERROR;
+      case SERVICE_CONTROL_INTERROGATE:
+        return NO_ERROR;
+      default:
+        return ERROR_CALL_NOT_IMPLEMENTED;
+    }
+  } catch (const std::exception& e) {
+    TLOG(error) << host.name_utf8 << ": control " << control << " failed: " << e.what();
+  }
+  return ERROR_EXCEPTION_IN_SERVICE;
+}
+
+void WINAPI service_main(DWORD argc, LPWSTR* argv) {
+  Host& host = *g_host;
+  SERVICE_STATUS_HANDLE handle =
+      RegisterServiceCtrlHandlerExW(host.name.c_str(), control_handler, &host);
+  if (!handle) {
+    TLOG(error) << Win32Error("RegisterServiceCtrlHandlerExW(" + host.name_utf8 + ")",
+                              GetLastError())
+                       .what();
+    return;
+  }
+  host.status.attach(handle);
+  host.status.starting(host.options.initial_start_hint);
+
+  std::vector<std::string> arguments;
+  for (DWORD i = 1; i < argc; ++i) arguments.push_back(narrow(argv[i]));
+  const ServiceBody with_arguments = [&](ServiceStatus& status, StopSignal& stop) {
+    if (host.options.on_start_arguments) host.options.on_start_arguments(arguments);
+    return host.body(status, stop);
+  };
+  host.exit_code = run_body(with_arguments, host.status, host.stop, host.name_utf8);
+  TLOG(info) << host.name_utf8 << ": stopped with exit code " << host.exit_code;
+  host.status.stopped(host.exit_code);
+}
+
+// --- console runs ----------------------------------------------------------------------------
+
+// Shared with the console control handler, which Windows runs on a thread of its own that may
+// still be inside the handler when the run ends: hence shared ownership.
+struct ConsoleRun {
+  std::string name;
+  StopSignal stop;
+  Handle body_done;
+};
+
+std::mutex g_console_mutex;
+std::shared_ptr<ConsoleRun> g_console;
+
+std::shared_ptr<ConsoleRun> current_console_run() {
+  std::lock_guard lock(g_console_mutex);
+  return g_console;
+}
+
+BOOL WINAPI console_handler(DWORD type) {
+  std::shared_ptr<ConsoleRun> run = current_console_run();
+  if (!run) return FALSE;
+  switch (type) {
+    case CTRL_C_EVENT:
+    case CTRL_BREAK_EVENT:
+      TLOG(info) << run->name << ": " << (type == CTRL_C_EVENT ? "Ctrl+C" : "Ctrl+Break")
+                 << "; stopping";
+      run->stop.request();
+      return TRUE;
+    case CTRL_CLOSE_EVENT:
+    case CTRL_LOGOFF_EVENT:
+    case CTRL_SHUTDOWN_EVENT:
+      TLOG(info) << run->name << ": console closing; stopping";
+      run->stop.request();
+      // Windows ends the process as soon as this returns (and after ~5 s regardless): give the
+      // body its orderly stop within that bound.
+      WaitForSingleObject(run->body_done.get(), 4500);
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
+class ConsoleHandlerScope {
+ public:
+  explicit ConsoleHandlerScope(std::shared_ptr<ConsoleRun> run) {
+    {
+      std::lock_guard lock(g_console_mutex);
+      g_console = std::move(run);
+    }
+    if (!SetConsoleCtrlHandler(console_handler, TRUE)) {
+      const DWORD err = GetLastError();
+      clear();
+      throw_error("SetConsoleCtrlHandler(add)", err);
+    }
+  }
+  ConsoleHandlerScope(const ConsoleHandlerScope&) = delete;
+  ConsoleHandlerScope& operator=(const ConsoleHandlerScope&) = delete;
+  ~ConsoleHandlerScope() {
+    SetConsoleCtrlHandler(console_handler, FALSE);
+    clear();
+  }
+
+ private:
+  static void clear() {
+    std::lock_guard lock(g_console_mutex);
+    g_console.reset();
+  }
+};
+
+int run_console(const std::string& name, const ServiceBody& body) {
+  auto run = std::make_shared<ConsoleRun>();
+  run->name = name;
+  run->body_done.reset(CreateEventW(nullptr, TRUE, FALSE, nullptr));
+  if (!run->body_done) throw_last_error("CreateEventW(" + name + " console run)");
+  ConsoleHandlerScope scope(run);
+  TLOG(info) << name << ": running in the console; Ctrl+C or Ctrl+Break stops it";
+  LoggingStatus status(name);
+  const int code = run_body(body, status, run->stop, name);
+  SetEvent(run->body_done.get());
+  TLOG(info) << name << ": exited with code " << code;
+  return code;
+}
+
+}  // namespace
+
+bool console_requested(int argc, const wchar_t* const* argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::wstring_view(argv[i]) == L"--console") return true;
+  }
+  return false;
+}
+
+int run_service(const std::wstring& name, const ServiceBody& body, ServiceOptions options) {
+  const std::string name_utf8 = narrow(name);
+  ActiveRun active(name_utf8);
+  if (options.console) return run_console(name_utf8, body);
+
+  Host host{name, name_utf8, body, options, {}, ScmStatus(name_utf8, bool(options.pause))};
+  g_host = &host;
+  struct ClearHost {
+    ~ClearHost() { g_host = nullptr; }
+  } clear_host;
+
+  SERVICE_TABLE_ENTRYW table[] = {{host.name.data(), service_main}, {nullptr, nullptr}};
+  if (!StartServiceCtrlDispatcherW(table)) {
+    const DWORD err = GetLastError();
+    if (err == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
+      // A person ran the exe by hand: a usage hint on stderr, not a log record.
+      std::cerr << name_utf8
+                << " is a Windows service: start it with the service manager, or run it in "
+                   "this console with --console\n";
+      return 1;
+    }
+    throw_error("StartServiceCtrlDispatcherW(" + name_utf8 + ")", err);
+  }
+  return host.exit_code;
+}
+
+}  // namespace tandem::win32

@@ -1,0 +1,90 @@
+// What the HTTP API asks of inference, independent of llama.cpp: the API's handlers are
+// tested against a fake of this interface, the server runs them against inference::Engine.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/error.h"
+
+namespace tandem::inference {
+
+struct ChatMessage {
+  std::string role;  // system, user, assistant
+  std::string content;
+};
+
+struct SamplingParams {
+  int max_tokens = 16;        // tokens to generate at most (never past the slot's context)
+  float temperature = 1.0f;   // 0 means greedy
+  float top_p = 1.0f;
+  std::optional<std::uint32_t> seed;  // unset: a random seed per request
+  std::vector<std::string> stop;      // generation ends before the first of these
+  int top_logprobs = -1;              // -1: no logprobs; 0..20: logprob plus that many alternatives
+};
+
+struct TokenLogprob {
+  std::string token;
+  float logprob = 0;
+};
+
+// One generated piece of text (one token, or several when a UTF-8 character spans tokens).
+struct Piece {
+  std::string text;
+  float logprob = 0;                 // when logprobs were asked for
+  std::vector<TokenLogprob> top;     // the most likely alternatives, best first
+  int tokens = 1;                    // tokens this piece spans (logprob is their sum)
+};
+
+enum class FinishReason { stop, length, cancelled };
+
+struct CompletionResult {
+  std::string text;
+  std::vector<Piece> pieces;  // filled only when logprobs were asked for
+  FinishReason finish = FinishReason::stop;
+  int prompt_tokens = 0;
+  int completion_tokens = 0;
+};
+
+// Called for each piece as it is generated; return false to cancel (client went away).
+using PieceCallback = std::function<bool(const Piece&)>;
+
+// Thrown by complete() when every slot is busy and the queue is full: the API answers 503.
+class QueueFull : public Error {
+ public:
+  using Error::Error;
+};
+
+// Thrown for a prompt that cannot fit the slot's context: the API answers 400.
+class PromptTooLong : public Error {
+ public:
+  using Error::Error;
+};
+
+class CompletionBackend {
+ public:
+  virtual ~CompletionBackend() = default;
+
+  virtual std::string model_id() const = 0;     // the name /v1/models reports
+  virtual bool is_test_model() const = 0;       // the bundled random-weight model
+  virtual std::string apply_chat_template(const std::vector<ChatMessage>& messages) const = 0;
+
+  // Blocks until done; waits for a free slot first (QueueFull when the wait queue is full).
+  virtual CompletionResult complete(const std::string& prompt, const SamplingParams& params,
+                                    const PieceCallback& on_piece = {}) = 0;
+
+  struct Stats {
+    int slots = 0;
+    int busy_slots = 0;
+    int queued = 0;
+    std::uint64_t prompt_tokens = 0;
+    std::uint64_t generated_tokens = 0;
+  };
+  virtual Stats stats() const = 0;
+};
+
+}  // namespace tandem::inference

@@ -1,0 +1,497 @@
+#include "inference/engine.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <future>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <llama.h>
+
+#include "common/error.h"
+#include "common/files.h"
+#include "common/log.h"
+#include "inference/chat_template.h"
+#include "inference/generation.h"
+#include "inference/llama_backend.h"
+#include "inference/sampling.h"
+#include "inference/tiny_model.h"
+#include "inference/utf8.h"
+
+namespace tandem::inference {
+namespace {
+
+struct ModelFree {
+  void operator()(llama_model* m) const { llama_model_free(m); }
+};
+struct ContextFree {
+  void operator()(llama_context* c) const { llama_free(c); }
+};
+
+constexpr int kMaxSlots = 256;  // llama.cpp's limit on sequences in one context
+
+std::string meta_string(const llama_model* model, const char* key) {
+  std::string value(256, '\0');
+  int32_t n = llama_model_meta_val_str(model, key, value.data(), value.size());
+  if (n < 0) return {};
+  if (static_cast<std::size_t>(n) >= value.size()) {
+    value.resize(static_cast<std::size_t>(n) + 1);
+    n = llama_model_meta_val_str(model, key, value.data(), value.size());
+  }
+  value.resize(static_cast<std::size_t>(std::max(n, 0)));
+  return value;
+}
+
+void check_options(const EngineOptions& o) {
+  if (o.ctx_size < 2) throw Error("ctx_size must be at least 2, not " + std::to_string(o.ctx_size));
+  if (o.parallel < 1 || o.parallel > kMaxSlots) {
+    throw Error("parallel must be 1 to " + std::to_string(kMaxSlots) + ", not " +
+                std::to_string(o.parallel));
+  }
+  if (o.queue_limit < 0) {
+    throw Error("queue_limit must not be negative, not " + std::to_string(o.queue_limit));
+  }
+}
+
+struct Request {
+  std::vector<llama_token> prompt;
+  SamplingParams params;
+  const PieceCallback* on_piece = nullptr;  // the caller's, alive while complete() blocks
+  std::promise<CompletionResult> done;
+};
+
+// A sequence of the shared context; owned by the worker thread.
+struct Slot {
+  llama_seq_id seq = 0;
+  std::unique_ptr<Request> request;  // null while free
+  SamplerPtr sampler;
+  std::optional<Generation> generation;
+  std::size_t prompt_fed = 0;  // prompt tokens handed to llama_decode so far
+  llama_pos n_past = 0;        // tokens in this sequence's KV cache
+  llama_token next = LLAMA_TOKEN_NULL;  // sampled, still to be decoded
+  int generated = 0;
+  int32_t output = -1;  // index of this slot's logits in the batch just decoded
+  bool in_batch = false;
+};
+
+}  // namespace
+
+struct Engine::Impl {
+  EngineOptions options;
+  std::unique_ptr<llama_model, ModelFree> model;
+  std::unique_ptr<llama_context, ContextFree> ctx;  // after model: freed first
+  const llama_vocab* vocab = nullptr;
+  int n_vocab = 0;
+  std::string general_name;
+  std::string id;
+  std::optional<ChatTemplate> chat;
+  llama_batch batch{};
+  int n_batch = 0;
+
+  mutable std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<std::unique_ptr<Request>> admitted;  // hold a slot, not yet taken up by the worker
+  std::deque<std::unique_ptr<Request>> waiting;   // wait for a slot
+  int reserved = 0;                               // slots held (admitted or running)
+  bool stopping = false;
+  std::uint64_t prompt_tokens = 0;
+  std::uint64_t generated_tokens = 0;
+
+  std::vector<Slot> slots;  // worker thread only
+  std::thread worker;
+  std::mutex join_mutex;
+
+  Impl(const EngineOptions& o, const std::function<void(float)>& progress);
+  ~Impl();
+
+  void load(const std::function<void(float)>& progress);
+  std::vector<llama_token> tokenize(const std::string& text) const;
+  std::string token_bytes(llama_token token) const;
+  void shutdown();
+
+  // Worker side.
+  void run();
+  bool any_running() const;
+  void take_admitted();
+  void step();
+  void add_to_batch(llama_token token, Slot& slot, bool wants_logits);
+  void sample(Slot& slot);
+  void finish(Slot& slot, FinishReason reason);
+  void fail(Slot& slot, std::exception_ptr error);
+  std::unique_ptr<Request> release(Slot& slot);
+};
+
+Engine::Impl::Impl(const EngineOptions& o, const std::function<void(float)>& progress)
+    : options(o) {
+  check_options(options);
+  ensure_llama_backend();
+  load(progress);
+
+  const int threads = effective_threads(options.threads);
+  llama_context_params cp = llama_context_default_params();
+  cp.n_seq_max = static_cast<uint32_t>(options.parallel);
+  cp.n_ctx = static_cast<uint32_t>(options.ctx_size) * cp.n_seq_max;
+  n_batch = static_cast<int>(std::min<uint32_t>(cp.n_ctx, 2048));
+  cp.n_batch = static_cast<uint32_t>(n_batch);
+  cp.n_ubatch = std::min<uint32_t>(cp.n_batch, 512);
+  cp.n_outputs_max = cp.n_seq_max;  // one set of logits per slot and step, never more
+  cp.n_threads = cp.n_threads_batch = threads;
+  cp.no_perf = true;
+  ctx.reset(llama_init_from_model(model.get(), cp));
+  if (!ctx) {
+    throw Error("llama.cpp could not create a context of " + std::to_string(cp.n_ctx) +
+                " tokens for " + path_utf8(options.model) + " (see the log for its reason)");
+  }
+  batch = llama_batch_init(n_batch, 0, 1);
+
+  slots.resize(static_cast<std::size_t>(options.parallel));
+  for (std::size_t i = 0; i < slots.size(); ++i) slots[i].seq = static_cast<llama_seq_id>(i);
+
+  TLOG(info) << "model " << id << " loaded from " << path_utf8(options.model) << ": "
+             << options.parallel << " slots of " << options.ctx_size << " tokens, " << threads
+             << " threads";
+  worker = std::thread([this] { run(); });
+}
+
+Engine::Impl::~Impl() {
+  shutdown();
+  if (batch.token) llama_batch_free(batch);
+}
+
+void Engine::Impl::load(const std::function<void(float)>& progress) {
+  const std::string file = path_utf8(options.model);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(options.model, ec)) {
+    throw Error("model file not found: " + file);
+  }
+  struct Progress {
+    const std::function<void(float)>* report;
+    std::exception_ptr error;
+  } state{&progress, nullptr};
+  llama_model_params mp = llama_model_default_params();
+  mp.progress_callback_user_data = &state;
+  // Always ours, even without a reporter: llama.cpp's default prints dots to stderr.
+  mp.progress_callback = [](float p, void* data) {
+    auto* s = static_cast<Progress*>(data);
+    if (!*s->report) return true;
+    try {
+      (*s->report)(p);
+      return true;
+    } catch (...) {
+      s->error = std::current_exception();
+      return false;  // cancels the load
+    }
+  };
+  model.reset(llama_model_load_from_file(file.c_str(), mp));
+  if (state.error) std::rethrow_exception(state.error);
+  if (!model) {
+    throw Error("cannot load model " + file +
+                ": not a GGUF model llama.cpp can read (see the log for its reason)");
+  }
+  vocab = llama_model_get_vocab(model.get());
+  n_vocab = llama_vocab_n_tokens(vocab);
+  general_name = meta_string(model.get(), "general.name");
+  id = general_name.empty() ? path_utf8(options.model.stem()) : general_name;
+  chat.emplace(model.get());
+}
+
+std::vector<llama_token> Engine::Impl::tokenize(const std::string& text) const {
+  // Special tokens are parsed so that a chat template's markers become the model's own tokens.
+  std::vector<llama_token> tokens(text.size() + 2);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const int32_t n =
+        llama_tokenize(vocab, text.data(), static_cast<int32_t>(text.size()), tokens.data(),
+                       static_cast<int32_t>(tokens.size()), true, true);
+    if (n >= 0) {
+      tokens.resize(static_cast<std::size_t>(n));
+      return tokens;
+    }
+    if (n == std::numeric_limits<int32_t>::min()) break;  // overflow of int32_t
+    tokens.resize(static_cast<std::size_t>(-n));
+  }
+  throw InputError("prompt", "cannot be tokenized (" + std::to_string(text.size()) + " bytes)");
+}
+
+std::string Engine::Impl::token_bytes(llama_token token) const {
+  std::string out(32, '\0');
+  int32_t n = llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()),
+                                   0, false);
+  if (n < 0) {
+    out.resize(static_cast<std::size_t>(-n));
+    n = llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0,
+                             false);
+  }
+  out.resize(static_cast<std::size_t>(std::max(n, 0)));
+  return out;
+}
+
+void Engine::Impl::shutdown() {
+  std::deque<std::unique_ptr<Request>> dropped;
+  {
+    std::lock_guard lock(mutex);
+    stopping = true;
+    reserved -= static_cast<int>(admitted.size());
+    for (auto* queue : {&admitted, &waiting}) {
+      for (auto& r : *queue) dropped.push_back(std::move(r));
+      queue->clear();
+    }
+  }
+  wake.notify_all();
+  for (auto& r : dropped) r->done.set_exception(std::make_exception_ptr(Error("server is stopping")));
+  std::lock_guard join_lock(join_mutex);
+  // From a piece callback (the worker itself) the join is left to the destructor.
+  if (worker.joinable() && worker.get_id() != std::this_thread::get_id()) worker.join();
+}
+
+// ---- worker ----------------------------------------------------------------------------------
+
+void Engine::Impl::run() {
+  for (;;) {
+    {
+      std::unique_lock lock(mutex);
+      wake.wait(lock, [&] { return stopping || !admitted.empty() || any_running(); });
+      if (stopping) break;
+      take_admitted();
+    }
+    try {
+      step();
+    } catch (const std::exception& e) {
+      TLOG(error) << "inference step failed: " << e.what();
+      const auto error = std::current_exception();
+      for (auto& slot : slots) {
+        if (slot.request) fail(slot, error);
+      }
+    }
+  }
+  // Stopping: what is running ends now, with the text it has so far.
+  for (auto& slot : slots) {
+    if (slot.request) finish(slot, FinishReason::cancelled);
+  }
+}
+
+bool Engine::Impl::any_running() const {
+  return std::any_of(slots.begin(), slots.end(), [](const Slot& s) { return bool(s.request); });
+}
+
+void Engine::Impl::take_admitted() {
+  for (auto& slot : slots) {
+    if (admitted.empty()) return;
+    if (slot.request) continue;
+    slot.request = std::move(admitted.front());
+    admitted.pop_front();
+    slot.sampler = make_sampler(slot.request->params);
+    slot.generation.emplace(slot.request->params, *slot.request->on_piece);
+    slot.prompt_fed = 0;
+    slot.n_past = 0;
+    slot.next = LLAMA_TOKEN_NULL;
+    slot.generated = 0;
+  }
+}
+
+void Engine::Impl::add_to_batch(llama_token token, Slot& slot, bool wants_logits) {
+  const int i = batch.n_tokens++;
+  batch.token[i] = token;
+  batch.pos[i] = slot.n_past++;
+  batch.n_seq_id[i] = 1;
+  batch.seq_id[i][0] = slot.seq;
+  batch.logits[i] = wants_logits ? 1 : 0;
+  slot.in_batch = true;
+  if (wants_logits) slot.output = i;
+}
+
+void Engine::Impl::step() {
+  batch.n_tokens = 0;
+  for (auto& slot : slots) {
+    slot.output = -1;
+    slot.in_batch = false;
+  }
+  // Every generating slot advances by one token; prompts fill the rest of the batch, so a new
+  // request's prompt is processed together with the others' generation.
+  for (auto& slot : slots) {
+    if (slot.request && slot.next != LLAMA_TOKEN_NULL) {
+      add_to_batch(slot.next, slot, true);
+      slot.next = LLAMA_TOKEN_NULL;
+    }
+  }
+  std::uint64_t prompt_in_batch = 0;
+  for (auto& slot : slots) {
+    if (!slot.request) continue;
+    const auto& prompt = slot.request->prompt;
+    while (slot.prompt_fed < prompt.size() && batch.n_tokens < n_batch) {
+      const bool last = slot.prompt_fed + 1 == prompt.size();
+      add_to_batch(prompt[slot.prompt_fed++], slot, last);
+      ++prompt_in_batch;
+    }
+  }
+  if (batch.n_tokens == 0) return;
+
+  const int32_t rc = llama_decode(ctx.get(), batch);
+  if (rc != 0) {
+    const auto error = std::make_exception_ptr(
+        Error("llama_decode failed with code " + std::to_string(rc) + " on a batch of " +
+              std::to_string(batch.n_tokens) + " tokens"));
+    TLOG(error) << "llama_decode failed with code " << rc;
+    for (auto& slot : slots) {
+      if (slot.request && slot.in_batch) fail(slot, error);
+    }
+    return;
+  }
+  // Counted before sampling, which may hand a result back: stats() then already includes it.
+  const auto sampling = static_cast<std::uint64_t>(
+      std::count_if(slots.begin(), slots.end(), [](const Slot& s) { return s.output >= 0; }));
+  {
+    std::lock_guard lock(mutex);
+    prompt_tokens += prompt_in_batch;
+    generated_tokens += sampling;
+  }
+  for (auto& slot : slots) {
+    if (slot.request && slot.output >= 0) sample(slot);
+  }
+}
+
+void Engine::Impl::sample(Slot& slot) {
+  const SamplingParams& params = slot.request->params;
+  const llama_token token = llama_sampler_sample(slot.sampler.get(), ctx.get(), slot.output);
+  ++slot.generated;
+  if (llama_vocab_is_eog(vocab, token)) return finish(slot, FinishReason::stop);
+
+  Generation::Token next;
+  next.bytes = token_bytes(token);
+  if (params.top_logprobs >= 0) {
+    const TokenLogprobs lp = token_logprobs(llama_get_logits_ith(ctx.get(), slot.output),
+                                            n_vocab, token, params.top_logprobs);
+    next.logprob = lp.logprob;
+    for (const auto& [alt, logprob] : lp.top) {
+      next.top.push_back({to_valid_utf8(token_bytes(alt)), logprob});
+    }
+  }
+  Generation::Outcome outcome;
+  try {
+    outcome = slot.generation->add(std::move(next));
+  } catch (...) {
+    return fail(slot, std::current_exception());  // the caller's callback threw
+  }
+  if (outcome == Generation::Outcome::stop) return finish(slot, FinishReason::stop);
+  if (outcome == Generation::Outcome::cancelled) return finish(slot, FinishReason::cancelled);
+  const auto in_context = static_cast<int>(slot.request->prompt.size()) + slot.generated;
+  if (slot.generated >= params.max_tokens || in_context >= options.ctx_size) {
+    return finish(slot, FinishReason::length);
+  }
+  slot.next = token;
+}
+
+void Engine::Impl::finish(Slot& slot, FinishReason reason) {
+  FinishReason final_reason;
+  try {
+    final_reason = slot.generation->finish(reason);
+  } catch (...) {
+    return fail(slot, std::current_exception());
+  }
+  CompletionResult result = std::move(slot.generation->result());
+  result.finish = final_reason;
+  result.prompt_tokens = static_cast<int>(slot.request->prompt.size());
+  result.completion_tokens = slot.generated;
+  release(slot)->done.set_value(std::move(result));
+}
+
+void Engine::Impl::fail(Slot& slot, std::exception_ptr error) {
+  release(slot)->done.set_exception(std::move(error));
+}
+
+std::unique_ptr<Request> Engine::Impl::release(Slot& slot) {
+  llama_memory_seq_rm(llama_get_memory(ctx.get()), slot.seq, -1, -1);
+  slot.generation.reset();
+  slot.sampler.reset();
+  slot.next = LLAMA_TOKEN_NULL;
+  slot.output = -1;
+  auto request = std::move(slot.request);
+  std::lock_guard lock(mutex);
+  --reserved;
+  if (!stopping && !waiting.empty()) {
+    admitted.push_back(std::move(waiting.front()));
+    waiting.pop_front();
+    ++reserved;
+  }
+  return request;
+}
+
+// ---- public ----------------------------------------------------------------------------------
+
+Engine::Engine(const EngineOptions& options, const std::function<void(float)>& progress)
+    : impl_(std::make_unique<Impl>(options, progress)) {}
+
+Engine::~Engine() = default;
+
+std::string Engine::model_id() const { return impl_->id; }
+
+bool Engine::is_test_model() const { return impl_->general_name == kTinyModelName; }
+
+std::string Engine::apply_chat_template(const std::vector<ChatMessage>& messages) const {
+  return impl_->chat->apply(messages);
+}
+
+CompletionResult Engine::complete(const std::string& prompt, const SamplingParams& params,
+                                  const PieceCallback& on_piece) {
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->stopping) throw Error("server is stopping");
+  }
+  auto request = std::make_unique<Request>();
+  request->prompt = impl_->tokenize(prompt);
+  const auto n_prompt = static_cast<int>(request->prompt.size());
+  if (n_prompt == 0) throw InputError("prompt", "is empty: there is nothing to continue");
+  const int ctx_size = impl_->options.ctx_size;
+  if (n_prompt > ctx_size - 1) {
+    throw PromptTooLong("prompt is " + std::to_string(n_prompt) + " tokens, but at most " +
+                        std::to_string(ctx_size - 1) + " fit a slot's context of " +
+                        std::to_string(ctx_size) + " tokens");
+  }
+  if (params.max_tokens <= 0) {
+    CompletionResult nothing;
+    nothing.finish = FinishReason::length;
+    nothing.prompt_tokens = n_prompt;
+    return nothing;
+  }
+  request->params = params;
+  request->on_piece = &on_piece;
+  auto done = request->done.get_future();
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->stopping) throw Error("server is stopping");
+    const int limit = impl_->options.queue_limit;
+    if (impl_->reserved < impl_->options.parallel) {
+      ++impl_->reserved;
+      impl_->admitted.push_back(std::move(request));
+    } else if (static_cast<int>(impl_->waiting.size()) < limit) {
+      impl_->waiting.push_back(std::move(request));
+    } else {
+      throw QueueFull("all " + std::to_string(impl_->options.parallel) + " slots are busy and " +
+                      std::to_string(limit) + " requests already wait (queue_limit " +
+                      std::to_string(limit) + ")");
+    }
+  }
+  impl_->wake.notify_one();
+  // No bound needed here: the worker settles every request it holds (generation ends at
+  // max_tokens or the context's end), and shutdown() settles every other one.
+  return done.get();
+}
+
+Engine::Stats Engine::stats() const {
+  std::lock_guard lock(impl_->mutex);
+  Stats s;
+  s.slots = impl_->options.parallel;
+  s.busy_slots = impl_->reserved;
+  s.queued = static_cast<int>(impl_->waiting.size());
+  s.prompt_tokens = impl_->prompt_tokens;
+  s.generated_tokens = impl_->generated_tokens;
+  return s;
+}
+
+void Engine::shutdown() { impl_->shutdown(); }
+
+}  // namespace tandem::inference

@@ -1,0 +1,43 @@
+// llama.cpp behind CompletionBackend: one model, `parallel` slots decoded together in one
+// batch by a single worker thread, a bounded wait queue in front of them.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "inference/completion.h"
+
+namespace tandem::inference {
+
+struct EngineOptions {
+  std::filesystem::path model;  // GGUF file
+  int ctx_size = 2048;          // tokens per slot
+  int parallel = 2;             // slots
+  int queue_limit = 16;         // requests waiting for a slot
+  int threads = 0;              // 0: all cores; never above the core count
+};
+
+class Engine final : public CompletionBackend {
+ public:
+  // Loads the model; throws tandem::Error naming the file if it cannot.
+  // `progress` (0..1) is called while loading, e.g. to advance SCM checkpoints.
+  explicit Engine(const EngineOptions& options,
+                  const std::function<void(float)>& progress = {});
+  ~Engine() override;
+
+  std::string model_id() const override;
+  bool is_test_model() const override;
+  std::string apply_chat_template(const std::vector<ChatMessage>& messages) const override;
+  CompletionResult complete(const std::string& prompt, const SamplingParams& params,
+                            const PieceCallback& on_piece = {}) override;
+  Stats stats() const override;
+
+  // Stops taking work, cancels what waits, finishes nothing new; complete() then throws.
+  void shutdown();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tandem::inference

@@ -1,0 +1,34 @@
+// Per-request token choice and log-probabilities, on top of llama.cpp's samplers.
+#pragma once
+
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include <llama.h>
+
+#include "inference/completion.h"
+
+namespace tandem::inference {
+
+struct SamplerFree {
+  void operator()(llama_sampler* s) const { llama_sampler_free(s); }
+};
+using SamplerPtr = std::unique_ptr<llama_sampler, SamplerFree>;
+
+// Temperature 0: greedy. Otherwise top-p, then temperature, then a draw seeded by params.seed
+// (a random seed when unset).
+SamplerPtr make_sampler(const SamplingParams& params);
+
+inline constexpr int kMaxTopLogprobs = 20;
+
+struct TokenLogprobs {
+  float logprob = 0;                                // of the chosen token
+  std::vector<std::pair<llama_token, float>> top;   // best first
+};
+
+// Log-softmax of the raw logits (what the model says, before any sampler reshapes it): the
+// chosen token's value and the `top_n` best alternatives (at most kMaxTopLogprobs).
+TokenLogprobs token_logprobs(const float* logits, int n_vocab, llama_token chosen, int top_n);
+
+}  // namespace tandem::inference

@@ -1,0 +1,183 @@
+#include "service/api/api.h"
+
+#include <chrono>
+#include <ctime>
+
+#include "common/log.h"
+#include "service/api/completion_handlers.h"
+#include "service/api/errors.h"
+#include "service/api/guards.h"
+#include "service/api/openai_json.h"
+
+namespace tandem::api {
+namespace {
+
+struct RouteContext {
+  inference::CompletionBackend* backend;  // not null where the route needs the model
+  Metrics& metrics;
+  const ApiOptions& options;
+  std::int64_t started;
+};
+
+http::Response json_response(int status, const Json& body) {
+  http::Response response;
+  response.status = status;
+  response.body = json_text(body);
+  return response;
+}
+
+http::Response health(const http::Request&, const RouteContext& c) {
+  // Like llama-server: 503 until the model is loaded, so pollers can wait on it.
+  if (!c.backend) return json_response(503, {{"status", "loading"}});
+  return json_response(200, {{"status", "ok"}});
+}
+
+http::Response metrics_text(const http::Request&, const RouteContext& c) {
+  http::Response response;
+  response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  if (c.backend) {
+    const auto stats = c.backend->stats();
+    response.body = c.metrics.render(&stats);
+  } else {
+    response.body = c.metrics.render(nullptr);
+  }
+  return response;
+}
+
+http::Response models(const http::Request&, const RouteContext& c) {
+  return json_response(200,
+                       model_list(c.backend->model_id(), c.started, c.backend->is_test_model()));
+}
+
+http::Response completions(const http::Request& request, const RouteContext& c) {
+  return handle_completion(Endpoint::completions, request,
+                           {*c.backend, c.metrics, c.options.limits});
+}
+
+http::Response chat_completions(const http::Request& request, const RouteContext& c) {
+  return handle_completion(Endpoint::chat, request, {*c.backend, c.metrics, c.options.limits});
+}
+
+struct Route {
+  std::string_view method;
+  std::string_view path;
+  bool needs_key;    // when an API key is configured
+  bool needs_model;  // 503 while the model loads
+  http::Response (*handler)(const http::Request&, const RouteContext&);
+};
+
+// clang-format off
+constexpr Route kRoutes[] = {
+  // method  path                    key    model  handler
+  {"GET",  "/health",              false, false, health},
+  {"GET",  "/metrics",             true,  false, metrics_text},
+  {"GET",  "/v1/models",           true,  true,  models},
+  {"POST", "/v1/completions",      true,  true,  completions},
+  {"POST", "/v1/chat/completions", true,  true,  chat_completions},
+};
+// clang-format on
+
+constexpr std::string_view kUnmatched = "unmatched";
+
+std::string_view quoted_prefix(std::string_view s) {
+  return s.substr(0, 100);
+}
+
+}  // namespace
+
+Api::Api(inference::CompletionBackend* backend, ApiOptions options)
+    : backend_(backend),
+      options_(std::move(options)),
+      started_(static_cast<std::int64_t>(std::time(nullptr))) {
+  if (!options_.api_key.empty()) {
+    TLOG(info) << "HTTP API requires an API key (" << key_hint(options_.api_key) << ")";
+  }
+}
+
+void Api::set_backend(inference::CompletionBackend* backend) {
+  backend_.store(backend);
+}
+
+http::Response Api::dispatch(const http::Request& request, std::string_view& route_label) {
+  if (auto host = request.header("Host"); !host_allowed(host)) {
+    throw ApiError(403, "permission_error", "forbidden_host",
+                   "Host '" + std::string(quoted_prefix(*host)) +
+                       "' is not served: use 127.0.0.1, [::1] or localhost");
+  }
+  const Route* route = nullptr;
+  std::string allow;
+  for (const Route& r : kRoutes) {
+    if (r.path != request.path) continue;
+    route_label = r.path;  // the table's own string: it outlives a streamed response
+    if (r.method == request.method) route = &r;
+    allow += (allow.empty() ? "" : ", ") + std::string(r.method);
+  }
+  if (allow.empty()) {
+    throw ApiError(404, "invalid_request_error", "not_found",
+                   "no route " + request.method + " " + std::string(quoted_prefix(request.path)));
+  }
+  if (!route) {
+    throw ApiError(405, "invalid_request_error", "method_not_allowed",
+                   request.path + " accepts " + allow + ", not " + request.method)
+        .with_header("Allow", allow);
+  }
+  if (route->needs_key && !options_.api_key.empty()) {
+    auto key = presented_key(request);
+    if (!key || !constant_time_equal(*key, options_.api_key)) {
+      TLOG(warning) << "rejected " << request.method << ' ' << request.path << " from "
+                    << request.remote_address << ": "
+                    << (key ? "wrong API key (" + key_hint(*key) + ")" : std::string("no API key"));
+      throw ApiError(401, "authentication_error", "invalid_api_key",
+                     key ? "wrong API key" : "API key required: send 'Authorization: Bearer <key>'")
+          .with_header("WWW-Authenticate", "Bearer");
+    }
+  }
+  inference::CompletionBackend* backend = backend_.load();
+  if (route->needs_model && !backend) {
+    throw ApiError(503, "unavailable_error", "model_loading", "the model is still loading")
+        .with_header("Retry-After", "1");
+  }
+  return route->handler(request, RouteContext{backend, metrics_, options_, started_});
+}
+
+http::Response Api::handle(const http::Request& request) {
+  const auto start = std::chrono::steady_clock::now();
+  auto seconds = [start] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  std::string_view label = kUnmatched;
+  http::Response response;
+  try {
+    response = dispatch(request, label);
+  } catch (...) {
+    const ApiError error = to_api_error(std::current_exception());
+    metrics_.record_error(error.code());
+    if (error.status() >= 500) {
+      TLOG(error) << request.method << ' ' << request.path << ": " << error.status() << ' '
+                  << error.what();
+    } else {
+      TLOG(info) << request.method << ' ' << request.path << ": " << error.status() << ' '
+                 << error.what();
+    }
+    response = error_response(error);
+  }
+  response.headers["X-Tandem-Instance"] = options_.instance_id;
+  if (!response.stream) {
+    metrics_.record_request(label, response.status, seconds());
+    return response;
+  }
+  // A streamed response lasts until its generator returns: measure it then.
+  response.stream = [inner = std::move(response.stream), metrics = &metrics_, label,
+                     status = response.status, seconds](const http::ChunkWriter& write) {
+    try {
+      inner(write);
+    } catch (...) {
+      metrics->record_request(label, status, seconds());
+      throw;
+    }
+    metrics->record_request(label, status, seconds());
+  };
+  return response;
+}
+
+}  // namespace tandem::api

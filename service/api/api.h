@@ -1,0 +1,45 @@
+// The HTTP API of TandemLlm (DESIGN.md "HTTP API of TandemLlm") as one function from request to
+// response, with no sockets: the transport calls handle() on its own threads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "inference/completion.h"
+#include "service/api/completion_request.h"
+#include "service/api/metrics.h"
+#include "service/http/http_types.h"
+
+namespace tandem::api {
+
+struct ApiOptions {
+  std::string instance_id;  // sent as X-Tandem-Instance on every response
+  std::string api_key;      // empty: no key needed
+  RequestLimits limits;
+};
+
+class Api {
+ public:
+  // `backend` may be null while the model loads (inference routes then answer 503); it must
+  // outlive every response handed out, streamed ones included.
+  Api(inference::CompletionBackend* backend, ApiOptions options);
+
+  // Safe to call from many threads at once; never throws.
+  http::Response handle(const http::Request& request);
+
+  // Called once loading has finished; null again while shutting down.
+  void set_backend(inference::CompletionBackend* backend);
+
+  const Metrics& metrics() const { return metrics_; }
+
+ private:
+  http::Response dispatch(const http::Request& request, std::string_view& route_label);
+
+  std::atomic<inference::CompletionBackend*> backend_;
+  const ApiOptions options_;
+  Metrics metrics_;
+  const std::int64_t started_;  // Unix seconds: the "created" of the model
+};
+
+}  // namespace tandem::api

@@ -1,0 +1,120 @@
+#include "service/api/completion_handlers.h"
+
+#include <ctime>
+#include <memory>
+
+#include "common/log.h"
+#include "service/api/errors.h"
+#include "service/api/openai_json.h"
+#include "service/api/sse.h"
+
+namespace tandem::api {
+namespace {
+
+// Everything a streamed response needs after the handler has returned.
+struct StreamJob {
+  Endpoint endpoint;
+  inference::CompletionBackend* backend;
+  Metrics* metrics;
+  CompletionRequest request;
+  std::string prompt;
+  ResponseMeta meta;
+
+  bool chat() const { return endpoint == Endpoint::chat; }
+
+  Json chunk(std::string_view text, const Json& logprobs,
+             std::optional<inference::FinishReason> finish) const {
+    Json c;
+    if (chat()) {
+      Json delta = finish ? Json::object() : Json{{"content", text}};
+      c = chat_completion_chunk(meta, delta, logprobs, finish);
+    } else {
+      c = text_completion_chunk(meta, text, logprobs, finish);
+    }
+    // With include_usage, OpenAI sends "usage": null on every chunk but the last.
+    if (request.include_usage) c["usage"] = nullptr;
+    return c;
+  }
+
+  void run(const http::ChunkWriter& write) {
+    SseWriter sse(write);
+    if (chat()) {
+      Json first = chat_completion_chunk(meta, {{"role", "assistant"}, {"content", ""}}, nullptr,
+                                         std::nullopt);
+      if (request.include_usage) first["usage"] = nullptr;
+      if (!sse.event(first)) return;
+    }
+    std::size_t offset = prompt.size();
+    inference::CompletionResult result;
+    try {
+      result = backend->complete(prompt, request.sampling, [&](const inference::Piece& piece) {
+        Json logprobs = nullptr;
+        if (request.logprobs()) {
+          std::span<const inference::Piece> one(&piece, 1);
+          logprobs = chat() ? chat_logprobs(one) : completion_logprobs(one, offset);
+        }
+        offset += piece.text.size();
+        // false frees the slot: the client has gone away.
+        return sse.event(chunk(piece.text, logprobs, std::nullopt));
+      });
+    } catch (...) {
+      const ApiError error = to_api_error(std::current_exception());
+      metrics->record_error(error.code());
+      TLOG(warning) << meta.id
+                    << ": streamed request failed after its headers were sent: " << error.what();
+      sse.event(error_json(error));
+      return;
+    }
+    metrics->add_tokens(result.prompt_tokens, result.completion_tokens);
+    if (!sse.open()) {
+      TLOG(debug) << meta.id << ": client went away after " << result.completion_tokens
+                  << " tokens; generation cancelled";
+      return;
+    }
+    if (!sse.event(chunk("", nullptr, result.finish))) return;
+    if (request.include_usage) {
+      std::string_view object = chat() ? "chat.completion.chunk" : "text_completion";
+      if (!sse.event(usage_chunk(meta, object, result.prompt_tokens, result.completion_tokens))) {
+        return;
+      }
+    }
+    sse.done();
+  }
+};
+
+}  // namespace
+
+http::Response handle_completion(Endpoint endpoint, const http::Request& request,
+                                 const CompletionContext& context) {
+  const bool chat = endpoint == Endpoint::chat;
+  CompletionRequest parsed = chat ? parse_chat_request(request.body, context.limits)
+                                  : parse_completion_request(request.body, context.limits);
+  std::string prompt =
+      chat ? context.backend.apply_chat_template(parsed.messages) : std::move(parsed.prompt);
+  ResponseMeta meta{new_response_id(chat ? "chatcmpl-" : "cmpl-"),
+                    static_cast<std::int64_t>(std::time(nullptr)), context.backend.model_id()};
+
+  http::Response response;
+  if (parsed.stream) {
+    response.content_type = "text/event-stream";
+    response.headers["Cache-Control"] = "no-cache";
+    auto job = std::make_shared<StreamJob>(StreamJob{endpoint, &context.backend, &context.metrics,
+                                                     std::move(parsed), std::move(prompt),
+                                                     std::move(meta)});
+    response.stream = [job](const http::ChunkWriter& write) { job->run(write); };
+    return response;
+  }
+
+  inference::CompletionResult result = context.backend.complete(prompt, parsed.sampling);
+  context.metrics.add_tokens(result.prompt_tokens, result.completion_tokens);
+  Json logprobs = nullptr;
+  if (parsed.logprobs()) {
+    logprobs =
+        chat ? chat_logprobs(result.pieces) : completion_logprobs(result.pieces, prompt.size());
+  }
+  response.body = json_text(chat ? chat_completion(meta, result, logprobs)
+                                 : text_completion(meta, result, logprobs));
+  return response;
+}
+
+}  // namespace tandem::api

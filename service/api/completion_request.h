@@ -1,0 +1,32 @@
+// The bodies of POST /v1/completions and POST /v1/chat/completions, parsed and validated into
+// what inference needs. OpenAI's field names and ranges; unknown fields are ignored as OpenAI
+// does; anything invalid is a 400 naming the field.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "inference/completion.h"
+
+namespace tandem::api {
+
+struct RequestLimits {
+  int default_max_tokens = 256;  // when the request names none
+  int max_tokens_limit = 4096;   // the most a request may ask for
+};
+
+struct CompletionRequest {
+  std::string model;                             // as sent; informational only
+  std::string prompt;                            // /v1/completions
+  std::vector<inference::ChatMessage> messages;  // /v1/chat/completions
+  inference::SamplingParams sampling;            // top_logprobs >= 0 when logprobs were asked
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage
+  bool logprobs() const { return sampling.top_logprobs >= 0; }
+};
+
+CompletionRequest parse_completion_request(std::string_view body, const RequestLimits& limits);
+CompletionRequest parse_chat_request(std::string_view body, const RequestLimits& limits);
+
+}  // namespace tandem::api

@@ -1,0 +1,95 @@
+#include "service/api/metrics.h"
+
+#include <iomanip>
+#include <sstream>
+
+namespace tandem::api {
+namespace {
+
+std::string label_value(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+void describe(std::ostream& out, std::string_view name, std::string_view type,
+              std::string_view help) {
+  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+}  // namespace
+
+void Metrics::record_request(std::string_view route, int status, double seconds) {
+  std::lock_guard lock(mutex_);
+  ++requests_[{std::string(route), status}];
+  for (std::size_t i = 0; i < kDurationBuckets.size(); ++i) {
+    if (seconds <= kDurationBuckets[i]) {
+      ++buckets_[i];
+      break;
+    }
+  }
+  duration_sum_ += seconds;
+  ++duration_count_;
+}
+
+void Metrics::record_error(std::string_view code) {
+  std::lock_guard lock(mutex_);
+  ++errors_[std::string(code)];
+}
+
+void Metrics::add_tokens(int prompt_tokens, int generated_tokens) {
+  std::lock_guard lock(mutex_);
+  prompt_tokens_ += static_cast<std::uint64_t>(prompt_tokens);
+  generated_tokens_ += static_cast<std::uint64_t>(generated_tokens);
+}
+
+std::string Metrics::render(const inference::CompletionBackend::Stats* stats) const {
+  std::ostringstream out;
+  out << std::setprecision(9);
+  std::lock_guard lock(mutex_);
+
+  describe(out, "tandem_requests_total", "counter", "HTTP requests answered, by route and status.");
+  for (const auto& [key, count] : requests_) {
+    out << "tandem_requests_total{route=\"" << label_value(key.first) << "\",status=\""
+        << key.second << "\"} " << count << '\n';
+  }
+  describe(out, "tandem_errors_total", "counter", "Error responses, by error code.");
+  for (const auto& [code, count] : errors_) {
+    out << "tandem_errors_total{code=\"" << label_value(code) << "\"} " << count << '\n';
+  }
+  describe(out, "tandem_prompt_tokens_total", "counter", "Prompt tokens processed.");
+  out << "tandem_prompt_tokens_total " << prompt_tokens_ << '\n';
+  describe(out, "tandem_generated_tokens_total", "counter", "Tokens generated.");
+  out << "tandem_generated_tokens_total " << generated_tokens_ << '\n';
+
+  describe(out, "tandem_model_loaded", "gauge", "1 once the model is loaded and serving.");
+  out << "tandem_model_loaded " << (stats ? 1 : 0) << '\n';
+  describe(out, "tandem_queue_depth", "gauge", "Requests waiting for a free slot.");
+  out << "tandem_queue_depth " << (stats ? stats->queued : 0) << '\n';
+  describe(out, "tandem_slots", "gauge", "Inference slots.");
+  out << "tandem_slots " << (stats ? stats->slots : 0) << '\n';
+  describe(out, "tandem_slots_busy", "gauge", "Inference slots generating now.");
+  out << "tandem_slots_busy " << (stats ? stats->busy_slots : 0) << '\n';
+
+  describe(out, "tandem_request_duration_seconds", "histogram",
+           "Time from request to the end of the response.");
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < kDurationBuckets.size(); ++i) {
+    cumulative += buckets_[i];
+    out << "tandem_request_duration_seconds_bucket{le=\"" << kDurationBuckets[i] << "\"} "
+        << cumulative << '\n';
+  }
+  out << "tandem_request_duration_seconds_bucket{le=\"+Inf\"} " << duration_count_ << '\n';
+  out << "tandem_request_duration_seconds_sum " << duration_sum_ << '\n';
+  out << "tandem_request_duration_seconds_count " << duration_count_ << '\n';
+  return out.str();
+}
+
+}  // namespace tandem::api

@@ -1,0 +1,128 @@
+#include "service/api/request_fields.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "service/api/errors.h"
+
+namespace tandem::api {
+namespace {
+
+// Integral bounds print as integers ("from 0 to 2"), others as the shortest exact decimal.
+std::string format_number(double d) {
+  if (std::floor(d) == d && std::fabs(d) < 1e15) return std::to_string(static_cast<long long>(d));
+  std::ostringstream out;
+  out << d;
+  return out.str();
+}
+
+}  // namespace
+
+nlohmann::json parse_body(std::string_view body) {
+  nlohmann::json root;
+  try {
+    root = nlohmann::json::parse(body);
+  } catch (const nlohmann::json::parse_error& e) {
+    // nlohmann's byte count points just past the offending character.
+    std::size_t offset = e.byte > 0 ? e.byte - 1 : 0;
+    std::size_t line = 1;
+    std::size_t column = 1;
+    for (std::size_t i = 0; i < offset && i < body.size(); ++i) {
+      if (body[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    std::string what = e.what();
+    // Drop nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 2: ".
+    if (auto colon = what.find(": "); colon != std::string::npos) what = what.substr(colon + 2);
+    throw ApiError(400, "invalid_request_error", "invalid_json",
+                   "request body is not valid JSON at line " + std::to_string(line) + ", column " +
+                       std::to_string(column) + " (byte " + std::to_string(offset) + "): " + what);
+  }
+  if (!root.is_object()) {
+    throw ApiError(400, "invalid_request_error", "invalid_json",
+                   "request body must be a JSON object, got " + json_type_name(root));
+  }
+  return root;
+}
+
+std::string json_type_name(const nlohmann::json& value) {
+  switch (value.type()) {
+    case nlohmann::json::value_t::null:
+      return "null";
+    case nlohmann::json::value_t::boolean:
+      return "a boolean";
+    case nlohmann::json::value_t::string:
+      return "a string";
+    case nlohmann::json::value_t::array:
+      return "an array";
+    case nlohmann::json::value_t::object:
+      return "an object";
+    case nlohmann::json::value_t::number_float:
+      return "a number with a fraction";
+    default:
+      return "a number";
+  }
+}
+
+FieldReader::FieldReader(const nlohmann::json& object, std::string prefix)
+    : object_(object), prefix_(std::move(prefix)) {}
+
+const nlohmann::json* FieldReader::get(std::string_view key) const {
+  auto it = object_.find(key);
+  if (it == object_.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+std::string FieldReader::name(std::string_view key) const {
+  if (prefix_.empty()) return std::string(key);
+  return prefix_ + "." + std::string(key);
+}
+
+void FieldReader::fail(std::string_view key, const std::string& what) const {
+  throw invalid_field(name(key), what);
+}
+
+std::optional<std::string> FieldReader::string(std::string_view key) const {
+  const nlohmann::json* v = get(key);
+  if (!v) return std::nullopt;
+  if (!v->is_string()) fail(key, "expected a string, got " + json_type_name(*v));
+  return v->get<std::string>();
+}
+
+std::optional<std::int64_t> FieldReader::integer(std::string_view key, std::int64_t min,
+                                                 std::int64_t max) const {
+  const nlohmann::json* v = get(key);
+  if (!v) return std::nullopt;
+  const std::string range = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+  if (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
+    fail(key, "expected " + range + ", got " + v->dump());
+  }
+  if (!v->is_number_integer()) fail(key, "expected " + range + ", got " + json_type_name(*v));
+  auto n = v->get<std::int64_t>();
+  if (n < min || n > max) fail(key, "expected " + range + ", got " + std::to_string(n));
+  return n;
+}
+
+std::optional<double> FieldReader::number(std::string_view key, double min, double max) const {
+  const nlohmann::json* v = get(key);
+  if (!v) return std::nullopt;
+  const std::string range = "a number from " + format_number(min) + " to " + format_number(max);
+  if (!v->is_number()) fail(key, "expected " + range + ", got " + json_type_name(*v));
+  double d = v->get<double>();
+  if (!std::isfinite(d) || d < min || d > max)
+    fail(key, "expected " + range + ", got " + v->dump());
+  return d;
+}
+
+std::optional<bool> FieldReader::boolean(std::string_view key) const {
+  const nlohmann::json* v = get(key);
+  if (!v) return std::nullopt;
+  if (!v->is_boolean()) fail(key, "expected true or false, got " + json_type_name(*v));
+  return v->get<bool>();
+}
+
+}  // namespace tandem::api

@@ -1,0 +1,45 @@
+// Typed access to the fields of a request body, with 400 errors that name the field as the
+// client wrote it ("field 'messages[1].content': expected a string or an array of text parts").
+// JSON null counts as absent, as OpenAI's API treats it; unknown fields are left alone.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace tandem::api {
+
+// Parses a request body that must be one JSON object. Bad JSON (including invalid UTF-8 in a
+// string) is a 400 whose message gives line, column and byte offset.
+nlohmann::json parse_body(std::string_view body);
+
+// "a string", "an array", ... for messages.
+std::string json_type_name(const nlohmann::json& value);
+
+class FieldReader {
+ public:
+  // `object` must be a JSON object and outlive the reader; `prefix` names it ("" for the body).
+  explicit FieldReader(const nlohmann::json& object, std::string prefix = "");
+
+  // The value, or nullptr when absent or null.
+  const nlohmann::json* get(std::string_view key) const;
+
+  std::optional<std::string> string(std::string_view key) const;
+  std::optional<std::int64_t> integer(std::string_view key, std::int64_t min,
+                                      std::int64_t max) const;
+  std::optional<double> number(std::string_view key, double min, double max) const;
+  std::optional<bool> boolean(std::string_view key) const;
+
+  // The field's full name for messages: "stop", "messages[1].content".
+  std::string name(std::string_view key) const;
+  [[noreturn]] void fail(std::string_view key, const std::string& what) const;
+
+ private:
+  const nlohmann::json& object_;
+  std::string prefix_;
+};
+
+}  // namespace tandem::api

@@ -1,0 +1,464 @@
+// The only file that includes <httplib.h>. Two httplib::Server objects, one per loopback address,
+// share one worker pool and one Handler; each runs its accept loop on its own thread.
+#include "service/http/http_server.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <future>
+#include <iomanip>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "service/http/error_body.h"
+#ifdef _WIN32
+#include "common/win32/error.h"
+#endif
+
+namespace tandem::http {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Marks an httplib response as made by our Handler, so the error handler leaves it alone.
+constexpr const char* kFromHandler = "tandem.from_handler";
+// Marks a streamed response: it is logged when the stream ends, not when its headers go out.
+constexpr const char* kStreamed = "tandem.streamed";
+
+bool same_name(std::string_view a, std::string_view b) {
+  CaseInsensitiveLess less;
+  return !less(a, b) && !less(b, a);
+}
+
+int last_socket_error() {
+#ifdef _WIN32
+  return WSAGetLastError();
+#else
+  return errno;
+#endif
+}
+
+// In use, or reserved (Windows' excluded port ranges answer "access denied"): another port may do.
+bool port_specific(int code) {
+#ifdef _WIN32
+  return code == WSAEADDRINUSE || code == WSAEACCES;
+#else
+  return code == EADDRINUSE || code == EACCES;
+#endif
+}
+
+std::string socket_error_text(int code) {
+#ifdef _WIN32
+  if (code == WSAEADDRINUSE) return "address in use";
+  if (code == WSAEACCES) return "access denied";
+  return win32::error_text(static_cast<std::uint32_t>(code)) + " (error " + std::to_string(code) +
+         ")";
+#else
+  if (code == EADDRINUSE) return "address in use";
+  if (code == EACCES) return "access denied";
+  return std::system_category().message(code) + " (errno " + std::to_string(code) + ")";
+#endif
+}
+
+std::string milliseconds_since(Clock::time_point start) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(1)
+      << std::chrono::duration<double, std::milli>(Clock::now() - start).count() << " ms";
+  return out.str();
+}
+
+// Errors that httplib answers itself, before or instead of our Handler, in the OpenAI shape.
+Response transport_error(const httplib::Request& req, int status, std::size_t max_body_bytes) {
+  const std::string limit = std::to_string(max_body_bytes);
+  switch (status) {
+    case 413:
+      if (req.has_header("Content-Length")) {
+        return error_response(status,
+                              "request body is " + req.get_header_value("Content-Length") +
+                                  " bytes; the limit is " + limit,
+                              "body_too_large");
+      }
+      return error_response(status, "request body is larger than the limit of " + limit + " bytes",
+                            "body_too_large");
+    case 404: return error_response(status, "no route for " + req.path, "not_found");
+    case 414: return error_response(status, "request target is too long", "uri_too_long");
+    case 415:
+      return error_response(status, "unsupported Content-Encoding or Content-Type",
+                            "unsupported_media_type");
+    case 400: return error_response(status, "malformed or unsupported HTTP request", "bad_request");
+    default:
+      return error_response(status, httplib::status_message(status),
+                            status >= 500 ? "internal_error" : "bad_request");
+  }
+}
+
+// The accept loops hand connections to one pool that outlives them: HttpServer::stop() shuts
+// the pool down itself, after both loops have ended.
+class SharedQueue final : public httplib::TaskQueue {
+ public:
+  explicit SharedQueue(std::shared_ptr<httplib::ThreadPool> pool) : pool_(std::move(pool)) {}
+  bool enqueue(std::function<void()> fn) override { return pool_->enqueue(std::move(fn)); }
+  void shutdown() override {}
+
+ private:
+  std::shared_ptr<httplib::ThreadPool> pool_;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  struct Listener {
+    const char* address = nullptr;
+    int family = AF_UNSPEC;
+    httplib::Server server;
+    bool binding = false;     // error logger: record bind/listen failures, do not log them
+    int bind_error = 0;       // socket error of the failed bind() or listen()
+    std::string option_error;  // a socket option that could not be set
+    std::thread thread;
+  };
+
+  Impl(ServerOptions o, Handler h) : options(o), handler(std::move(h)) {
+    for (std::size_t i = 0; i < listeners.size(); ++i) {
+      auto& l = listeners[i];
+      l.address = i == 0 ? "127.0.0.1" : "::1";
+      l.family = i == 0 ? AF_INET : AF_INET6;
+      configure(l);
+    }
+  }
+
+  void configure(Listener& l);
+  std::optional<std::string> bind(Listener& l, std::uint16_t port);
+  void release_all();
+  void dispatch(const httplib::Request& in, std::string body, httplib::Response& out);
+  void to_httplib(const httplib::Request& in, Response res, httplib::Response& out);
+  bool stream_cut_by_stop() const;
+
+  ServerOptions options;
+  Handler handler;
+  std::array<Listener, 2> listeners{};
+  std::shared_ptr<httplib::ThreadPool> pool;
+  std::atomic<std::uint16_t> port{0};
+  std::atomic<bool> stopping{false};
+  std::atomic<Clock::time_point> stop_deadline{Clock::time_point::max()};
+  std::atomic<int> streams_in_flight{0};
+  std::mutex lifecycle;  // listen/start/stop
+};
+
+void HttpServer::Impl::configure(Listener& l) {
+  auto& s = l.server;
+  s.set_address_family(l.family);
+  s.set_ipv6_v6only(true);
+  s.set_tcp_nodelay(true);
+  // httplib's default sets SO_REUSEADDR on Windows, where a taken port then looks free, and
+  // SO_REUSEPORT on Linux, where two processes may then share it: replace both.
+  s.set_socket_options([&l](socket_t sock) {
+#ifdef _WIN32
+    if (!httplib::set_socket_opt(sock, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, 1)) {
+      l.option_error = "setsockopt(SO_EXCLUSIVEADDRUSE): " + socket_error_text(last_socket_error());
+    }
+#else
+    // Linux never lets a second live listener share the address without SO_REUSEPORT; this only
+    // lets a restart rebind over the TIME_WAIT connections of the previous run.
+    if (!httplib::set_socket_opt(sock, SOL_SOCKET, SO_REUSEADDR, 1)) {
+      l.option_error = "setsockopt(SO_REUSEADDR): " + socket_error_text(last_socket_error());
+    }
+#endif
+  });
+  s.set_payload_max_length(options.max_body_bytes);
+  s.set_read_timeout(options.read_timeout);
+  s.set_write_timeout(options.write_timeout);
+  s.set_keep_alive_max_count(std::max<std::size_t>(options.keep_alive_max_count, 1));
+  s.set_keep_alive_timeout(static_cast<time_t>(options.keep_alive_timeout.count()));
+  s.new_task_queue = [this] { return new SharedQueue(pool); };
+
+  s.set_error_logger([this, &l](const httplib::Error& e, const httplib::Request* req) {
+    if (l.binding) {
+      if (e == httplib::Error::BindIPAddress || e == httplib::Error::Listen) {
+        l.bind_error = last_socket_error();
+      }
+      return;
+    }
+    TLOG(debug) << "HTTP " << l.address << ": " << httplib::to_string(e)
+                << (req ? " (" + req->method + " " + req->path + ")" : std::string());
+  });
+  s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    if (res.user_data.has(kStreamed)) return;
+    TLOG(info) << req.method << ' ' << req.path << ' ' << res.status << ' '
+               << milliseconds_since(req.start_time_);
+  });
+  s.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (res.user_data.has(kFromHandler)) return httplib::Server::HandlerResponse::Unhandled;
+    auto e = transport_error(req, res.status, options.max_body_bytes);
+    res.set_content(std::move(e.body), e.content_type);
+    return httplib::Server::HandlerResponse::Handled;
+  });
+
+  // Any path: the route table is the Handler's business. Bodies are read through a
+  // ContentReader so that httplib neither parses them as forms nor caps form bodies at 8 KiB.
+  const char* any = ".*";
+  auto without_body = [this](const httplib::Request& in, httplib::Response& out) {
+    dispatch(in, in.body, out);
+  };
+  auto with_body = [this](const httplib::Request& in, httplib::Response& out,
+                          const httplib::ContentReader& reader) {
+    if (in.is_multipart_form_data()) {
+      to_httplib(in, error_response(415, "multipart/form-data bodies are not supported; send JSON",
+                                    "unsupported_media_type"),
+                 out);
+      return;
+    }
+    std::string body;
+    // On failure httplib has set 413 or 400 and answers through the error handler.
+    if (!reader([&body](const char* data, std::size_t n) {
+          body.append(data, n);
+          return true;
+        })) {
+      return;
+    }
+    dispatch(in, std::move(body), out);
+  };
+  s.Get(any, without_body);
+  s.Options(any, without_body);
+  s.Post(any, with_body);
+  s.Put(any, with_body);
+  s.Patch(any, with_body);
+  s.Delete(any, with_body);
+}
+
+void HttpServer::Impl::dispatch(const httplib::Request& in, std::string body,
+                                httplib::Response& out) {
+  Request req;
+  req.method = in.method;
+  req.path = in.path;
+  req.body = std::move(body);
+  req.remote_address = in.remote_addr;
+  for (const auto& [name, value] : in.headers) {
+    auto [it, inserted] = req.headers.emplace(name, value);
+    if (!inserted) it->second += ", " + value;  // repeated fields form one list (RFC 9110 5.3)
+  }
+
+  Response res;
+  try {
+    res = handler(req);
+  } catch (const std::exception& e) {
+    TLOG(error) << req.method << ' ' << req.path << ": handler failed: " << e.what();
+    res = error_response(500, std::string("internal error: ") + e.what(), "internal_error");
+  } catch (...) {
+    TLOG(error) << req.method << ' ' << req.path << ": handler failed with a non-standard exception";
+    res = error_response(500, "internal error", "internal_error");
+  }
+  to_httplib(in, std::move(res), out);
+}
+
+bool HttpServer::Impl::stream_cut_by_stop() const {
+  return stopping.load() && Clock::now() >= stop_deadline.load();
+}
+
+void HttpServer::Impl::to_httplib(const httplib::Request& in, Response res,
+                                  httplib::Response& out) {
+  out.user_data.set(kFromHandler, true);
+  out.status = res.status;
+  if (auto it = res.headers.find("Content-Type"); it != res.headers.end()) {
+    res.content_type = it->second;
+    res.headers.erase(it);
+  }
+  for (const auto& [name, value] : res.headers) {
+    // Framing is ours: a handler's own length or coding would contradict what httplib sends.
+    if (same_name(name, "Content-Length") || same_name(name, "Transfer-Encoding")) continue;
+    out.set_header(name, value);
+  }
+
+  if (!res.stream || in.method == "HEAD") {
+    if (!res.body.empty()) {
+      out.set_content(std::move(res.body), res.content_type);
+    } else if (!res.content_type.empty()) {
+      out.set_header("Content-Type", res.content_type);
+    }
+    return;
+  }
+
+  out.user_data.set(kStreamed, true);
+  ++streams_in_flight;
+  auto provider = [this, stream = std::move(res.stream), method = in.method, path = in.path](
+                      std::size_t, httplib::DataSink& sink) {
+    bool gone = false;
+    ChunkWriter write = [&](std::string_view chunk) {
+      if (gone || stream_cut_by_stop() || !sink.is_writable()) {
+        gone = true;
+        return false;
+      }
+      // An empty chunk only asks whether the client is still there.
+      if (!chunk.empty() && !sink.write(chunk.data(), chunk.size())) gone = true;
+      return !gone;
+    };
+    try {
+      stream(write);
+    } catch (const std::exception& e) {
+      TLOG(error) << method << ' ' << path << ": stream failed: " << e.what();
+      return false;
+    } catch (...) {
+      TLOG(error) << method << ' ' << path << ": stream failed with a non-standard exception";
+      return false;
+    }
+    if (gone) return false;
+    sink.done();
+    return true;
+  };
+  // httplib calls the releaser when the response is destroyed, whether or not it was sent.
+  auto done = [this, method = in.method, path = in.path, status = res.status,
+               start = in.start_time_](bool success) {
+    --streams_in_flight;
+    TLOG(info) << method << ' ' << path << ' ' << status << ' ' << milliseconds_since(start)
+               << (success ? " (streamed)" : " (stream ended early: client gone or server stopping)");
+  };
+  out.set_chunked_content_provider(res.content_type, std::move(provider), std::move(done));
+}
+
+// Binds one address; nullopt on success, else why. bind_error says whether another port may do.
+std::optional<std::string> HttpServer::Impl::bind(Listener& l, std::uint16_t port_number) {
+  l.bind_error = 0;
+  l.option_error.clear();
+  l.binding = true;
+  bool bound = l.server.bind_to_port(l.address, port_number, AI_NUMERICHOST);
+  l.binding = false;
+  if (bound && l.option_error.empty()) return std::nullopt;
+  if (bound) l.server.stop();
+  if (!l.option_error.empty()) return l.option_error;
+  if (l.bind_error == 0) return std::string("cannot create a socket for this address");
+  return socket_error_text(l.bind_error);
+}
+
+void HttpServer::Impl::release_all() {
+  for (auto& l : listeners) l.server.stop();
+}
+
+HttpServer::HttpServer(ServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>(options, std::move(handler))) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+std::uint16_t HttpServer::listen(std::uint16_t first_port, int range) {
+  std::lock_guard lock(impl_->lifecycle);
+  if (impl_->port != 0) {
+    throw Error("HTTP server is already listening on port " + std::to_string(impl_->port));
+  }
+  if (range < 1) throw Error("HTTP port range must be at least 1, not " + std::to_string(range));
+  if (first_port == 0) throw Error("HTTP port must be between 1 and 65535, not 0");
+  const int last = static_cast<int>(std::min<long long>(1LL * first_port + range - 1, 65535));
+
+  std::string tried;
+  for (int p = first_port; p <= last; ++p) {
+    const auto port_number = static_cast<std::uint16_t>(p);
+    std::string reasons;
+    for (auto& l : impl_->listeners) {
+      auto failure = impl_->bind(l, port_number);
+      if (!failure) continue;
+      if (!port_specific(l.bind_error)) {
+        impl_->release_all();
+        throw Error("cannot listen on " + std::string(l.address) + " port " + std::to_string(p) +
+                    ": " + *failure);
+      }
+      reasons += (reasons.empty() ? "" : ", ") + std::string(l.address) + ": " + *failure;
+    }
+    if (reasons.empty()) {
+      impl_->port = port_number;
+      TLOG(info) << "HTTP: bound 127.0.0.1:" << p << " and [::1]:" << p;
+      return port_number;
+    }
+    impl_->release_all();
+    TLOG(debug) << "HTTP: port " << p << " unavailable (" << reasons << ")";
+    tried += (tried.empty() ? "" : ", ") + std::to_string(p) + " (" + reasons + ")";
+  }
+  throw Error("no free port in " + std::to_string(first_port) + "-" + std::to_string(last) + ": " +
+              tried);
+}
+
+void HttpServer::start() {
+  std::lock_guard lock(impl_->lifecycle);
+  auto& impl = *impl_;
+  if (impl.port == 0) throw Error("HTTP server cannot start: call listen() first");
+  if (impl.pool) return;  // already serving
+  impl.stopping = false;
+  impl.stop_deadline = Clock::time_point::max();
+  impl.pool = std::make_shared<httplib::ThreadPool>(std::max<std::size_t>(impl.options.worker_threads, 1));
+
+  std::array<std::future<void>, 2> started;
+  for (std::size_t i = 0; i < impl.listeners.size(); ++i) {
+    auto& l = impl.listeners[i];
+    auto promise = std::make_shared<std::promise<void>>();
+    started[i] = promise->get_future();
+    l.server.set_start_handler([promise] { promise->set_value(); });
+    l.thread = std::thread([&l, promise] {
+      bool ok = l.server.listen_after_bind();
+      if (!ok) TLOG(error) << "HTTP: accept loop on " << l.address << " ended with an error";
+      try {  // wakes start() if the loop ended before it ever ran
+        promise->set_exception(std::make_exception_ptr(Error("accept loop ended at once")));
+      } catch (const std::future_error&) {
+      }
+    });
+  }
+
+  for (std::size_t i = 0; i < started.size(); ++i) {
+    std::string problem;
+    if (started[i].wait_for(impl.options.start_timeout) != std::future_status::ready) {
+      problem = "not accepting after " + std::to_string(impl.options.start_timeout.count()) + " ms";
+    } else {
+      try {
+        started[i].get();
+      } catch (const std::exception& e) {
+        problem = e.what();
+      }
+    }
+    if (!problem.empty()) {
+      const std::string where =
+          std::string(impl.listeners[i].address) + " port " + std::to_string(impl.port);
+      impl.release_all();
+      for (auto& l : impl.listeners) {
+        if (l.thread.joinable()) l.thread.join();
+      }
+      impl.pool->shutdown();
+      impl.pool.reset();
+      impl.port = 0;
+      throw Error("HTTP server on " + where + " failed to start: " + problem);
+    }
+  }
+  TLOG(info) << "HTTP: serving on 127.0.0.1:" << impl.port << " and [::1]:" << impl.port << " with "
+             << impl.options.worker_threads << " worker threads";
+}
+
+void HttpServer::stop() {
+  std::lock_guard lock(impl_->lifecycle);
+  auto& impl = *impl_;
+  if (impl.port == 0) return;
+  impl.stop_deadline = Clock::now() + impl.options.stop_grace;
+  impl.stopping = true;
+  impl.release_all();
+  for (auto& l : impl.listeners) {
+    if (l.thread.joinable()) l.thread.join();
+  }
+  if (impl.pool) {
+    if (int n = impl.streams_in_flight.load(); n > 0) {
+      TLOG(info) << "HTTP: waiting for " << n << " streamed response(s); cut after "
+                 << impl.options.stop_grace.count() << " ms";
+    }
+    impl.pool->shutdown();
+    impl.pool.reset();
+  }
+  TLOG(info) << "HTTP: stopped serving port " << impl.port;
+  impl.port = 0;
+}
+
+std::uint16_t HttpServer::port() const { return impl_->port; }
+
+}  // namespace tandem::http

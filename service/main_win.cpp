@@ -1,0 +1,71 @@
+// tandem-llm.exe: the TandemLlm service, or with --console the same server in the foreground.
+//   tandem-llm.exe [--console] [--config FILE]
+#include <windows.h>
+
+#include <cstdio>
+#include <string>
+
+#include "common/discovery/endpoint.h"
+#include "common/log.h"
+#include "common/paths.h"
+#include "common/win32/endpoint_publisher.h"
+#include "common/win32/registry_publication.h"
+#include "common/win32/service_host.h"
+#include "service/llm_service.h"
+
+namespace {
+
+std::filesystem::path executable_dir() {
+  std::wstring buffer(MAX_PATH, L'\0');
+  for (;;) {
+    DWORD n = GetModuleFileNameW(nullptr, buffer.data(), static_cast<DWORD>(buffer.size()));
+    if (n < buffer.size()) return std::filesystem::path(buffer.substr(0, n)).parent_path();
+    buffer.resize(buffer.size() * 2);
+  }
+}
+
+}  // namespace
+
+int wmain(int argc, wchar_t** argv) {
+  using namespace tandem;
+  win32::ServiceOptions host;
+  host.console = win32::console_requested(argc, argv);
+  host.initial_start_hint = std::chrono::milliseconds(10000);
+
+  llm::ServiceOptions options;
+  options.config_file = paths::llm_server_config();
+  for (int i = 1; i < argc; ++i) {
+    std::wstring arg = argv[i];
+    if (arg == L"--config" && i + 1 < argc) {
+      options.config_file = argv[++i];
+    } else if (arg != L"--console") {
+      std::fwprintf(stderr, L"tandem-llm: unknown argument %ls\nusage: tandem-llm.exe [--console] "
+                            L"[--config FILE]\n", arg.c_str());
+      return 2;
+    }
+  }
+  options.default_model = executable_dir() / "tandem-tiny.gguf";
+  options.pipe_name = "\\\\.\\pipe\\tandem-llm";
+  options.make_publisher = [](const discovery::Endpoint& identity) {
+    return std::make_unique<win32::EndpointPublisher>(win32::kLlmServerKey, identity);
+  };
+
+  log::Options log_options;
+  log_options.directory = paths::logs_dir();
+  log_options.file_stem = "tandem-llm";
+  log_options.console = host.console;
+  log_options.event_source = "TandemLlm";
+  try {
+    log::init(log_options);
+  } catch (const std::exception& e) {
+    // Without a log file we still run: the console and Event Log still say what happens.
+    log_options.directory.clear();
+    log::init(log_options);
+    TLOG(warning) << e.what();
+  }
+  int code = win32::run_service(L"TandemLlm", [&](ServiceStatus& status, StopSignal& stop) {
+    return llm::run_llm_service(status, stop, options);
+  }, host);
+  log::shutdown();
+  return code;
+}

@@ -1,0 +1,97 @@
+// A CompletionBackend without a model: it "generates" a fixed list of pieces, records what it
+// was asked, and can be told to fail, so the API's handlers are tested without llama.cpp.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "inference/completion.h"
+
+namespace tandem::testing {
+
+class FakeBackend : public inference::CompletionBackend {
+ public:
+  // What complete() produces, one piece per "token", until max_tokens.
+  std::vector<std::string> pieces = {"Hello", ",", " world", "!"};
+  bool test_model = false;
+  Stats fixed_stats{2, 1, 3, 0, 0};
+  // Run at the start of complete(), e.g. to throw inference::QueueFull.
+  std::function<void()> before_complete;
+
+  std::string model_id() const override { return "fake-model"; }
+  bool is_test_model() const override { return test_model; }
+
+  // "<role>content" per message, then "<assistant>": visible in the prompt the test reads back.
+  std::string apply_chat_template(
+      const std::vector<inference::ChatMessage>& messages) const override {
+    std::string prompt;
+    for (const auto& m : messages) prompt += "<" + m.role + ">" + m.content + "\n";
+    return prompt + "<assistant>";
+  }
+
+  inference::CompletionResult complete(const std::string& prompt,
+                                       const inference::SamplingParams& params,
+                                       const inference::PieceCallback& on_piece = {}) override {
+    {
+      std::lock_guard lock(mutex_);
+      last_prompt_ = prompt;
+      last_params_ = params;
+      ++calls_;
+    }
+    if (before_complete) before_complete();
+    inference::CompletionResult result;
+    result.prompt_tokens = static_cast<int>(prompt.size());  // a "token" per byte
+    result.finish = inference::FinishReason::stop;
+    for (std::size_t i = 0; i < pieces.size(); ++i) {
+      if (result.completion_tokens == params.max_tokens) {
+        result.finish = inference::FinishReason::length;
+        break;
+      }
+      inference::Piece piece{pieces[i], -0.25f * static_cast<float>(i + 1), {}};
+      for (int k = 0; k < params.top_logprobs; ++k) {
+        piece.top.push_back({"alt" + std::to_string(k), -1.0f - static_cast<float>(k)});
+      }
+      ++result.completion_tokens;
+      result.text += piece.text;
+      if (params.top_logprobs >= 0) result.pieces.push_back(piece);
+      if (on_piece && !on_piece(piece)) {
+        std::lock_guard lock(mutex_);
+        cancelled_after_ = result.completion_tokens;
+        result.finish = inference::FinishReason::cancelled;
+        break;
+      }
+    }
+    return result;
+  }
+
+  Stats stats() const override { return fixed_stats; }
+
+  std::string last_prompt() const {
+    std::lock_guard lock(mutex_);
+    return last_prompt_;
+  }
+  inference::SamplingParams last_params() const {
+    std::lock_guard lock(mutex_);
+    return last_params_;
+  }
+  int calls() const {
+    std::lock_guard lock(mutex_);
+    return calls_;
+  }
+  // Pieces generated when the callback asked to stop; 0 if it never did.
+  int cancelled_after() const {
+    std::lock_guard lock(mutex_);
+    return cancelled_after_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::string last_prompt_;
+  inference::SamplingParams last_params_;
+  int calls_ = 0;
+  int cancelled_after_ = 0;
+};
+
+}  // namespace tandem::testing

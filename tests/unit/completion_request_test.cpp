@@ -1,0 +1,201 @@
+#include "service/api/completion_request.h"
+
+#include <functional>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "service/api/errors.h"
+
+namespace tandem::api {
+namespace {
+
+const RequestLimits kLimits{};
+
+// The 400 a body is rejected with; fails the test when it is accepted.
+ApiError rejection(const std::function<void()>& parse) {
+  try {
+    parse();
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.status(), 400) << e.what();
+    EXPECT_EQ(e.type(), "invalid_request_error");
+    return e;
+  }
+  ADD_FAILURE() << "the body was accepted";
+  return ApiError(0, "", "", "");
+}
+
+ApiError completion_rejection(const std::string& body) {
+  return rejection([&] { parse_completion_request(body, kLimits); });
+}
+
+ApiError chat_rejection(const std::string& body) {
+  return rejection([&] { parse_chat_request(body, kLimits); });
+}
+
+// Names the field both in the message and in "param".
+void expect_names(const ApiError& e, const std::string& field) {
+  EXPECT_NE(std::string(e.what()).find("field '" + field + "'"), std::string::npos) << e.what();
+  EXPECT_EQ(e.param(), field);
+}
+
+TEST(CompletionRequest, DefaultsForAMinimalBody) {
+  auto r = parse_completion_request(R"({"prompt":"Once"})", kLimits);
+  EXPECT_EQ(r.prompt, "Once");
+  EXPECT_EQ(r.sampling.max_tokens, kLimits.default_max_tokens);
+  EXPECT_FLOAT_EQ(r.sampling.temperature, 1.0f);
+  EXPECT_FLOAT_EQ(r.sampling.top_p, 1.0f);
+  EXPECT_FALSE(r.sampling.seed.has_value());
+  EXPECT_TRUE(r.sampling.stop.empty());
+  EXPECT_FALSE(r.logprobs());
+  EXPECT_FALSE(r.stream);
+  EXPECT_FALSE(r.include_usage);
+}
+
+TEST(CompletionRequest, ReadsEveryOpenAiField) {
+  auto r = parse_completion_request(
+      R"({"model":"m","prompt":["Once"],"max_tokens":7,"temperature":0,"top_p":0.5,"seed":42,
+          "stop":["\n","END"],"stream":true,"stream_options":{"include_usage":true},
+          "logprobs":3,"n":1,"user":"u","frequency_penalty":0.1,"unknown":{"x":1}})",
+      kLimits);
+  EXPECT_EQ(r.model, "m");
+  EXPECT_EQ(r.prompt, "Once");
+  EXPECT_EQ(r.sampling.max_tokens, 7);
+  EXPECT_FLOAT_EQ(r.sampling.temperature, 0.0f);
+  EXPECT_FLOAT_EQ(r.sampling.top_p, 0.5f);
+  EXPECT_EQ(r.sampling.seed, 42u);
+  EXPECT_EQ(r.sampling.stop, (std::vector<std::string>{"\n", "END"}));
+  EXPECT_TRUE(r.stream);
+  EXPECT_TRUE(r.include_usage);
+  EXPECT_EQ(r.sampling.top_logprobs, 3);
+}
+
+TEST(CompletionRequest, NullMeansAbsent) {
+  auto r = parse_completion_request(
+      R"({"prompt":"x","max_tokens":null,"stop":null,"logprobs":null,"seed":null})", kLimits);
+  EXPECT_EQ(r.sampling.max_tokens, kLimits.default_max_tokens);
+  EXPECT_FALSE(r.logprobs());
+  EXPECT_FALSE(r.sampling.seed.has_value());
+}
+
+TEST(CompletionRequest, AStopStringAndANegativeSeed) {
+  auto r = parse_completion_request(R"({"prompt":"x","stop":"###","seed":-1})", kLimits);
+  EXPECT_EQ(r.sampling.stop, std::vector<std::string>{"###"});
+  EXPECT_EQ(r.sampling.seed, 0xFFFFFFFFu);
+}
+
+TEST(CompletionRequest, MaxTokensOutOfRangeNamesFieldRangeAndValue) {
+  auto e = completion_rejection(R"({"prompt":"x","max_tokens":-5})");
+  EXPECT_EQ(std::string(e.what()),
+            "field 'max_tokens': expected an integer from 1 to 4096, got -5");
+  EXPECT_EQ(e.param(), "max_tokens");
+}
+
+TEST(CompletionRequest, EachBadFieldIsNamed) {
+  expect_names(completion_rejection(R"({"prompt":"x","max_tokens":"10"})"), "max_tokens");
+  expect_names(completion_rejection(R"({"prompt":"x","max_tokens":5000})"), "max_tokens");
+  expect_names(completion_rejection(R"({"prompt":"x","temperature":2.5})"), "temperature");
+  expect_names(completion_rejection(R"({"prompt":"x","temperature":"hot"})"), "temperature");
+  expect_names(completion_rejection(R"({"prompt":"x","top_p":0})"), "top_p");
+  expect_names(completion_rejection(R"({"prompt":"x","top_p":1.5})"), "top_p");
+  expect_names(completion_rejection(R"({"prompt":"x","seed":1.5})"), "seed");
+  expect_names(completion_rejection(R"({"prompt":"x","stop":5})"), "stop");
+  expect_names(completion_rejection(R"({"prompt":"x","stop":["a",7]})"), "stop[1]");
+  expect_names(completion_rejection(R"({"prompt":"x","stop":[""]})"), "stop[0]");
+  expect_names(completion_rejection(R"({"prompt":"x","n":2})"), "n");
+  expect_names(completion_rejection(R"({"prompt":"x","stream":"yes"})"), "stream");
+  expect_names(completion_rejection(R"({"prompt":"x","stream_options":true})"), "stream_options");
+  expect_names(completion_rejection(R"({"prompt":"x","stream_options":{"include_usage":1}})"),
+               "stream_options.include_usage");
+  expect_names(completion_rejection(R"({"prompt":"x","logprobs":21})"), "logprobs");
+  expect_names(completion_rejection(R"({"prompt":"x","logprobs":true})"), "logprobs");
+  expect_names(completion_rejection(R"({"prompt":"x","echo":true})"), "echo");
+  expect_names(completion_rejection(R"({"prompt":"x","model":3})"), "model");
+}
+
+TEST(CompletionRequest, AtMostSixteenStops) {
+  std::string stops = "[";
+  for (int i = 0; i < 17; ++i)
+    stops += std::string(i ? "," : "") + "\"s" + std::to_string(i) + "\"";
+  auto e = completion_rejection(R"({"prompt":"x","stop":)" + stops + "]}");
+  expect_names(e, "stop");
+  EXPECT_NE(std::string(e.what()).find("at most 16"), std::string::npos) << e.what();
+}
+
+TEST(CompletionRequest, PromptMustBeOneString) {
+  expect_names(completion_rejection(R"({"max_tokens":3})"), "prompt");
+  expect_names(completion_rejection(R"({"prompt":["a","b"]})"), "prompt");
+  expect_names(completion_rejection(R"({"prompt":[1,2,3]})"), "prompt");
+  expect_names(completion_rejection(R"({"prompt":{"text":"a"}})"), "prompt");
+}
+
+TEST(CompletionRequest, BadJsonSaysWhere) {
+  auto e = completion_rejection("{\n  \"prompt\": \"x\",\n  \"max_tokens\": ,\n}");
+  EXPECT_EQ(e.code(), "invalid_json");
+  const std::string what = e.what();
+  EXPECT_NE(what.find("line 3"), std::string::npos) << what;
+  EXPECT_NE(what.find("byte"), std::string::npos) << what;
+}
+
+TEST(CompletionRequest, InvalidUtf8IsRejected) {
+  auto e = completion_rejection("{\"prompt\":\"caf\xC3\x28\"}");
+  EXPECT_EQ(e.code(), "invalid_json");
+  EXPECT_NE(std::string(e.what()).find("UTF-8"), std::string::npos) << e.what();
+}
+
+TEST(CompletionRequest, BodyMustBeAnObject) {
+  EXPECT_EQ(completion_rejection("[1,2]").code(), "invalid_json");
+  EXPECT_EQ(completion_rejection("").code(), "invalid_json");
+}
+
+TEST(ChatRequest, ReadsMessagesAndTextParts) {
+  auto r = parse_chat_request(
+      R"({"messages":[{"role":"developer","content":"Be brief."},
+                      {"role":"user","content":[{"type":"text","text":"Hi "},
+                                                {"type":"text","text":"there"}]},
+                      {"role":"assistant","content":null,"tool_calls":[]}],
+          "max_tokens":9,"max_completion_tokens":5})",
+      kLimits);
+  ASSERT_EQ(r.messages.size(), 3u);
+  EXPECT_EQ(r.messages[0].role, "system");
+  EXPECT_EQ(r.messages[0].content, "Be brief.");
+  EXPECT_EQ(r.messages[1].content, "Hi there");
+  EXPECT_EQ(r.messages[2].content, "");
+  EXPECT_EQ(r.sampling.max_tokens, 5);  // max_completion_tokens wins
+}
+
+TEST(ChatRequest, LogprobsIsABooleanWithTopLogprobs) {
+  const std::string m = R"("messages":[{"role":"user","content":"x"}])";
+  EXPECT_FALSE(parse_chat_request("{" + m + "}", kLimits).logprobs());
+  EXPECT_EQ(parse_chat_request("{" + m + R"(,"logprobs":true})", kLimits).sampling.top_logprobs, 0);
+  EXPECT_EQ(parse_chat_request("{" + m + R"(,"logprobs":true,"top_logprobs":4})", kLimits)
+                .sampling.top_logprobs,
+            4);
+  expect_names(chat_rejection("{" + m + R"(,"top_logprobs":4})"), "top_logprobs");
+  expect_names(chat_rejection("{" + m + R"(,"logprobs":true,"top_logprobs":21})"), "top_logprobs");
+  expect_names(chat_rejection("{" + m + R"(,"logprobs":3})"), "logprobs");
+  expect_names(chat_rejection("{" + m + R"(,"max_completion_tokens":0})"), "max_completion_tokens");
+}
+
+TEST(ChatRequest, EachBadMessageFieldIsNamed) {
+  expect_names(chat_rejection(R"({})"), "messages");
+  expect_names(chat_rejection(R"({"messages":[]})"), "messages");
+  expect_names(chat_rejection(R"({"messages":"hi"})"), "messages");
+  expect_names(chat_rejection(R"({"messages":["hi"]})"), "messages[0]");
+  expect_names(chat_rejection(R"({"messages":[{"content":"x"}]})"), "messages[0].role");
+  expect_names(chat_rejection(R"({"messages":[{"role":"wizard","content":"x"}]})"),
+               "messages[0].role");
+  expect_names(chat_rejection(R"({"messages":[{"role":"user","content":"a"},{"role":"user"}]})"),
+               "messages[1].content");
+  expect_names(chat_rejection(R"({"messages":[{"role":"user","content":5}]})"),
+               "messages[0].content");
+  expect_names(chat_rejection(
+                   R"({"messages":[{"role":"user","content":[{"type":"text","text":"a"},
+                       {"type":"image_url","image_url":{"url":"x"}}]}]})"),
+               "messages[0].content[1].type");
+  expect_names(chat_rejection(R"({"messages":[{"role":"user","content":[{"type":"text"}]}]})"),
+               "messages[0].content[0].text");
+}
+
+}  // namespace
+}  // namespace tandem::api

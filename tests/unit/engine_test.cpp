@@ -1,0 +1,343 @@
+// inference::Engine on the tiny random-weight model: real llama.cpp load, batching and sampling.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <future>
+#include <memory>
+#include <regex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/files.h"
+#include "inference/engine.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/tiny_model.h"
+
+namespace tandem::inference {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto kBound = 120s;  // generous: ASan builds and Wine are slow, a hang is not
+
+EngineOptions options(int parallel = 2, int ctx_size = 256, int queue_limit = 16) {
+  EngineOptions o;
+  o.model = testing::tiny_model_path();
+  o.parallel = parallel;
+  o.ctx_size = ctx_size;
+  o.queue_limit = queue_limit;
+  return o;
+}
+
+SamplingParams greedy(int max_tokens = 16) {
+  SamplingParams p;
+  p.temperature = 0;
+  p.max_tokens = max_tokens;
+  return p;
+}
+
+// Waits for an async result with a bound, failing the test clearly instead of hanging.
+template <typename T>
+T get_within(std::future<T>& f, const char* what) {
+  if (f.wait_for(kBound) != std::future_status::ready) {
+    ADD_FAILURE() << what << " did not finish within " << kBound.count() << " s";
+    throw std::runtime_error("timed out");
+  }
+  return f.get();
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { engine_ = std::make_unique<Engine>(options()); }
+  static void TearDownTestSuite() { engine_.reset(); }
+  static std::unique_ptr<Engine> engine_;
+};
+std::unique_ptr<Engine> EngineTest::engine_;
+
+TEST_F(EngineTest, ReportsTheModelAndItsSlots) {
+  EXPECT_EQ(engine_->model_id(), kTinyModelName);
+  EXPECT_TRUE(engine_->is_test_model());
+  const auto s = engine_->stats();
+  EXPECT_EQ(s.slots, 2);
+  EXPECT_EQ(s.busy_slots, 0);
+  EXPECT_EQ(s.queued, 0);
+}
+
+TEST_F(EngineTest, GreedyIsDeterministic) {
+  const auto a = engine_->complete("Once upon a time", greedy());
+  const auto b = engine_->complete("Once upon a time", greedy());
+  EXPECT_FALSE(a.text.empty());
+  EXPECT_EQ(a.text, b.text);
+  EXPECT_EQ(a.completion_tokens, b.completion_tokens);
+  EXPECT_GT(a.prompt_tokens, 3);
+}
+
+TEST_F(EngineTest, TheSameSeedGivesTheSameText) {
+  SamplingParams p;
+  p.temperature = 1.0f;
+  p.max_tokens = 12;
+  p.seed = 1234;
+  const auto a = engine_->complete("The weather today", p);
+  const auto b = engine_->complete("The weather today", p);
+  EXPECT_EQ(a.text, b.text);
+  p.seed = 4321;  // near-uniform random weights: another seed all but surely differs
+  EXPECT_NE(engine_->complete("The weather today", p).text, a.text);
+}
+
+TEST_F(EngineTest, MaxTokensIsRespectedExactly) {
+  const auto r = engine_->complete("Count with me", greedy(5));
+  EXPECT_EQ(r.completion_tokens, 5);
+  EXPECT_EQ(r.finish, FinishReason::length);
+  const auto none = engine_->complete("Count with me", greedy(0));
+  EXPECT_EQ(none.completion_tokens, 0);
+  EXPECT_TRUE(none.text.empty());
+}
+
+TEST_F(EngineTest, StopStringEndsTheTextBeforeIt) {
+  SamplingParams p = greedy(24);
+  p.top_logprobs = 0;  // to see the pieces
+  const auto full = engine_->complete("A stop string test", p);
+  ASSERT_GE(full.pieces.size(), 4u) << full.text;
+  // A stop string straddling two pieces (tokens): the end of one and the start of the next.
+  const std::string& left = full.pieces[2].text;
+  const std::string& right = full.pieces[3].text;
+  const std::string stop = left.substr(left.size() - 1) + right.substr(0, 1);
+  ASSERT_EQ(stop.size(), 2u);
+  const std::string expected = full.text.substr(0, full.text.find(stop));
+
+  p.stop = {stop};
+  std::string streamed;
+  const auto cut = engine_->complete("A stop string test", p, [&](const Piece& piece) {
+    streamed += piece.text;
+    return true;
+  });
+  EXPECT_EQ(cut.text, expected);
+  EXPECT_EQ(streamed, expected);
+  EXPECT_EQ(cut.finish, FinishReason::stop);
+  EXPECT_EQ(cut.text.find(stop), std::string::npos);
+}
+
+TEST_F(EngineTest, LogprobsComeFromTheModelAndAreSorted) {
+  SamplingParams p = greedy(10);
+  p.top_logprobs = 3;
+  const auto r = engine_->complete("Probabilities please", p);
+  ASSERT_FALSE(r.pieces.empty());
+  std::string joined;
+  for (const auto& piece : r.pieces) {
+    joined += piece.text;
+    EXPECT_LE(piece.logprob, 0.0f);
+    ASSERT_EQ(piece.top.size(), 3u);
+    for (std::size_t i = 0; i < piece.top.size(); ++i) {
+      EXPECT_LE(piece.top[i].logprob, 0.0f);
+      if (i > 0) {
+        EXPECT_GE(piece.top[i - 1].logprob, piece.top[i].logprob);
+      }
+    }
+    // Greedy takes the best token, so a one-token piece is the top alternative itself.
+    if (piece.tokens == 1) {
+      EXPECT_FLOAT_EQ(piece.logprob, piece.top[0].logprob);
+    }
+  }
+  EXPECT_EQ(joined, r.text);
+
+  p.top_logprobs = 99;
+  const auto many = engine_->complete("Probabilities please", p);
+  ASSERT_FALSE(many.pieces.empty());
+  EXPECT_EQ(many.pieces[0].top.size(), 20u);  // capped
+  EXPECT_TRUE(engine_->complete("Probabilities please", greedy(4)).pieces.empty());
+}
+
+TEST_F(EngineTest, StreamedPiecesMakeTheFinalText) {
+  std::string streamed;
+  int calls = 0;
+  const auto r = engine_->complete("Streaming works", greedy(20), [&](const Piece& piece) {
+    streamed += piece.text;
+    ++calls;
+    return true;
+  });
+  EXPECT_EQ(streamed, r.text);
+  EXPECT_GT(calls, 1);
+}
+
+TEST_F(EngineTest, ACallbackCancelsAndTheEngineServesOn) {
+  std::vector<std::string> seen;
+  const auto r = engine_->complete("Cancel me", greedy(30), [&](const Piece& piece) {
+    seen.push_back(piece.text);
+    return seen.size() < 2;
+  });
+  EXPECT_EQ(r.finish, FinishReason::cancelled);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(r.text, seen[0] + seen[1]);
+  EXPECT_EQ(engine_->stats().busy_slots, 0);
+
+  const auto next = engine_->complete("Cancel me", greedy(4));
+  EXPECT_EQ(next.finish, FinishReason::length);
+  EXPECT_EQ(next.completion_tokens, 4);
+}
+
+TEST_F(EngineTest, AnExceptionFromTheCallbackReachesTheCaller) {
+  EXPECT_THROW(engine_->complete("Throw", greedy(8),
+                                 [](const Piece&) -> bool { throw std::logic_error("client"); }),
+               std::logic_error);
+  EXPECT_EQ(engine_->complete("Throw", greedy(3)).completion_tokens, 3);
+}
+
+TEST_F(EngineTest, BatchingDoesNotChangeGreedyOutput) {
+  const std::vector<std::string> prompts = {"First prompt here", "Second, rather longer prompt",
+                                            "Third", "The fourth and last prompt of them"};
+  std::vector<std::string> serial;
+  for (const auto& prompt : prompts) serial.push_back(engine_->complete(prompt, greedy(24)).text);
+
+  const auto before = engine_->stats();
+  std::vector<std::future<CompletionResult>> running;
+  for (const auto& prompt : prompts) {
+    running.push_back(std::async(std::launch::async,
+                                 [&, prompt] { return engine_->complete(prompt, greedy(24)); }));
+  }
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    const auto r = get_within(running[i], "a concurrent request");
+    EXPECT_EQ(r.text, serial[i]) << "prompt " << i;
+    EXPECT_EQ(r.finish, FinishReason::length);
+  }
+  const auto after = engine_->stats();
+  EXPECT_EQ(after.generated_tokens - before.generated_tokens, 4u * 24u);
+  EXPECT_GT(after.prompt_tokens, before.prompt_tokens);
+  EXPECT_EQ(after.busy_slots, 0);
+  EXPECT_EQ(after.queued, 0);
+}
+
+TEST_F(EngineTest, ALongPromptIsRefusedWithBothNumbers) {
+  std::string prompt;
+  for (int i = 0; i < 300; ++i) prompt += " word";
+  try {
+    engine_->complete(prompt, greedy());
+    FAIL() << "expected PromptTooLong";
+  } catch (const PromptTooLong& e) {
+    const std::string what = e.what();
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(what, m, std::regex("prompt is (\\d+) tokens"))) << what;
+    EXPECT_GT(std::stoi(m[1].str()), 300) << what;           // 300 words and BOS
+    EXPECT_NE(what.find("255"), std::string::npos) << what;  // ctx_size 256 - 1
+  }
+}
+
+TEST_F(EngineTest, TheChatTemplateCarriesTheMessages) {
+  const std::string text = engine_->apply_chat_template(
+      {{"system", "You are terse."}, {"user", "Say hello."}, {"assistant", "Hello."}});
+  EXPECT_NE(text.find("You are terse."), std::string::npos) << text;
+  EXPECT_NE(text.find("Say hello."), std::string::npos) << text;
+  EXPECT_LT(text.find("You are terse."), text.find("Say hello."));
+  // The tiny model carries ChatML; the prompt ends by opening the assistant's turn.
+  EXPECT_EQ(text.substr(text.size() - 22), "<|im_start|>assistant\n");
+}
+
+TEST(Engine, QueueFullWhenEverySlotAndTheQueueAreTaken) {
+  Engine engine(options(/*parallel=*/1, /*ctx_size=*/128, /*queue_limit=*/0));
+  std::promise<void> entered;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  bool first = true;
+  auto busy = std::async(std::launch::async, [&] {
+    return engine.complete("Keep the slot busy", greedy(4), [&](const Piece&) {
+      if (first) {
+        first = false;
+        entered.set_value();
+        // Bounded so a failing test cannot hang the worker forever.
+        if (released.wait_for(kBound) != std::future_status::ready) return false;
+      }
+      return true;
+    });
+  });
+  auto in_callback = entered.get_future();
+  ASSERT_EQ(in_callback.wait_for(kBound), std::future_status::ready);
+
+  EXPECT_THROW(engine.complete("No room", greedy(4)), QueueFull);
+  const auto s = engine.stats();
+  EXPECT_EQ(s.busy_slots, 1);
+  EXPECT_EQ(s.queued, 0);
+
+  release.set_value();
+  const auto r = get_within(busy, "the busy request");
+  EXPECT_EQ(r.finish, FinishReason::length);
+  EXPECT_EQ(engine.complete("Room again", greedy(2)).completion_tokens, 2);
+}
+
+TEST(Engine, AfterShutdownRequestsAreRefused) {
+  Engine engine(options(1, 64));
+  engine.shutdown();
+  try {
+    engine.complete("Anyone there?", greedy());
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "server is stopping");
+  }
+}
+
+TEST(Engine, ReportsLoadProgress) {
+  std::vector<float> seen;
+  Engine engine(options(1, 64), [&](float p) { seen.push_back(p); });
+  ASSERT_FALSE(seen.empty());
+  EXPECT_FLOAT_EQ(seen.back(), 1.0f);
+  for (std::size_t i = 1; i < seen.size(); ++i) EXPECT_GE(seen[i], seen[i - 1]);
+}
+
+TEST(Engine, AMissingOrInvalidModelNamesTheFile) {
+  testing::TempDir dir;
+  auto o = options(1, 64);
+  o.model = dir / "absent.gguf";
+  try {
+    Engine engine(o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("absent.gguf"), std::string::npos) << e.what();
+  }
+  o.model = dir / "garbage.gguf";
+  write_file_atomically(o.model, "this is not a GGUF file");
+  try {
+    Engine engine(o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("garbage.gguf"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Engine, RejectsImpossibleOptions) {
+  auto o = options(0, 64);
+  EXPECT_THROW(Engine{o}, Error);
+  o = options(1, 1);
+  EXPECT_THROW(Engine{o}, Error);
+}
+
+// Not a pass/fail check: the figures the report quotes (printed by this test).
+TEST(Engine, Throughput) {
+  for (int threads : {1, 2}) {
+    auto o = options(2, 256);
+    o.threads = threads;
+    Engine engine(o);
+    const int n = 64;
+    auto run = [&](int requests) {
+      const auto start = std::chrono::steady_clock::now();
+      std::vector<std::future<CompletionResult>> all;
+      for (int i = 0; i < requests; ++i) {
+        all.push_back(std::async(std::launch::async, [&engine, i] {
+          return engine.complete("Throughput " + std::to_string(i), greedy(n));
+        }));
+      }
+      int tokens = 0;
+      for (auto& f : all) tokens += get_within(f, "a throughput request").completion_tokens;
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+      return tokens / took.count();
+    };
+    const double one = run(1);
+    const double two = run(2);
+    std::printf("tiny model, %d thread(s): %.0f tok/s with 1 request, %.0f tok/s with 2\n",
+                threads, one, two);
+    EXPECT_GT(one, 0);
+    EXPECT_GT(two, 0);
+  }
+}
+
+}  // namespace
+}  // namespace tandem::inference

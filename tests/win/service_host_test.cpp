@@ -1,0 +1,397 @@
+// Services run by the real Wine SCM: tandem-fake-service.exe (next to this exe) is created,
+// started, stopped and deleted through common/win32/scm, and run with --console as a child.
+// Wine ends services when no ordinary Wine process is left; this test process is one.
+#include <windows.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <optional>
+#include <shellapi.h>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "common/service_control.h"
+#include "common/win32/error.h"
+#include "common/win32/handle.h"
+#include "common/win32/registry.h"
+#include "common/win32/scm.h"
+#include "common/win32/strings.h"
+#include "tests/support/temp_dir.h"
+
+namespace tandem::win32 {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kStateTimeout = 20s;
+const std::string kMarkerRoot = "SOFTWARE\\TandemTest";
+
+std::string exe_folder() {
+  std::wstring path(MAX_PATH, L'\0');
+  DWORD n = GetModuleFileNameW(nullptr, path.data(), static_cast<DWORD>(path.size()));
+  if (n == 0 || n == path.size()) throw_last_error("GetModuleFileNameW(test exe)");
+  path.resize(n);
+  return narrow(path.substr(0, path.find_last_of(L'\\') + 1));
+}
+
+std::string fake_service_path() { return exe_folder() + "tandem-fake-service.exe"; }
+
+std::string unique_name(const std::string& tag) {
+  static std::atomic<int> counter{0};
+  return "TandemFake" + tag + std::to_string(GetCurrentProcessId()) + "_" +
+         std::to_string(counter++);
+}
+
+std::optional<std::string> marker_string(const std::string& name, const std::string& value) {
+  auto key = RegistryKey::open(HKEY_LOCAL_MACHINE, kMarkerRoot + "\\" + name);
+  return key ? key->get_string(value) : std::nullopt;
+}
+
+bool process_alive(DWORD pid) {
+  Handle process(OpenProcess(SYNCHRONIZE, FALSE, pid));
+  return process && WaitForSingleObject(process.get(), 0) == WAIT_TIMEOUT;
+}
+
+// Waits on registry change notifications until the marker's State is `state`.
+void wait_for_marker_state(const std::string& name, const std::string& state,
+                           std::chrono::milliseconds timeout) {
+  RegistryKey root = RegistryKey::create(HKEY_LOCAL_MACHINE, kMarkerRoot);
+  Handle changed(CreateEventW(nullptr, FALSE, FALSE, nullptr));
+  ASSERT_TRUE(changed);
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    root.notify_change(changed.get());  // armed before looking, so no change is missed
+    if (marker_string(name, "State") == state) return;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    ASSERT_GT(left.count(), 0) << name << " never reached State=" << state << " in the registry";
+    WaitForSingleObject(changed.get(), static_cast<DWORD>(left.count()));
+  }
+}
+
+class ServiceHostTest : public ::testing::Test {
+ protected:
+  void SetUp() override { scm_.emplace(ScManager::open(SC_MANAGER_ALL_ACCESS)); }
+
+  void TearDown() override {
+    for (const auto& name : created_) {
+      try {
+        if (auto service = Service::try_open(*scm_, name)) {
+          const auto status = service->query();
+          if (status.state != ServiceState::stopped) {
+            if (status.state == ServiceState::running) service->stop();
+            service->wait_for_state(ServiceState::stopped, kStateTimeout);
+          }
+          service->remove();
+        }
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "cleaning up " << name << ": " << e.what();
+      }
+    }
+    for (const auto& name : markers_) {
+      try {
+        RegistryKey::delete_tree(HKEY_LOCAL_MACHINE, kMarkerRoot + "\\" + name);
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "deleting the marker of " << name << ": " << e.what();
+      }
+    }
+  }
+
+  ServiceConfig config(const std::string& name, std::vector<std::string> extra_args = {}) {
+    ServiceConfig c;
+    c.name = name;
+    c.display_name = "Tandem test " + name;
+    c.description = "Fake service for service_host_test";
+    c.binary_path = fake_service_path();
+    c.arguments = {"--name", name, "--log-dir", narrow(logs_.path().wstring())};
+    c.arguments.insert(c.arguments.end(), extra_args.begin(), extra_args.end());
+    return c;
+  }
+
+  Service create(const ServiceConfig& c) {
+    created_.push_back(c.name);
+    markers_.push_back(c.name);
+    return Service::create(*scm_, c);
+  }
+
+  // Starts, waits for RUNNING, stops, waits for STOPPED; returns the final status.
+  ServiceStatusInfo run_and_stop(Service& service) {
+    service.start();
+    service.wait_for_state(ServiceState::running, kStateTimeout);
+    service.stop();
+    return service.wait_for_state(ServiceState::stopped, kStateTimeout);
+  }
+
+  std::optional<ScManager> scm_;
+  std::vector<std::string> created_;
+  std::vector<std::string> markers_;
+  testing::TempDir logs_;
+};
+
+TEST_F(ServiceHostTest, StartsRunsAndStopsUnderTheScm) {
+  const std::string name = unique_name("Basic");
+  Service service = create(config(name));
+
+  const auto started = Clock::now();
+  service.start({"alpha", "two words"});
+  const ServiceStatusInfo running = service.wait_for_state(ServiceState::running, kStateTimeout);
+  const auto to_running = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  std::cout << "start() to RUNNING: " << to_running.count() << " ms\n";
+  RecordProperty("start_to_running_ms", std::to_string(to_running.count()));
+
+  EXPECT_EQ(running.state, ServiceState::running);
+  ASSERT_NE(running.pid, 0u);
+  EXPECT_TRUE(process_alive(running.pid));
+  EXPECT_NE(running.controls_accepted & SERVICE_ACCEPT_STOP, 0u);
+  EXPECT_NE(running.controls_accepted & SERVICE_ACCEPT_PRESHUTDOWN, 0u);
+  EXPECT_EQ(running.controls_accepted & SERVICE_ACCEPT_SHUTDOWN, 0u);
+  EXPECT_EQ(running.controls_accepted & SERVICE_ACCEPT_PAUSE_CONTINUE, 0u);
+  EXPECT_EQ(marker_string(name, "State"), "running");
+  EXPECT_EQ(marker_string(name, "StartArgs"), "alpha|two words");
+  auto key = RegistryKey::open(HKEY_LOCAL_MACHINE, kMarkerRoot + "\\" + name);
+  ASSERT_TRUE(key);
+  EXPECT_EQ(key->get_dword("Pid"), running.pid);
+
+  Handle process(OpenProcess(SYNCHRONIZE, FALSE, running.pid));
+  ASSERT_TRUE(process);
+  service.stop();
+  const ServiceStatusInfo stopped = service.wait_for_state(ServiceState::stopped, kStateTimeout);
+  EXPECT_EQ(stopped.win32_exit_code, static_cast<DWORD>(NO_ERROR));
+  EXPECT_EQ(stopped.service_exit_code, 0u);
+  EXPECT_EQ(marker_string(name, "State"), "stopped");
+  EXPECT_EQ(WaitForSingleObject(process.get(), 10000), WAIT_OBJECT_0) << "process still alive";
+}
+
+TEST_F(ServiceHostTest, NonZeroExitBecomesServiceSpecificError) {
+  Service service = create(config(unique_name("Exit"), {"--exit-code", "42"}));
+  const ServiceStatusInfo stopped = run_and_stop(service);
+  EXPECT_EQ(stopped.win32_exit_code, static_cast<DWORD>(ERROR_SERVICE_SPECIFIC_ERROR));
+  EXPECT_EQ(stopped.service_exit_code, 42u);
+}
+
+TEST_F(ServiceHostTest, ThrowingBodyBecomesServiceSpecificError) {
+  Service service = create(config(unique_name("Throw"), {"--throw"}));
+  const ServiceStatusInfo stopped = run_and_stop(service);
+  EXPECT_EQ(stopped.win32_exit_code, static_cast<DWORD>(ERROR_SERVICE_SPECIFIC_ERROR));
+  EXPECT_EQ(stopped.service_exit_code, static_cast<DWORD>(kExitBodyThrew));
+}
+
+TEST_F(ServiceHostTest, WaitingForRunningReportsAFailedStart) {
+  const std::string name = unique_name("FailStart");
+  Service service = create(config(name, {"--fail-start", "7"}));
+  service.start();
+  try {
+    service.wait_for_state(ServiceState::running, kStateTimeout);
+    FAIL() << "wait_for_state(running) returned for a service that never ran";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("waiting for service " + name + " to be running"), std::string::npos)
+        << what;
+    EXPECT_NE(what.find("it stopped (service exit code 7)"), std::string::npos) << what;
+  }
+}
+
+TEST_F(ServiceHostTest, WaitingTimesOutWithTheLastState) {
+  const std::string name = unique_name("Timeout");
+  Service service = create(config(name));
+  service.start();
+  service.wait_for_state(ServiceState::running, kStateTimeout);
+  const auto started = Clock::now();
+  try {
+    service.wait_for_state(ServiceState::paused, 300ms);
+    FAIL() << "wait_for_state(paused) returned for a service that cannot pause";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("to be paused: still running after 300 ms"), std::string::npos) << what;
+  }
+  const auto waited = Clock::now() - started;
+  EXPECT_GE(waited, 300ms);
+  EXPECT_LT(waited, 10s);
+  // The abandoned notification must not disturb the next wait on this thread.
+  service.stop();
+  EXPECT_EQ(service.wait_for_state(ServiceState::stopped, kStateTimeout).state,
+            ServiceState::stopped);
+}
+
+TEST_F(ServiceHostTest, StartingADependentStartsItsDependencyFirst) {
+  const std::string a = unique_name("DepA");
+  const std::string b = unique_name("DepB");
+  Service service_a = create(config(a));
+  ServiceConfig config_b = config(b);
+  config_b.dependencies = {a};
+  Service service_b = create(config_b);
+
+  service_b.start();
+  service_b.wait_for_state(ServiceState::running, kStateTimeout);
+  const ServiceStatusInfo status_a = service_a.query();
+  EXPECT_EQ(status_a.state, ServiceState::running);
+  EXPECT_TRUE(process_alive(status_a.pid));
+  EXPECT_EQ(marker_string(a, "State"), "running");
+
+  service_b.stop();
+  service_b.wait_for_state(ServiceState::stopped, kStateTimeout);
+  service_a.stop();
+  service_a.wait_for_state(ServiceState::stopped, kStateTimeout);
+}
+
+TEST_F(ServiceHostTest, QueryConfigShowsWhatWasConfigured) {
+  const std::string a = unique_name("CfgA");
+  const std::string b = unique_name("CfgB");
+  create(config(a));
+  ServiceConfig config_b = config(b);
+  config_b.dependencies = {a};
+  config_b.description = "Depends on " + a + " \xe2\x80\x94 with UTF-8";
+  Service service_b = create(config_b);
+  service_b.set_failure_actions(default_failure_actions());
+
+  const InstalledServiceConfig installed = service_b.query_config();
+  EXPECT_EQ(installed.display_name, config_b.display_name);
+  EXPECT_EQ(installed.description, config_b.description);
+  EXPECT_EQ(installed.binary_path_name,
+            command_line(config_b.binary_path, config_b.arguments));
+  EXPECT_EQ(installed.start_type, StartType::manual);
+  EXPECT_EQ(installed.dependencies, std::vector<std::string>{a});
+  if (installed.failure_actions) {
+    EXPECT_EQ(*installed.failure_actions, default_failure_actions());
+  } else {
+    std::cout << "this SCM does not report failure actions\n";
+  }
+}
+
+TEST_F(ServiceHostTest, ErrorsNameTheCallAndTheService) {
+  const std::string missing = unique_name("Missing");
+  EXPECT_FALSE(Service::try_open(*scm_, missing));
+  try {
+    Service::open(*scm_, missing);
+    FAIL() << "opened a service that does not exist";
+  } catch (const Win32Error& e) {
+    EXPECT_EQ(e.code(), static_cast<std::uint32_t>(ERROR_SERVICE_DOES_NOT_EXIST));
+    EXPECT_EQ(std::string(e.what()).rfind("OpenServiceW(" + missing + ") failed: ", 0), 0u)
+        << e.what();
+  }
+
+  const std::string name = unique_name("Errors");
+  Service service = create(config(name));
+  try {
+    service.stop();
+    FAIL() << "stopped a service that is not running";
+  } catch (const Win32Error& e) {
+    EXPECT_EQ(e.code(), static_cast<std::uint32_t>(ERROR_SERVICE_NOT_ACTIVE));
+    EXPECT_EQ(std::string(e.what()).rfind("ControlService(" + name + ", STOP) failed: ", 0), 0u)
+        << e.what();
+  }
+  try {
+    create(config(name));
+    FAIL() << "created the same service twice";
+  } catch (const Win32Error& e) {
+    EXPECT_EQ(e.code(), static_cast<std::uint32_t>(ERROR_SERVICE_EXISTS));
+    EXPECT_EQ(std::string(e.what()).rfind("CreateServiceW(" + name + ") failed: ", 0), 0u)
+        << e.what();
+  }
+}
+
+// A child process that is ended (if still running) when the test is done with it.
+struct Child {
+  Handle process;
+  DWORD pid = 0;
+  Child() = default;
+  Child(Child&&) = default;
+  ~Child() {
+    if (process && WaitForSingleObject(process.get(), 0) == WAIT_TIMEOUT) {
+      TerminateProcess(process.get(), 1);
+    }
+  }
+  DWORD wait_for_exit(std::chrono::milliseconds timeout) const {
+    if (WaitForSingleObject(process.get(), static_cast<DWORD>(timeout.count())) != WAIT_OBJECT_0) {
+      ADD_FAILURE() << "child " << pid << " did not exit within " << timeout.count() << " ms";
+      return STILL_ACTIVE;
+    }
+    DWORD code = 0;
+    GetExitCodeProcess(process.get(), &code);
+    return code;
+  }
+};
+
+Child spawn(const std::string& line, DWORD flags, HANDLE std_error = nullptr) {
+  STARTUPINFOW startup{};
+  startup.cb = sizeof(startup);
+  if (std_error) {
+    startup.dwFlags = STARTF_USESTDHANDLES;
+    startup.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+    startup.hStdOutput = std_error;
+    startup.hStdError = std_error;
+  }
+  PROCESS_INFORMATION info{};
+  std::wstring mutable_line = widen(line);
+  if (!CreateProcessW(nullptr, mutable_line.data(), nullptr, nullptr, std_error != nullptr, flags,
+                      nullptr, nullptr, &startup, &info)) {
+    throw_last_error("CreateProcessW(" + line + ")");
+  }
+  CloseHandle(info.hThread);
+  Child child;
+  child.process.reset(info.hProcess);
+  child.pid = info.dwProcessId;
+  return child;
+}
+
+TEST_F(ServiceHostTest, ConsoleModeRunsTheSameBodyAndStopsOnCtrlBreak) {
+  const std::string name = unique_name("Console");
+  markers_.push_back(name);
+  const std::string line =
+      command_line(fake_service_path(), {"--console", "--name", name, "--exit-code", "5",
+                                         "--log-dir", narrow(logs_.path().wstring())});
+  Child child = spawn(line, CREATE_NEW_PROCESS_GROUP);
+  wait_for_marker_state(name, "running", kStateTimeout);
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_TRUE(GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, child.pid))
+      << error_text(GetLastError());
+  EXPECT_EQ(child.wait_for_exit(kStateTimeout), 5u);
+  EXPECT_EQ(marker_string(name, "State"), "stopped");
+}
+
+TEST_F(ServiceHostTest, WithoutScmOrConsoleItPrintsAHintAndFails) {
+  const std::string name = unique_name("Hint");
+  SECURITY_ATTRIBUTES inherit{sizeof(inherit), nullptr, TRUE};
+  HANDLE read_raw = nullptr;
+  HANDLE write_raw = nullptr;
+  ASSERT_TRUE(CreatePipe(&read_raw, &write_raw, &inherit, 0));
+  Handle read_end(read_raw);
+  Handle write_end(write_raw);
+  SetHandleInformation(read_end.get(), HANDLE_FLAG_INHERIT, 0);
+  Child child = spawn(command_line(fake_service_path(), {"--name", name}), 0, write_end.get());
+  write_end.reset();  // the child holds the only write end now: EOF when it exits
+  // Its few bytes fit the pipe's buffer, so waiting for the exit first cannot deadlock, and
+  // reading after it cannot block: the write end is gone.
+  EXPECT_EQ(child.wait_for_exit(kStateTimeout), 1u);
+  std::string output;
+  char buffer[512];
+  DWORD n = 0;
+  while (ReadFile(read_end.get(), buffer, sizeof(buffer), &n, nullptr) && n > 0) {
+    output.append(buffer, n);
+  }
+  EXPECT_NE(output.find(name + " is a Windows service"), std::string::npos) << output;
+  EXPECT_NE(output.find("--console"), std::string::npos) << output;
+  EXPECT_FALSE(marker_string(name, "State")) << "the body ran without the SCM or --console";
+}
+
+TEST(CommandLine, RoundTripsThroughCommandLineToArgvW) {
+  const std::vector<std::string> args = {"plain", "two words", "tab\there", "quote\"inside",
+                                         "trailing\\", "C:\\dir with space\\", "", "a\\\\\"b"};
+  const std::string line = command_line("C:\\Program Files\\Tandem\\tandem-llm.exe", args);
+  int argc = 0;
+  LPWSTR* argv = CommandLineToArgvW(widen(line).c_str(), &argc);
+  ASSERT_NE(argv, nullptr);
+  std::vector<std::string> parsed;
+  for (int i = 0; i < argc; ++i) parsed.push_back(narrow(argv[i]));
+  LocalFree(argv);
+  ASSERT_EQ(parsed.size(), args.size() + 1) << line;
+  EXPECT_EQ(parsed[0], "C:\\Program Files\\Tandem\\tandem-llm.exe");
+  for (std::size_t i = 0; i < args.size(); ++i) EXPECT_EQ(parsed[i + 1], args[i]) << line;
+}
+
+}  // namespace
+}  // namespace tandem::win32

@@ -1,0 +1,118 @@
+// Runs only in the Windows build, under Wine on Linux: real Win32 calls, real registry.
+#include <windows.h>
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "common/win32/error.h"
+#include "common/win32/handle.h"
+#include "common/win32/registry.h"
+#include "common/win32/strings.h"
+
+namespace tandem::win32 {
+namespace {
+
+const std::string kTestKey = "Software\\TandemTest\\" + std::to_string(GetCurrentProcessId());
+
+TEST(Win32, RunsOnARealWin32Implementation) {
+  // Under Wine, ntdll exports wine_get_version; on Windows it does not. Either way the call
+  // below goes through the real loader, which a Linux process could never do.
+  HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+  ASSERT_NE(ntdll, nullptr);
+  using version_fn = const char* (*)();
+  auto wine = reinterpret_cast<version_fn>(
+      reinterpret_cast<void*>(GetProcAddress(ntdll, "wine_get_version")));
+  if (wine) std::printf("running under Wine %s\n", wine());
+  OSVERSIONINFOW info{};
+  info.dwOSVersionInfoSize = sizeof(info);
+  EXPECT_TRUE(GetVersionExW(&info));
+  EXPECT_GE(info.dwMajorVersion, 6u);
+}
+
+TEST(Win32Error, NamesTheCallAndTheSystemText) {
+  FileHandle f(CreateFileW(L"C:\\definitely\\not\\here.txt", GENERIC_READ, 0, nullptr,
+                           OPEN_EXISTING, 0, nullptr));
+  ASSERT_FALSE(f);
+  try {
+    throw_last_error("CreateFileW(C:\\definitely\\not\\here.txt)");
+  } catch (const Win32Error& e) {
+    std::string what = e.what();
+    EXPECT_EQ(e.code(), ERROR_PATH_NOT_FOUND) << what;
+    EXPECT_EQ(what.rfind("CreateFileW(C:\\definitely\\not\\here.txt) failed: ", 0), 0u) << what;
+    EXPECT_EQ(what.find("unknown error"), std::string::npos) << what;
+    EXPECT_NE(what.find("(error 3)"), std::string::npos) << what;
+  }
+}
+
+TEST(Strings, RoundTripUtf8) {
+  const std::string text = "Tandem \xc3\xa9\xe2\x82\xac \xf0\x9f\x9a\x80";  // é € rocket
+  EXPECT_EQ(narrow(widen(text)), text);
+  EXPECT_EQ(widen("\xc3\xa9"), std::wstring(L"\u00e9"));
+}
+
+TEST(Handle, ClosesOnScopeExitAndMoves) {
+  HANDLE raw = nullptr;
+  {
+    Handle event(CreateEventW(nullptr, TRUE, FALSE, nullptr));
+    ASSERT_TRUE(event);
+    raw = event.get();
+    Handle moved = std::move(event);
+    EXPECT_FALSE(event);
+    EXPECT_EQ(moved.get(), raw);
+    DWORD flags = 0;
+    EXPECT_TRUE(GetHandleInformation(raw, &flags));
+  }
+  DWORD flags = 0;
+  EXPECT_FALSE(GetHandleInformation(raw, &flags));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_HANDLE));
+}
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  void TearDown() override { RegistryKey::delete_tree(HKEY_CURRENT_USER, kTestKey); }
+};
+
+TEST_F(RegistryTest, ValuesRoundTripAndMissingOnesAreEmpty) {
+  auto key = RegistryKey::create(HKEY_CURRENT_USER, kTestKey);
+  key.set_string("Url", "http://127.0.0.1:8031");
+  key.set_dword("Port", 8031);
+  auto again = RegistryKey::open(HKEY_CURRENT_USER, kTestKey);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->get_string("Url"), "http://127.0.0.1:8031");
+  EXPECT_EQ(again->get_dword("Port"), 8031u);
+  EXPECT_FALSE(again->get_string("Missing"));
+  key.delete_value("Port");
+  key.delete_value("Port");  // twice is fine
+  EXPECT_FALSE(again->get_dword("Port"));
+}
+
+TEST_F(RegistryTest, WrongTypeIsAnErrorNamingTheValue) {
+  auto key = RegistryKey::create(HKEY_CURRENT_USER, kTestKey);
+  key.set_string("Port", "not a number");
+  try {
+    key.get_dword("Port");
+    FAIL();
+  } catch (const Win32Error& e) {
+    EXPECT_NE(std::string(e.what()).find("RegGetValueW(" + kTestKey + "\\Port)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(RegistryTest, ChangeNotificationFiresOnWrite) {
+  auto key = RegistryKey::create(HKEY_CURRENT_USER, kTestKey);
+  Handle changed(CreateEventW(nullptr, TRUE, FALSE, nullptr));
+  key.notify_change(changed.get());
+  EXPECT_EQ(WaitForSingleObject(changed.get(), 0), static_cast<DWORD>(WAIT_TIMEOUT));
+  RegistryKey::create(HKEY_CURRENT_USER, kTestKey).set_string("State", "ready");
+  EXPECT_EQ(WaitForSingleObject(changed.get(), 5000), WAIT_OBJECT_0);
+}
+
+TEST_F(RegistryTest, OpenMissingKeyIsNullopt) {
+  EXPECT_FALSE(RegistryKey::open(HKEY_CURRENT_USER, kTestKey + "\\none"));
+  RegistryKey::delete_tree(HKEY_CURRENT_USER, kTestKey + "\\none");  // no error
+}
+
+}  // namespace
+}  // namespace tandem::win32
