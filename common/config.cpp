@@ -14,7 +14,8 @@ std::string log_level_field(ObjectReader& r, const std::string& fallback) {
   auto level = r.string("log_level");
   if (!level) return fallback;
   if (!is_log_level(*level)) {
-    r.fail("log_level", "expected one of trace, debug, info, warning, error; got \"" + *level + "\"");
+    r.fail("log_level",
+           "expected one of trace, debug, info, warning, error; got \"" + *level + "\"");
   }
   return *level;
 }

@@ -12,11 +12,11 @@ namespace tandem {
 struct LlmServerConfig {
   std::string model;  // path to a GGUF; empty means the bundled test model
   std::uint16_t port = 8030;
-  int port_range = 20;  // how many ports to try, starting at `port`
-  int threads = 0;      // 0 means one per core; never more than the cores
-  int ctx_size = 2048;  // tokens per slot
-  int parallel = 2;     // slots decoding at once
-  int queue_limit = 16; // requests waiting for a slot before 503
+  int port_range = 20;   // how many ports to try, starting at `port`
+  int threads = 0;       // 0 means one per core; never more than the cores
+  int ctx_size = 2048;   // tokens per slot
+  int parallel = 2;      // slots decoding at once
+  int queue_limit = 16;  // requests waiting for a slot before 503
   std::int64_t max_body_bytes = 1 << 20;
   std::string api_key_file;
   std::string log_level = "info";

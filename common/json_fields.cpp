@@ -26,13 +26,20 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 
 std::string type_name(const nlohmann::json& v) {
   switch (v.type()) {
-    case nlohmann::json::value_t::null: return "null";
-    case nlohmann::json::value_t::boolean: return "a boolean";
-    case nlohmann::json::value_t::string: return "a string";
-    case nlohmann::json::value_t::array: return "an array";
-    case nlohmann::json::value_t::object: return "an object";
-    case nlohmann::json::value_t::number_float: return "a number with a fraction";
-    default: return "a number";
+    case nlohmann::json::value_t::null:
+      return "null";
+    case nlohmann::json::value_t::boolean:
+      return "a boolean";
+    case nlohmann::json::value_t::string:
+      return "a string";
+    case nlohmann::json::value_t::array:
+      return "an array";
+    case nlohmann::json::value_t::object:
+      return "an object";
+    case nlohmann::json::value_t::number_float:
+      return "a number with a fraction";
+    default:
+      return "a number";
   }
 }
 
@@ -50,10 +57,13 @@ ObjectReader::ObjectReader(const JsonSource& source, std::string pointer)
     : source_(source), pointer_(std::move(pointer)), object_(object_at(source_, pointer_)) {}
 
 void ObjectReader::fail(const std::string& key, const std::string& what) const {
-  throw InputError(source_.where(json_pointer_child(pointer_, key)), "field '" + key + "': " + what);
+  throw InputError(source_.where(json_pointer_child(pointer_, key)),
+                   "field '" + key + "': " + what);
 }
 
-bool ObjectReader::has(const std::string& key) const { return object_.contains(key); }
+bool ObjectReader::has(const std::string& key) const {
+  return object_.contains(key);
+}
 
 const nlohmann::json* ObjectReader::find(const std::string& key) {
   known_.insert(key);

@@ -55,7 +55,9 @@ void add_file_sink(const Options& o) {
       bl::keywords::file_name = (o.directory / (o.file_stem + ".log")).string(),
       bl::keywords::target_file_name = o.file_stem + "_%Y%m%d_%H%M%S_%N.log",
       bl::keywords::open_mode = std::ios::out | std::ios::app,
-      bl::keywords::rotation_size = o.rotation_bytes, bl::keywords::auto_flush = true);
+      bl::keywords::rotation_size = o.rotation_bytes, bl::keywords::auto_flush = true,
+      // <stem>.log stays the current file across restarts; only size rotates it.
+      bl::keywords::enable_final_rotation = false);
   backend->set_file_collector(bl::sinks::file::make_collector(
       bl::keywords::target = o.directory.string(),
       bl::keywords::max_files = o.max_files > 0 ? o.max_files - 1 : 0));
@@ -98,16 +100,23 @@ void add_event_log_sink(const Options& o) {
 
 std::string_view level_name(Level level) {
   switch (level) {
-    case Level::trace: return "trace";
-    case Level::debug: return "debug";
-    case Level::info: return "info";
-    case Level::warning: return "warning";
-    case Level::error: return "error";
+    case Level::trace:
+      return "trace";
+    case Level::debug:
+      return "debug";
+    case Level::info:
+      return "info";
+    case Level::warning:
+      return "warning";
+    case Level::error:
+      return "error";
   }
   return "info";
 }
 
-std::ostream& operator<<(std::ostream& out, Level level) { return out << level_name(level); }
+std::ostream& operator<<(std::ostream& out, Level level) {
+  return out << level_name(level);
+}
 
 Level parse_level(std::string_view name) {
   for (Level l : {Level::trace, Level::debug, Level::info, Level::warning, Level::error}) {
@@ -134,7 +143,9 @@ void init(const Options& options) {
 #endif
 }
 
-void set_level(Level level) { g_level = level; }
+void set_level(Level level) {
+  g_level = level;
+}
 
 void shutdown() {
   auto core = bl::core::get();

@@ -13,7 +13,7 @@ namespace tandem::log {
 enum class Level { trace, debug, info, warning, error };
 
 struct Options {
-  std::filesystem::path directory;  // rotating files here; empty means no file sink
+  std::filesystem::path directory;   // rotating files here; empty means no file sink
   std::string file_stem = "tandem";  // <stem>.log, rotated to <stem>_<time>.log
   bool console = false;              // also to stderr (foreground runs)
   std::string event_source;          // Windows Event Log source for warnings and errors

@@ -2,6 +2,10 @@
 
 #include <cstdlib>
 
+#ifdef _WIN32
+#include "common/win32/known_folders.h"
+#endif
+
 namespace tandem::paths {
 namespace {
 
@@ -21,8 +25,9 @@ std::filesystem::path from_env(const char* name) {
 std::filesystem::path data_dir() {
   if (auto custom = from_env("TANDEM_DATA_DIR"); !custom.empty()) return custom;
 #ifdef _WIN32
-  auto root = from_env("ProgramData");
-  return (root.empty() ? std::filesystem::path("C:\\ProgramData") : root) / "Tandem";
+  // Not %ProgramData%: a service's environment may lack it or differ (Wine gives services
+  // C:\users\Public); the known folder is what every process agrees on.
+  return detail::program_data_dir() / "Tandem";
 #else
   return "/var/lib/tandem";
 #endif

@@ -23,7 +23,9 @@ void LoggingStatus::starting(std::chrono::milliseconds wait_hint) {
   TLOG(info) << name_ << ": starting (next step within " << wait_hint.count() << " ms)";
 }
 
-void LoggingStatus::running() { TLOG(info) << name_ << ": running"; }
+void LoggingStatus::running() {
+  TLOG(info) << name_ << ": running";
+}
 
 void LoggingStatus::stopping(std::chrono::milliseconds wait_hint) {
   TLOG(info) << name_ << ": stopping (next step within " << wait_hint.count() << " ms)";

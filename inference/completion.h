@@ -19,8 +19,8 @@ struct ChatMessage {
 };
 
 struct SamplingParams {
-  int max_tokens = 16;        // tokens to generate at most (never past the slot's context)
-  float temperature = 1.0f;   // 0 means greedy
+  int max_tokens = 16;       // tokens to generate at most (never past the slot's context)
+  float temperature = 1.0f;  // 0 means greedy
   float top_p = 1.0f;
   std::optional<std::uint32_t> seed;  // unset: a random seed per request
   std::vector<std::string> stop;      // generation ends before the first of these
@@ -35,9 +35,9 @@ struct TokenLogprob {
 // One generated piece of text (one token, or several when a UTF-8 character spans tokens).
 struct Piece {
   std::string text;
-  float logprob = 0;                 // when logprobs were asked for
-  std::vector<TokenLogprob> top;     // the most likely alternatives, best first
-  int tokens = 1;                    // tokens this piece spans (logprob is their sum)
+  float logprob = 0;              // when logprobs were asked for
+  std::vector<TokenLogprob> top;  // the most likely alternatives, best first
+  int tokens = 1;                 // tokens this piece spans (logprob is their sum)
 };
 
 enum class FinishReason { stop, length, cancelled };
@@ -69,8 +69,8 @@ class CompletionBackend {
  public:
   virtual ~CompletionBackend() = default;
 
-  virtual std::string model_id() const = 0;     // the name /v1/models reports
-  virtual bool is_test_model() const = 0;       // the bundled random-weight model
+  virtual std::string model_id() const = 0;  // the name /v1/models reports
+  virtual bool is_test_model() const = 0;    // the bundled random-weight model
   virtual std::string apply_chat_template(const std::vector<ChatMessage>& messages) const = 0;
 
   // Blocks until done; waits for a free slot first (QueueFull when the wait queue is full).

@@ -71,8 +71,8 @@ struct Slot {
   std::unique_ptr<Request> request;  // null while free
   SamplerPtr sampler;
   std::optional<Generation> generation;
-  std::size_t prompt_fed = 0;  // prompt tokens handed to llama_decode so far
-  llama_pos n_past = 0;        // tokens in this sequence's KV cache
+  std::size_t prompt_fed = 0;           // prompt tokens handed to llama_decode so far
+  llama_pos n_past = 0;                 // tokens in this sequence's KV cache
   llama_token next = LLAMA_TOKEN_NULL;  // sampled, still to be decoded
   int generated = 0;
   int32_t output = -1;  // index of this slot's logits in the batch just decoded
@@ -219,12 +219,11 @@ std::vector<llama_token> Engine::Impl::tokenize(const std::string& text) const {
 
 std::string Engine::Impl::token_bytes(llama_token token) const {
   std::string out(32, '\0');
-  int32_t n = llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()),
-                                   0, false);
+  int32_t n =
+      llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0, false);
   if (n < 0) {
     out.resize(static_cast<std::size_t>(-n));
-    n = llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0,
-                             false);
+    n = llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0, false);
   }
   out.resize(static_cast<std::size_t>(std::max(n, 0)));
   return out;
@@ -242,7 +241,8 @@ void Engine::Impl::shutdown() {
     }
   }
   wake.notify_all();
-  for (auto& r : dropped) r->done.set_exception(std::make_exception_ptr(Error("server is stopping")));
+  for (auto& r : dropped)
+    r->done.set_exception(std::make_exception_ptr(Error("server is stopping")));
   std::lock_guard join_lock(join_mutex);
   // From a piece callback (the worker itself) the join is left to the destructor.
   if (worker.joinable() && worker.get_id() != std::this_thread::get_id()) worker.join();
@@ -332,9 +332,9 @@ void Engine::Impl::step() {
 
   const int32_t rc = llama_decode(ctx.get(), batch);
   if (rc != 0) {
-    const auto error = std::make_exception_ptr(
-        Error("llama_decode failed with code " + std::to_string(rc) + " on a batch of " +
-              std::to_string(batch.n_tokens) + " tokens"));
+    const auto error = std::make_exception_ptr(Error("llama_decode failed with code " +
+                                                     std::to_string(rc) + " on a batch of " +
+                                                     std::to_string(batch.n_tokens) + " tokens"));
     TLOG(error) << "llama_decode failed with code " << rc;
     for (auto& slot : slots) {
       if (slot.request && slot.in_batch) fail(slot, error);
@@ -363,8 +363,8 @@ void Engine::Impl::sample(Slot& slot) {
   Generation::Token next;
   next.bytes = token_bytes(token);
   if (params.top_logprobs >= 0) {
-    const TokenLogprobs lp = token_logprobs(llama_get_logits_ith(ctx.get(), slot.output),
-                                            n_vocab, token, params.top_logprobs);
+    const TokenLogprobs lp = token_logprobs(llama_get_logits_ith(ctx.get(), slot.output), n_vocab,
+                                            token, params.top_logprobs);
     next.logprob = lp.logprob;
     for (const auto& [alt, logprob] : lp.top) {
       next.top.push_back({to_valid_utf8(token_bytes(alt)), logprob});
@@ -396,6 +396,11 @@ void Engine::Impl::finish(Slot& slot, FinishReason reason) {
   result.finish = final_reason;
   result.prompt_tokens = static_cast<int>(slot.request->prompt.size());
   result.completion_tokens = slot.generated;
+  TLOG(debug) << "slot " << slot.seq << " done: " << result.prompt_tokens << " prompt tokens, "
+              << result.completion_tokens << " generated, finish "
+              << (final_reason == FinishReason::stop     ? "stop"
+                  : final_reason == FinishReason::length ? "length"
+                                                         : "cancelled");
   release(slot)->done.set_value(std::move(result));
 }
 
@@ -427,9 +432,13 @@ Engine::Engine(const EngineOptions& options, const std::function<void(float)>& p
 
 Engine::~Engine() = default;
 
-std::string Engine::model_id() const { return impl_->id; }
+std::string Engine::model_id() const {
+  return impl_->id;
+}
 
-bool Engine::is_test_model() const { return impl_->general_name == kTinyModelName; }
+bool Engine::is_test_model() const {
+  return impl_->general_name == kTinyModelName;
+}
 
 std::string Engine::apply_chat_template(const std::vector<ChatMessage>& messages) const {
   return impl_->chat->apply(messages);
@@ -492,6 +501,8 @@ Engine::Stats Engine::stats() const {
   return s;
 }
 
-void Engine::shutdown() { impl_->shutdown(); }
+void Engine::shutdown() {
+  impl_->shutdown();
+}
 
 }  // namespace tandem::inference

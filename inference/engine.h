@@ -21,8 +21,7 @@ class Engine final : public CompletionBackend {
  public:
   // Loads the model; throws tandem::Error naming the file if it cannot.
   // `progress` (0..1) is called while loading, e.g. to advance SCM checkpoints.
-  explicit Engine(const EngineOptions& options,
-                  const std::function<void(float)>& progress = {});
+  explicit Engine(const EngineOptions& options, const std::function<void(float)>& progress = {});
   ~Engine() override;
 
   std::string model_id() const override;

@@ -17,8 +17,8 @@ class Generation {
   Generation(const SamplingParams& params, const PieceCallback& on_piece);
 
   struct Token {
-    std::string bytes;              // the token's text, possibly part of a character
-    float logprob = 0;              // when logprobs were asked for
+    std::string bytes;                // the token's text, possibly part of a character
+    float logprob = 0;                // when logprobs were asked for
     std::vector<TokenLogprob> top{};  // idem, best first
   };
   enum class Outcome { more, stop, cancelled };

@@ -15,7 +15,8 @@ SamplerPtr make_sampler(const SamplingParams& params) {
   llama_sampler_chain_add(chain.get(), llama_sampler_init_top_p(params.top_p, 1));
   llama_sampler_chain_add(chain.get(), llama_sampler_init_temp(params.temperature));
   // LLAMA_DEFAULT_SEED asks llama.cpp for a fresh random seed.
-  llama_sampler_chain_add(chain.get(), llama_sampler_init_dist(params.seed.value_or(LLAMA_DEFAULT_SEED)));
+  llama_sampler_chain_add(chain.get(),
+                          llama_sampler_init_dist(params.seed.value_or(LLAMA_DEFAULT_SEED)));
   return chain;
 }
 

@@ -23,8 +23,8 @@ SamplerPtr make_sampler(const SamplingParams& params);
 inline constexpr int kMaxTopLogprobs = 20;
 
 struct TokenLogprobs {
-  float logprob = 0;                                // of the chosen token
-  std::vector<std::pair<llama_token, float>> top;   // best first
+  float logprob = 0;                               // of the chosen token
+  std::vector<std::pair<llama_token, float>> top;  // best first
 };
 
 // Log-softmax of the raw logits (what the model says, before any sampler reshapes it): the

@@ -87,6 +87,8 @@ std::string Utf8Assembler::finish() {
   return out;
 }
 
-std::string to_valid_utf8(std::string_view bytes) { return decode(bytes, nullptr); }
+std::string to_valid_utf8(std::string_view bytes) {
+  return decode(bytes, nullptr);
+}
 
 }  // namespace tandem::inference

@@ -6,10 +6,10 @@ namespace tandem::llm {
 
 enum ExitCode : int {
   kExitOk = 0,
-  kExitBadConfig = 2,        // llm-server.json (or the API key file) is invalid
-  kExitPublishFailed = 3,    // the pipe name is taken (a squatter) or the registry refused us
-  kExitNoPort = 4,           // no port in the configured range is free on both addresses
-  kExitModelFailed = 5,      // the model could not be loaded or does not answer
+  kExitBadConfig = 2,      // llm-server.json (or the API key file) is invalid
+  kExitPublishFailed = 3,  // the pipe name is taken (a squatter) or the registry refused us
+  kExitNoPort = 4,         // no port in the configured range is free on both addresses
+  kExitModelFailed = 5,    // the model could not be loaded or does not answer
 };
 
 }  // namespace tandem::llm

@@ -35,7 +35,9 @@ std::chrono::milliseconds load_hint(const std::filesystem::path& model) {
   return 5000ms + std::chrono::milliseconds(ec ? 0 : bytes / (50 * 1024));  // 50 MB/s
 }
 
-std::string model_label(const std::filesystem::path& model) { return model.stem().string(); }
+std::string model_label(const std::filesystem::path& model) {
+  return model.stem().string();
+}
 
 }  // namespace
 
@@ -52,7 +54,8 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
   }
   log::set_level(log::parse_level(config.log_level));
   const bool test_model = config.model.empty();
-  const std::filesystem::path model = test_model ? options.default_model : config.model;
+  const std::filesystem::path model =
+      test_model ? options.default_model : std::filesystem::path(config.model);
 
   discovery::Endpoint identity;
   identity.pid = discovery::current_pid();
@@ -66,7 +69,8 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
                                   path_utf8(options.config_file) + ")"
                             : "");
   if (!api_key.empty()) {
-    TLOG(info) << "API key required (ends in ..." << api_key.substr(api_key.size() - std::min<std::size_t>(4, api_key.size())) << ")";
+    TLOG(info) << "API key required (ends in ..."
+               << api_key.substr(api_key.size() - std::min<std::size_t>(4, api_key.size())) << ")";
   }
 
   std::unique_ptr<discovery::Publisher> publisher;

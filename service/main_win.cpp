@@ -39,8 +39,10 @@ int wmain(int argc, wchar_t** argv) {
     if (arg == L"--config" && i + 1 < argc) {
       options.config_file = argv[++i];
     } else if (arg != L"--console") {
-      std::fwprintf(stderr, L"tandem-llm: unknown argument %ls\nusage: tandem-llm.exe [--console] "
-                            L"[--config FILE]\n", arg.c_str());
+      std::fwprintf(stderr,
+                    L"tandem-llm: unknown argument %ls\nusage: tandem-llm.exe [--console] "
+                    L"[--config FILE]\n",
+                    arg.c_str());
       return 2;
     }
   }
@@ -63,9 +65,12 @@ int wmain(int argc, wchar_t** argv) {
     log::init(log_options);
     TLOG(warning) << e.what();
   }
-  int code = win32::run_service(L"TandemLlm", [&](ServiceStatus& status, StopSignal& stop) {
-    return llm::run_llm_service(status, stop, options);
-  }, host);
+  int code = win32::run_service(
+      L"TandemLlm",
+      [&](ServiceStatus& status, StopSignal& stop) {
+        return llm::run_llm_service(status, stop, options);
+      },
+      host);
   log::shutdown();
   return code;
 }

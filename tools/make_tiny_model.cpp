@@ -10,8 +10,9 @@
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: make-tiny-model VOCAB.gguf OUT.gguf [--embd N] [--layers N] "
-                         "[--seed N]\n");
+    std::fprintf(stderr,
+                 "usage: make-tiny-model VOCAB.gguf OUT.gguf [--embd N] [--layers N] "
+                 "[--seed N]\n");
     return 2;
   }
   tandem::inference::TinyModelSpec spec;

@@ -34,13 +34,27 @@ class Owned {
 };
 
 namespace detail {
-inline HANDLE null_handle() { return nullptr; }
-inline HANDLE invalid_handle() { return INVALID_HANDLE_VALUE; }
-inline SC_HANDLE null_sc() { return nullptr; }
-inline HKEY null_key() { return nullptr; }
-inline void close_handle(HANDLE h) { CloseHandle(h); }
-inline void close_sc(SC_HANDLE h) { CloseServiceHandle(h); }
-inline void close_key(HKEY k) { RegCloseKey(k); }
+inline HANDLE null_handle() {
+  return nullptr;
+}
+inline HANDLE invalid_handle() {
+  return INVALID_HANDLE_VALUE;
+}
+inline SC_HANDLE null_sc() {
+  return nullptr;
+}
+inline HKEY null_key() {
+  return nullptr;
+}
+inline void close_handle(HANDLE h) {
+  CloseHandle(h);
+}
+inline void close_sc(SC_HANDLE h) {
+  CloseServiceHandle(h);
+}
+inline void close_key(HKEY k) {
+  RegCloseKey(k);
+}
 }  // namespace detail
 
 // Events, processes, threads, mutexes: invalid is NULL.

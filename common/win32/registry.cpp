@@ -58,8 +58,8 @@ void RegistryKey::set_dword(const std::string& name, std::uint32_t value) {
 std::optional<std::string> RegistryKey::get_string(const std::string& name) const {
   std::wstring wname = widen(name);
   DWORD bytes = 0;
-  LSTATUS rc = RegGetValueW(key_.get(), nullptr, wname.c_str(), RRF_RT_REG_SZ, nullptr, nullptr,
-                            &bytes);
+  LSTATUS rc =
+      RegGetValueW(key_.get(), nullptr, wname.c_str(), RRF_RT_REG_SZ, nullptr, nullptr, &bytes);
   if (rc == ERROR_FILE_NOT_FOUND) return std::nullopt;
   if (rc != ERROR_SUCCESS) throw_error(call("RegGetValueW", name), static_cast<DWORD>(rc));
   std::wstring buffer(bytes / sizeof(wchar_t) + 1, L'\0');

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -77,7 +78,7 @@ struct InstalledServiceConfig {
   std::string display_name;
   std::string account;
   StartType start_type = StartType::manual;
-  std::vector<std::string> dependencies;
+  std::vector<std::string> dependencies;  // group dependencies start with '+'
   std::string description;
   // std::nullopt when this SCM does not report them (Wine 8: ERROR_INVALID_LEVEL).
   std::optional<FailureActions> failure_actions;
@@ -105,6 +106,11 @@ class Service {
   static Service create(const ScManager& scm, const ServiceConfig& config);
 
   void start(const std::vector<std::string>& arguments = {});
+  // Starts the services this one depends on (recursively, each waited for until RUNNING within
+  // what is left of `timeout`), then this one; it does not wait for this one. The Windows SCM
+  // does this itself on start(); Wine 8's does not, so tandemctl and the tests use this.
+  void start_with_dependencies(const ScManager& scm, std::chrono::milliseconds timeout,
+                               const std::vector<std::string>& arguments = {});
   void stop();
   ServiceStatusInfo query() const;
   InstalledServiceConfig query_config() const;
@@ -114,11 +120,16 @@ class Service {
   // Marks the service for deletion; it goes once it is stopped and every handle is closed.
   void remove();
 
-  // Waits for real state changes (NotifyServiceStatusChangeW and an alertable wait) until the
-  // service is in `target`, and returns its status then. Throws tandem::Error naming the service
-  // when `timeout` runs out, or when it stops while a different state is awaited (with its exit
-  // codes). If the SCM cannot notify, a wait for `stopped` waits on the service's process instead.
+  // Waits for real state changes until the service is in `target`, and returns its status then.
+  // Throws tandem::Error naming the service when `timeout` runs out, or when it stops while a
+  // different state is awaited (with its exit codes).
   ServiceStatusInfo wait_for_state(ServiceState target, std::chrono::milliseconds timeout) const;
+  // The general form: waits until `done(status)` holds (it may throw to give up early). State
+  // changes come from NotifyServiceStatusChangeW, whose APC ends an alertable wait bounded by
+  // what is left of `timeout`. If the SCM cannot notify, it waits on the service's process (so
+  // only the end of the process can be awaited then). `what` completes "waiting for service X ".
+  ServiceStatusInfo wait_until(const std::function<bool(const ServiceStatusInfo&)>& done,
+                               std::chrono::milliseconds timeout, const std::string& what) const;
 
   const std::string& name() const { return name_; }
   SC_HANDLE get() const { return handle_.get(); }

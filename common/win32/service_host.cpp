@@ -2,6 +2,7 @@
 
 #include <windows.h>
 
+#include <atomic>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -86,6 +87,8 @@ class ScmStatus final : public ServiceStatus {
     std::lock_guard lock(mutex_);
     if (status_.dwCurrentState == SERVICE_PAUSED) settle(SERVICE_RUNNING);
   }
+  // The last report: once the SCM has STOPPED, the process may end at any moment, so nothing
+  // (not even a log line) follows it.
   void stopped(int exit_code) {
     std::lock_guard lock(mutex_);
     status_.dwWin32ExitCode = exit_code == 0 ? NO_ERROR : ERROR_SERVICE_SPECIFIC_ERROR;
@@ -123,13 +126,12 @@ class ScmStatus final : public ServiceStatus {
       if (pausable_) status_.dwControlsAccepted |= SERVICE_ACCEPT_PAUSE_CONTINUE;
     }
     if (!handle_) return;
-    if (!SetServiceStatus(handle_, &status_)) {
+    TLOG(debug) << name_ << ": " << state_text(state) << " checkpoint " << status_.dwCheckPoint
+                << " wait hint " << status_.dwWaitHint << " ms";
+    if (!SetServiceStatus(handle_, &status_) && state != SERVICE_STOPPED) {
       // Nothing sensible to throw to from the control handler's thread; the log says why.
       TLOG(warning) << "SetServiceStatus(" << name_ << ", " << state_text(state)
                     << ") failed: " << error_text(GetLastError());
-    } else {
-      TLOG(debug) << name_ << ": " << state_text(state) << " checkpoint " << status_.dwCheckPoint
-                  << " wait hint " << status_.dwWaitHint << " ms";
     }
   }
 
@@ -141,9 +143,10 @@ class ScmStatus final : public ServiceStatus {
 };
 
 // One service run. ServiceMain gets no context pointer, so it finds this through g_host; the
-// control handler gets it as its context. It lives in run_service's frame, which outlives both:
-// StartServiceCtrlDispatcherW returns only after ServiceMain has returned, and the handler runs
-// on the dispatcher's own thread.
+// control handler gets it as its context. It lives in run_service's frame. The handler runs on
+// the dispatcher's thread, so it is done when StartServiceCtrlDispatcherW returns; ServiceMain
+// may still be returning then (the dispatcher returns once STOPPED is reported), so run_service
+// waits for `main_done` before this goes away.
 struct Host {
   std::wstring name;
   std::string name_utf8;
@@ -151,6 +154,7 @@ struct Host {
   const ServiceOptions& options;
   StopSignal stop;
   ScmStatus status;
+  Handle main_done;
   int exit_code = 1;
 };
 
@@ -205,8 +209,7 @@ DWORD WINAPI control_handler(DWORD control, DWORD, LPVOID, LPVOID context) {
   return ERROR_EXCEPTION_IN_SERVICE;
 }
 
-void WINAPI service_main(DWORD argc, LPWSTR* argv) {
-  Host& host = *g_host;
+void run_main(Host& host, DWORD argc, LPWSTR* argv) {
   SERVICE_STATUS_HANDLE handle =
       RegisterServiceCtrlHandlerExW(host.name.c_str(), control_handler, &host);
   if (!handle) {
@@ -226,7 +229,13 @@ void WINAPI service_main(DWORD argc, LPWSTR* argv) {
   };
   host.exit_code = run_body(with_arguments, host.status, host.stop, host.name_utf8);
   TLOG(info) << host.name_utf8 << ": stopped with exit code " << host.exit_code;
+}
+
+void WINAPI service_main(DWORD argc, LPWSTR* argv) {
+  Host& host = *g_host;
+  run_main(host, argc, argv);
   host.status.stopped(host.exit_code);
+  SetEvent(host.main_done.get());
 }
 
 // --- console runs ----------------------------------------------------------------------------
@@ -237,6 +246,7 @@ struct ConsoleRun {
   std::string name;
   StopSignal stop;
   Handle body_done;
+  std::atomic<bool> finished{false};
 };
 
 std::mutex g_console_mutex;
@@ -298,15 +308,64 @@ class ConsoleHandlerScope {
   }
 };
 
+// When a supervisor (a script, a test) runs us with a pipe for stdin, the end of that pipe is a
+// stop request too: a console control event needs a shared console, which a headless Wine cannot
+// create, while closing a pipe works everywhere. A real console (a character device) is left to
+// Ctrl+C. The reading thread owns a reference to the run, so it may outlive run_console safely.
+class StdinEofWatch {
+ public:
+  explicit StdinEofWatch(const std::shared_ptr<ConsoleRun>& run) {
+    HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
+    if (in == nullptr || in == INVALID_HANDLE_VALUE || GetFileType(in) != FILE_TYPE_PIPE) return;
+    auto* context = new std::shared_ptr<ConsoleRun>(run);
+    thread_.reset(CreateThread(nullptr, 0, &watch, context, 0, nullptr));
+    if (!thread_) {
+      delete context;
+      throw_last_error("CreateThread(" + run->name + " stdin watch)");
+    }
+  }
+  StdinEofWatch(const StdinEofWatch&) = delete;
+  StdinEofWatch& operator=(const StdinEofWatch&) = delete;
+  ~StdinEofWatch() {
+    if (!thread_) return;
+    // The body is done: end the blocked ReadFile (ERROR_OPERATION_ABORTED).
+    CancelSynchronousIo(thread_.get());
+    if (WaitForSingleObject(thread_.get(), 1000) != WAIT_OBJECT_0) {
+      TLOG(debug) << "stdin watch did not end within 1 s; it ends with the process";
+    }
+  }
+
+ private:
+  static DWORD WINAPI watch(void* parameter) {
+    std::unique_ptr<std::shared_ptr<ConsoleRun>> context(
+        static_cast<std::shared_ptr<ConsoleRun>*>(parameter));
+    ConsoleRun& run = **context;
+    HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
+    char buffer[256];
+    DWORD n = 0;
+    while (ReadFile(in, buffer, sizeof(buffer), &n, nullptr) && n > 0) {
+    }
+    if (!run.finished.load()) {
+      TLOG(info) << run.name << ": stdin closed; stopping";
+      run.stop.request();
+    }
+    return 0;
+  }
+
+  Handle thread_;
+};
+
 int run_console(const std::string& name, const ServiceBody& body) {
   auto run = std::make_shared<ConsoleRun>();
   run->name = name;
   run->body_done.reset(CreateEventW(nullptr, TRUE, FALSE, nullptr));
   if (!run->body_done) throw_last_error("CreateEventW(" + name + " console run)");
   ConsoleHandlerScope scope(run);
+  StdinEofWatch stdin_watch(run);
   TLOG(info) << name << ": running in the console; Ctrl+C or Ctrl+Break stops it";
   LoggingStatus status(name);
   const int code = run_body(body, status, run->stop, name);
+  run->finished.store(true);
   SetEvent(run->body_done.get());
   TLOG(info) << name << ": exited with code " << code;
   return code;
@@ -326,7 +385,14 @@ int run_service(const std::wstring& name, const ServiceBody& body, ServiceOption
   ActiveRun active(name_utf8);
   if (options.console) return run_console(name_utf8, body);
 
-  Host host{name, name_utf8, body, options, {}, ScmStatus(name_utf8, bool(options.pause))};
+  Host host{name,
+            name_utf8,
+            body,
+            options,
+            {},
+            ScmStatus(name_utf8, bool(options.pause)),
+            Handle(CreateEventW(nullptr, TRUE, FALSE, nullptr))};
+  if (!host.main_done) throw_last_error("CreateEventW(" + name_utf8 + " service main done)");
   g_host = &host;
   struct ClearHost {
     ~ClearHost() { g_host = nullptr; }
@@ -343,6 +409,10 @@ int run_service(const std::wstring& name, const ServiceBody& body, ServiceOption
       return 1;
     }
     throw_error("StartServiceCtrlDispatcherW(" + name_utf8 + ")", err);
+  }
+  // ServiceMain reported STOPPED and is returning; it touches `host` until it sets main_done.
+  if (WaitForSingleObject(host.main_done.get(), 10000) != WAIT_OBJECT_0) {
+    TLOG(warning) << name_utf8 << ": ServiceMain did not return within 10 s of the dispatcher";
   }
   return host.exit_code;
 }

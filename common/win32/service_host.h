@@ -1,6 +1,7 @@
 // One executable, two ways to run the same ServiceBody (the osquery pattern): under the Windows
-// SCM, or in the foreground with --console, where Ctrl+C, Ctrl+Break and closing the console
-// window request the stop that the SCM's STOP/PRESHUTDOWN/SHUTDOWN would.
+// SCM, or in the foreground with --console, where Ctrl+C, Ctrl+Break, closing the console window
+// and (when stdin is a pipe) the end of stdin request the stop that the SCM's
+// STOP/PRESHUTDOWN/SHUTDOWN would.
 #pragma once
 
 #include <chrono>

@@ -91,12 +91,15 @@ Response transport_error(const httplib::Request& req, int status, std::size_t ma
       }
       return error_response(status, "request body is larger than the limit of " + limit + " bytes",
                             "body_too_large");
-    case 404: return error_response(status, "no route for " + req.path, "not_found");
-    case 414: return error_response(status, "request target is too long", "uri_too_long");
+    case 404:
+      return error_response(status, "no route for " + req.path, "not_found");
+    case 414:
+      return error_response(status, "request target is too long", "uri_too_long");
     case 415:
       return error_response(status, "unsupported Content-Encoding or Content-Type",
                             "unsupported_media_type");
-    case 400: return error_response(status, "malformed or unsupported HTTP request", "bad_request");
+    case 400:
+      return error_response(status, "malformed or unsupported HTTP request", "bad_request");
     default:
       return error_response(status, httplib::status_message(status),
                             status >= 500 ? "internal_error" : "bad_request");
@@ -122,8 +125,8 @@ struct HttpServer::Impl {
     const char* address = nullptr;
     int family = AF_UNSPEC;
     httplib::Server server;
-    bool binding = false;     // error logger: record bind/listen failures, do not log them
-    int bind_error = 0;       // socket error of the failed bind() or listen()
+    bool binding = false;      // error logger: record bind/listen failures, do not log them
+    int bind_error = 0;        // socket error of the failed bind() or listen()
     std::string option_error;  // a socket option that could not be set
     std::thread thread;
   };
@@ -197,6 +200,30 @@ void HttpServer::Impl::configure(Listener& l) {
     TLOG(info) << req.method << ' ' << req.path << ' ' << res.status << ' '
                << milliseconds_since(req.start_time_);
   });
+  // Anything thrown outside the Handler's own try (dispatch catches those) still gets JSON.
+  s.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr thrown) {
+        std::string what = "unknown exception";
+        try {
+          std::rethrow_exception(thrown);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        TLOG(error) << req.method << ' ' << req.path << ": " << what;
+        auto e = error_response(500, "internal error: " + what, "internal_error");
+        res.status = e.status;
+        res.set_content(std::move(e.body), e.content_type);
+      });
+  // A client that asks first ("Expect: 100-continue", as curl does for large bodies) learns of
+  // the limit before it sends the body.
+  s.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (req.get_header_value_u64("Content-Length") > options.max_body_bytes) {
+      res.status = 413;
+      return 413;
+    }
+    return 100;
+  });
   s.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (res.user_data.has(kFromHandler)) return httplib::Server::HandlerResponse::Unhandled;
     auto e = transport_error(req, res.status, options.max_body_bytes);
@@ -213,8 +240,9 @@ void HttpServer::Impl::configure(Listener& l) {
   auto with_body = [this](const httplib::Request& in, httplib::Response& out,
                           const httplib::ContentReader& reader) {
     if (in.is_multipart_form_data()) {
-      to_httplib(in, error_response(415, "multipart/form-data bodies are not supported; send JSON",
-                                    "unsupported_media_type"),
+      to_httplib(in,
+                 error_response(415, "multipart/form-data bodies are not supported; send JSON",
+                                "unsupported_media_type"),
                  out);
       return;
     }
@@ -255,7 +283,8 @@ void HttpServer::Impl::dispatch(const httplib::Request& in, std::string body,
     TLOG(error) << req.method << ' ' << req.path << ": handler failed: " << e.what();
     res = error_response(500, std::string("internal error: ") + e.what(), "internal_error");
   } catch (...) {
-    TLOG(error) << req.method << ' ' << req.path << ": handler failed with a non-standard exception";
+    TLOG(error) << req.method << ' ' << req.path
+                << ": handler failed with a non-standard exception";
     res = error_response(500, "internal error", "internal_error");
   }
   to_httplib(in, std::move(res), out);
@@ -320,7 +349,8 @@ void HttpServer::Impl::to_httplib(const httplib::Request& in, Response res,
                start = in.start_time_](bool success) {
     --streams_in_flight;
     TLOG(info) << method << ' ' << path << ' ' << status << ' ' << milliseconds_since(start)
-               << (success ? " (streamed)" : " (stream ended early: client gone or server stopping)");
+               << (success ? " (streamed)"
+                           : " (stream ended early: client gone or server stopping)");
   };
   out.set_chunked_content_provider(res.content_type, std::move(provider), std::move(done));
 }
@@ -332,9 +362,12 @@ std::optional<std::string> HttpServer::Impl::bind(Listener& l, std::uint16_t por
   l.binding = true;
   bool bound = l.server.bind_to_port(l.address, port_number, AI_NUMERICHOST);
   l.binding = false;
-  if (bound && l.option_error.empty()) return std::nullopt;
-  if (bound) l.server.stop();
-  if (!l.option_error.empty()) return l.option_error;
+  if (!l.option_error.empty()) {  // no port would do better: fatal, whatever bind() said
+    if (bound) l.server.stop();
+    l.bind_error = 0;
+    return l.option_error;
+  }
+  if (bound) return std::nullopt;
   if (l.bind_error == 0) return std::string("cannot create a socket for this address");
   return socket_error_text(l.bind_error);
 }
@@ -346,7 +379,13 @@ void HttpServer::Impl::release_all() {
 HttpServer::HttpServer(ServerOptions options, Handler handler)
     : impl_(std::make_unique<Impl>(options, std::move(handler))) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  try {
+    stop();
+  } catch (const std::exception& e) {
+    TLOG(error) << "HTTP: stopping failed: " << e.what();
+  }
+}
 
 std::uint16_t HttpServer::listen(std::uint16_t first_port, int range) {
   std::lock_guard lock(impl_->lifecycle);
@@ -391,7 +430,8 @@ void HttpServer::start() {
   if (impl.pool) return;  // already serving
   impl.stopping = false;
   impl.stop_deadline = Clock::time_point::max();
-  impl.pool = std::make_shared<httplib::ThreadPool>(std::max<std::size_t>(impl.options.worker_threads, 1));
+  impl.pool =
+      std::make_shared<httplib::ThreadPool>(std::max<std::size_t>(impl.options.worker_threads, 1));
 
   std::array<std::future<void>, 2> started;
   for (std::size_t i = 0; i < impl.listeners.size(); ++i) {
@@ -459,6 +499,8 @@ void HttpServer::stop() {
   impl.port = 0;
 }
 
-std::uint16_t HttpServer::port() const { return impl_->port; }
+std::uint16_t HttpServer::port() const {
+  return impl_->port;
+}
 
 }  // namespace tandem::http

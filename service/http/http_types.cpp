@@ -7,7 +7,9 @@ namespace tandem::http {
 namespace {
 
 // ASCII only: header names are tokens, and the C locale must not matter.
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 }  // namespace
 

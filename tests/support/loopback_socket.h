@@ -31,20 +31,30 @@ namespace tandem::testing {
 
 enum class Family { v4, v6 };
 
-inline const char* loopback(Family f) { return f == Family::v4 ? "127.0.0.1" : "::1"; }
+inline const char* loopback(Family f) {
+  return f == Family::v4 ? "127.0.0.1" : "::1";
+}
 
 namespace socket_detail {
 
 #ifdef _WIN32
 using Native = SOCKET;
 constexpr Native kInvalid = INVALID_SOCKET;
-inline int last_error() { return WSAGetLastError(); }
-inline void close_native(Native s) { closesocket(s); }
+inline int last_error() {
+  return WSAGetLastError();
+}
+inline void close_native(Native s) {
+  closesocket(s);
+}
 #else
 using Native = int;
 constexpr Native kInvalid = -1;
-inline int last_error() { return errno; }
-inline void close_native(Native s) { ::close(s); }
+inline int last_error() {
+  return errno;
+}
+inline void close_native(Native s) {
+  ::close(s);
+}
 #endif
 
 inline void ensure_started() {
@@ -103,7 +113,8 @@ class Socket {
     while (!data.empty()) {
       auto n = ::send(s_, data.data(), static_cast<int>(data.size()), 0);
       if (n <= 0) {
-        throw std::runtime_error("send failed: error " + std::to_string(socket_detail::last_error()));
+        throw std::runtime_error("send failed: error " +
+                                 std::to_string(socket_detail::last_error()));
       }
       data.remove_prefix(static_cast<std::size_t>(n));
     }
@@ -170,7 +181,7 @@ inline Socket hold_port(Family f, std::uint16_t port) {
 inline std::uint16_t find_free_ports(int count) {
   std::random_device device;
   std::mt19937 random(device() ^ static_cast<unsigned>(
-                                      std::chrono::steady_clock::now().time_since_epoch().count()));
+                                     std::chrono::steady_clock::now().time_since_epoch().count()));
   std::uniform_int_distribution<int> start(20000, 31999 - count);
   for (int attempt = 0; attempt < 200; ++attempt) {
     const int base = start(random);
@@ -181,13 +192,14 @@ inline std::uint16_t find_free_ports(int count) {
     }
     if (all_free) return static_cast<std::uint16_t>(base);
   }
-  throw std::runtime_error("no " + std::to_string(count) + " consecutive free loopback ports found");
+  throw std::runtime_error("no " + std::to_string(count) +
+                           " consecutive free loopback ports found");
 }
 
 // A connected client socket with TCP_NODELAY and a receive timeout; nullopt if refused.
-inline std::optional<Socket> try_connect(const std::string& numeric_ip, std::uint16_t port,
-                                         std::chrono::milliseconds receive_timeout =
-                                             std::chrono::seconds(10)) {
+inline std::optional<Socket> try_connect(
+    const std::string& numeric_ip, std::uint16_t port,
+    std::chrono::milliseconds receive_timeout = std::chrono::seconds(10)) {
   socket_detail::ensure_started();
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -198,8 +210,8 @@ inline std::optional<Socket> try_connect(const std::string& numeric_ip, std::uin
     throw std::runtime_error("not a numeric address: " + numeric_ip);
   }
   Socket s(::socket(found->ai_family, found->ai_socktype, found->ai_protocol));
-  bool connected =
-      s.valid() && ::connect(s.native(), found->ai_addr, static_cast<socklen_t>(found->ai_addrlen)) == 0;
+  bool connected = s.valid() && ::connect(s.native(), found->ai_addr,
+                                          static_cast<socklen_t>(found->ai_addrlen)) == 0;
   freeaddrinfo(found);
   if (!connected) return std::nullopt;
   int on = 1;
@@ -218,7 +230,8 @@ inline std::optional<Socket> try_connect(const std::string& numeric_ip, std::uin
 
 inline Socket connect_loopback(const std::string& numeric_ip, std::uint16_t port) {
   auto s = try_connect(numeric_ip, port);
-  if (!s) throw std::runtime_error("cannot connect to " + numeric_ip + " port " + std::to_string(port));
+  if (!s)
+    throw std::runtime_error("cannot connect to " + numeric_ip + " port " + std::to_string(port));
   return std::move(*s);
 }
 

@@ -38,7 +38,8 @@ class RawHttpConnection {
 
   void send_request(const std::string& method, const std::string& path,
                     const std::string& body = {}, const std::string& extra_headers = {}) {
-    std::string request = method + " " + path + " HTTP/1.1\r\nHost: " + host_ + "\r\n" + extra_headers;
+    std::string request =
+        method + " " + path + " HTTP/1.1\r\nHost: " + host_ + "\r\n" + extra_headers;
     if (!body.empty() || method == "POST") {
       request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     }

@@ -22,7 +22,8 @@ inline ProcessResult run_process(const std::string& command_line,
   SECURITY_ATTRIBUTES inherit{sizeof(inherit), nullptr, TRUE};
   HANDLE read_raw = nullptr;
   HANDLE write_raw = nullptr;
-  if (!CreatePipe(&read_raw, &write_raw, &inherit, 0)) throw std::runtime_error("CreatePipe failed");
+  if (!CreatePipe(&read_raw, &write_raw, &inherit, 0))
+    throw std::runtime_error("CreatePipe failed");
   win32::Handle read_end(read_raw);
   win32::Handle write_end(write_raw);
   SetHandleInformation(read_end.get(), HANDLE_FLAG_INHERIT, 0);
@@ -35,8 +36,8 @@ inline ProcessResult run_process(const std::string& command_line,
   std::wstring cmd = win32::widen(command_line);
   if (!CreateProcessW(nullptr, cmd.data(), nullptr, nullptr, TRUE, CREATE_NO_WINDOW, nullptr,
                       nullptr, &si, &pi)) {
-    throw std::runtime_error("CreateProcessW(" + command_line + ") failed: " +
-                             std::to_string(GetLastError()));
+    throw std::runtime_error("CreateProcessW(" + command_line +
+                             ") failed: " + std::to_string(GetLastError()));
   }
   win32::Handle process(pi.hProcess);
   win32::Handle thread(pi.hThread);

@@ -28,6 +28,8 @@ EngineOptions options(int parallel = 2, int ctx_size = 256, int queue_limit = 16
   o.parallel = parallel;
   o.ctx_size = ctx_size;
   o.queue_limit = queue_limit;
+  // One thread: llama.cpp's busy-waiting threads crawl when test processes share the cores.
+  o.threads = 1;
   return o;
 }
 
@@ -308,35 +310,6 @@ TEST(Engine, RejectsImpossibleOptions) {
   EXPECT_THROW(Engine{o}, Error);
   o = options(1, 1);
   EXPECT_THROW(Engine{o}, Error);
-}
-
-// Not a pass/fail check: the figures the report quotes (printed by this test).
-TEST(Engine, Throughput) {
-  for (int threads : {1, 2}) {
-    auto o = options(2, 256);
-    o.threads = threads;
-    Engine engine(o);
-    const int n = 64;
-    auto run = [&](int requests) {
-      const auto start = std::chrono::steady_clock::now();
-      std::vector<std::future<CompletionResult>> all;
-      for (int i = 0; i < requests; ++i) {
-        all.push_back(std::async(std::launch::async, [&engine, i] {
-          return engine.complete("Throughput " + std::to_string(i), greedy(n));
-        }));
-      }
-      int tokens = 0;
-      for (auto& f : all) tokens += get_within(f, "a throughput request").completion_tokens;
-      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-      return tokens / took.count();
-    };
-    const double one = run(1);
-    const double two = run(2);
-    std::printf("tiny model, %d thread(s): %.0f tok/s with 1 request, %.0f tok/s with 2\n",
-                threads, one, two);
-    EXPECT_GT(one, 0);
-    EXPECT_GT(two, 0);
-  }
 }
 
 }  // namespace

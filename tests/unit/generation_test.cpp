@@ -25,12 +25,13 @@ TEST(Utf8Assembler, HoldsACharacterSplitAcrossPushes) {
 
 TEST(Utf8Assembler, ReplacesInvalidBytesAndAnIncompleteEnd) {
   Utf8Assembler a;
-  EXPECT_EQ(a.push("\x80x"), kReplacement + "x");  // a lone continuation byte
+  EXPECT_EQ(a.push("\x80x"), kReplacement + "x");     // a lone continuation byte
   EXPECT_EQ(a.push("\xE2\x28"), kReplacement + "(");  // a lead byte cut short
   EXPECT_EQ(a.push("\xF0\x9F"), "");
   EXPECT_EQ(a.finish(), kReplacement);
   EXPECT_EQ(to_valid_utf8("ok\xC0\xAF"), "ok" + kReplacement + kReplacement);  // overlong
-  EXPECT_EQ(to_valid_utf8("\xED\xA0\x80"), kReplacement + kReplacement + kReplacement);  // surrogate
+  EXPECT_EQ(to_valid_utf8("\xED\xA0\x80"),
+            kReplacement + kReplacement + kReplacement);  // surrogate
 }
 
 std::vector<Piece> pieces(const std::vector<std::string>& texts) {

@@ -127,7 +127,9 @@ struct HeldCase {
   bool v4;
   bool v6;
 };
-void PrintTo(const HeldCase& c, std::ostream* out) { *out << c.name; }
+void PrintTo(const HeldCase& c, std::ostream* out) {
+  *out << c.name;
+}
 
 class PortFallbackTest : public HttpServerTest, public ::testing::WithParamInterface<HeldCase> {};
 
@@ -181,10 +183,10 @@ TEST_F(HttpServerTest, WholeRangeTakenNamesEveryPortAndReason) {
     server.listen(base, 3);
     FAIL() << "listen should have thrown";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "no free port in " + p(0) + "-" + p(2) + ": " + p(0) +
-                  " (127.0.0.1: address in use), " + p(1) + " (::1: address in use), " + p(2) +
-                  " (127.0.0.1: address in use, ::1: address in use)");
+    EXPECT_EQ(std::string(e.what()), "no free port in " + p(0) + "-" + p(2) + ": " + p(0) +
+                                         " (127.0.0.1: address in use), " + p(1) +
+                                         " (::1: address in use), " + p(2) +
+                                         " (127.0.0.1: address in use, ::1: address in use)");
   }
   EXPECT_EQ(server.port(), 0);
   // Nothing stays bound after the failure: the free halves can be taken by anyone.
@@ -220,10 +222,10 @@ TEST_F(HttpServerTest, KeepAliveServesManyRequestsOnOneConnection) {
       ASSERT_EQ(reply.header("x-tandem-instance"), "test-instance");
       ASSERT_NE(reply.header("connection"), "close") << "request " << i;
     }
-    const auto us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() -
-                                                              start)
-                        .count() /
-                    kRequests;
+    const auto us =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+            .count() /
+        kRequests;
     std::cout << "keep-alive GET /health over " << testing::loopback(family) << ": " << us
               << " us per request (" << kRequests << " requests, one connection)\n";
     RecordProperty(family == Family::v4 ? "keep_alive_us_v4" : "keep_alive_us_v6",
@@ -375,8 +377,15 @@ TEST_F(HttpServerTest, BodyOverTheLimitGets413InOpenAiShape) {
                         chunked);
     auto reply = c.read_reply();
     EXPECT_EQ(reply.status, 413);
-    EXPECT_EQ(error_of(reply).at("message"),
-              "request body is larger than the limit of 1000 bytes");
+    EXPECT_EQ(error_of(reply).at("message"), "request body is larger than the limit of 1000 bytes");
+  }
+  {
+    RawHttpConnection c("127.0.0.1", port);  // told before sending the body
+    c.socket().send_all(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n");
+    auto reply = c.read_reply();
+    EXPECT_EQ(reply.status, 413);
+    EXPECT_EQ(error_of(reply).at("message"), "request body is 5000 bytes; the limit is 1000");
   }
   {
     RawHttpConnection c("127.0.0.1", port);
@@ -408,6 +417,30 @@ TEST_F(HttpServerTest, HandlerExceptionBecomes500AndServingGoesOn) {
   EXPECT_EQ(error.at("type"), "server_error");
   EXPECT_EQ(error.at("code"), "internal_error");
   EXPECT_EQ(RawHttpConnection("::1", port).request("GET", "/health").status, 200);
+}
+
+TEST_F(HttpServerTest, StreamThatThrowsIsCutShortAndServingGoesOn) {
+  auto server = serve([](const Request& req) {
+    if (req.path == "/health") return basic_routes(req);
+    Response r;
+    r.stream = [](const ChunkWriter& write) {
+      write("partial");
+      throw std::runtime_error("producer broke");
+    };
+    return r;
+  });
+  const auto port = server->port();
+  RawHttpConnection c("127.0.0.1", port);
+  c.send_request("GET", "/stream");
+  std::vector<std::string> seen;
+  // No terminating chunk: the client must be able to tell a cut stream from a finished one.
+  EXPECT_THROW(c.read_reply([&](const std::string& chunk) {
+    seen.push_back(chunk);
+    return true;
+  }),
+               std::runtime_error);
+  EXPECT_EQ(seen, std::vector<std::string>{"partial"});
+  EXPECT_EQ(RawHttpConnection("127.0.0.1", port).request("GET", "/health").status, 200);
 }
 
 TEST_F(HttpServerTest, HandlerErrorsPassThroughUntouched) {

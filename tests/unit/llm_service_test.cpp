@@ -84,7 +84,9 @@ class LlmServiceBody : public ::testing::Test {
 
 TEST_F(LlmServiceBody, PublishesOnlyWhenReadyAndWithdrawsOnStop) {
   const std::uint16_t port = testing::find_free_ports(2);
-  auto o = options(nlohmann::json({{"port", port}, {"port_range", 2}, {"ctx_size", 256}}).dump());
+  auto o =
+      options(nlohmann::json({{"port", port}, {"port_range", 2}, {"ctx_size", 256}, {"threads", 1}})
+                  .dump());
   auto run = std::async(std::launch::async, [&] { return llm::run_llm_service(status, stop, o); });
   ASSERT_TRUE(recorder.wait_for(2, 60s)) << "never became ready";
   {
@@ -124,10 +126,9 @@ TEST_F(LlmServiceBody, InvalidConfigPublishesNothingAndSaysWhy) {
 
 TEST_F(LlmServiceBody, MissingModelFailsWithItsOwnExitCode) {
   const std::uint16_t port = testing::find_free_ports(1);
-  auto o = options(nlohmann::json({{"port", port},
-                                   {"port_range", 1},
-                                   {"model", (dir / "absent.gguf").string()}})
-                       .dump());
+  auto o = options(
+      nlohmann::json({{"port", port}, {"port_range", 1}, {"model", (dir / "absent.gguf").string()}})
+          .dump());
   EXPECT_EQ(llm::run_llm_service(status, stop, o), llm::kExitModelFailed);
   ASSERT_EQ(recorder.events.size(), 1u);  // starting, never ready
   EXPECT_FALSE(status.ran);

@@ -5,17 +5,16 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "common/error.h"
+#include "common/files.h"
 #include "common/log.h"
 #include "tests/support/temp_dir.h"
 
 #ifndef _WIN32
-#include <csignal>
 #include <unistd.h>
+#include <csignal>
 #endif
 
 namespace tandem {
@@ -63,11 +62,9 @@ TEST(LoggingStatus, LogsEachReportAndTheExceptionText) {
         throw Error("model.gguf: not a GGUF file");
       },
       status, stop, "svc");
+  // Read before shutdown, which rotates the file away under its final name.
+  const std::string log = read_file(dir / "runner.log");
   log::shutdown();
-  std::ifstream in(dir / "runner.log");
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string log = text.str();
   EXPECT_NE(log.find("svc: starting (next step within 1500 ms)"), std::string::npos) << log;
   EXPECT_NE(log.find("svc: running"), std::string::npos) << log;
   EXPECT_NE(log.find("svc: stopping (next step within 250 ms)"), std::string::npos) << log;
@@ -84,22 +81,25 @@ int stop_on(int signo) {
   });
 }
 
-TEST(RunInConsole, SigtermRequestsTheStop) { EXPECT_EQ(stop_on(SIGTERM), 42); }
+TEST(RunInConsole, SigtermRequestsTheStop) {
+  EXPECT_EQ(stop_on(SIGTERM), 42);
+}
 
-TEST(RunInConsole, SigintRequestsTheStop) { EXPECT_EQ(stop_on(SIGINT), 42); }
+TEST(RunInConsole, SigintRequestsTheStop) {
+  EXPECT_EQ(stop_on(SIGINT), 42);
+}
 
 TEST(RunInConsole, ReturnsAtOnceWhenTheBodyEndsWithoutASignal) {
   const auto started = std::chrono::steady_clock::now();
-  EXPECT_EQ(run_in_console([](ServiceStatus&, StopSignal& stop) { return stop.requested() ? 1 : 3; }),
-            3);
+  EXPECT_EQ(
+      run_in_console([](ServiceStatus&, StopSignal& stop) { return stop.requested() ? 1 : 3; }), 3);
   EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
 }
 
 TEST(RunInConsole, AnExceptionBecomesBodyThrew) {
-  EXPECT_EQ(run_in_console([](ServiceStatus&, StopSignal&) -> int {
-              throw std::runtime_error("boom");
-            }),
-            kExitBodyThrew);
+  EXPECT_EQ(
+      run_in_console([](ServiceStatus&, StopSignal&) -> int { throw std::runtime_error("boom"); }),
+      kExitBodyThrew);
 }
 
 extern "C" void count_signal(int) {}
@@ -108,7 +108,8 @@ TEST(RunInConsole, RestoresThePreviousHandlers) {
   struct sigaction mine {};
   mine.sa_handler = count_signal;
   sigemptyset(&mine.sa_mask);
-  struct sigaction before_int {}, before_term {};
+  struct sigaction before_int {
+  }, before_term{};
   ASSERT_EQ(::sigaction(SIGINT, &mine, &before_int), 0);
   ASSERT_EQ(::sigaction(SIGTERM, &mine, &before_term), 0);
   EXPECT_EQ(run_in_console([](ServiceStatus&, StopSignal&) { return 0; }), 0);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "common/error.h"
 #include "common/files.h"
 #include "common/paths.h"
 #include "common/win32/pipe_client.h"
@@ -16,7 +17,6 @@
 #include "common/win32/scm.h"
 #include "tests/support/loopback_socket.h"
 #include "tests/support/raw_http_client.h"
-#include "tests/support/tiny_model.h"
 #include "tests/support/win_process.h"
 
 namespace tandem {
@@ -37,7 +37,7 @@ class LlmServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     port_ = testing::find_free_ports(4);
-    write_config({});
+    write_config(nlohmann::json::object());
     remove_service();
     auto sc = testing::run_process("sc.exe create " + std::string(kService) + " binPath= \"" +
                                    windows_path(TANDEM_LLM_EXE) + "\" start= demand");
@@ -55,11 +55,9 @@ class LlmServiceTest : public ::testing::Test {
   }
 
   void write_config(const nlohmann::json& extra) {
-    nlohmann::json config = {{"model", testing::tiny_model_path().string()},
-                             {"port", port_},
-                             {"port_range", 4},
-                             {"parallel", 2},
-                             {"ctx_size", 512}};
+    // No `model`: the server loads the bundled tandem-tiny.gguf beside it, as a fresh install does.
+    nlohmann::json config = {
+        {"port", port_}, {"port_range", 4}, {"parallel", 2}, {"ctx_size", 512}, {"threads", 1}};
     config.update(extra);
     std::filesystem::create_directories(paths::config_dir());
     write_file_atomically(paths::llm_server_config(), config.dump(2));
@@ -106,6 +104,7 @@ TEST_F(LlmServiceTest, ScStartPublishesEndpointAndScStopWithdrawsIt) {
   EXPECT_EQ(published->pipe_name, "\\\\.\\pipe\\tandem-llm");
   EXPECT_EQ(published->protocol_version, 1);
   EXPECT_FALSE(published->instance_id.empty());
+  EXPECT_EQ(published->model, "tandem-tiny");
 
   auto call = win32::call_pipe("tandem-llm", R"({"v":1,"op":"resolve"})", 5s);
   EXPECT_EQ(call.server_pid, status.pid);
@@ -169,15 +168,15 @@ TEST_P(LlmServicePortTest, TakenPortMovesBothFamiliesToTheNext) {
 INSTANTIATE_TEST_SUITE_P(Held, LlmServicePortTest,
                          ::testing::Values(HeldFamilies{true, false}, HeldFamilies{false, true},
                                            HeldFamilies{true, true}),
-                         [](const auto& info) {
-                           return std::string(info.param.v4 ? "V4" : "") +
-                                  (info.param.v6 ? "V6" : "");
+                         [](const auto& param_info) {
+                           return std::string(param_info.param.v4 ? "V4" : "") +
+                                  (param_info.param.v6 ? "V6" : "");
                          });
 
 TEST_F(LlmServiceTest, PipeSquatterMakesTheStartFailLoudly) {
-  win32::FileHandle squatter(CreateNamedPipeW(
-      L"\\\\.\\pipe\\tandem-llm", PIPE_ACCESS_DUPLEX, PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE,
-      1, 4096, 4096, 0, nullptr));
+  win32::FileHandle squatter(CreateNamedPipeW(L"\\\\.\\pipe\\tandem-llm", PIPE_ACCESS_DUPLEX,
+                                              PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE, 1, 4096,
+                                              4096, 0, nullptr));
   ASSERT_TRUE(squatter);
   auto sc = testing::run_process("sc.exe start " + std::string(kService));
   auto scm = win32::ScManager::open();
@@ -185,7 +184,7 @@ TEST_F(LlmServiceTest, PipeSquatterMakesTheStartFailLoudly) {
   win32::ServiceStatusInfo final_status;
   try {
     final_status = service.wait_for_state(ServiceState::stopped, 60s);
-  } catch (const Error&) {
+  } catch (const tandem::Error&) {
     // wait_for_state may report the stop as an error when it waited for another state.
     final_status = service.query();
   }
@@ -207,7 +206,7 @@ TEST_F(LlmServiceTest, InvalidConfigStopsWithAClearErrorAndExitCode) {
   win32::ServiceStatusInfo final_status;
   try {
     final_status = service.wait_for_state(ServiceState::stopped, 60s);
-  } catch (const Error&) {
+  } catch (const tandem::Error&) {
     final_status = service.query();
   }
   EXPECT_EQ(final_status.service_exit_code, 2u);  // kExitBadConfig

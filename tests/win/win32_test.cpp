@@ -94,8 +94,7 @@ TEST_F(RegistryTest, WrongTypeIsAnErrorNamingTheValue) {
     key.get_dword("Port");
     FAIL();
   } catch (const Win32Error& e) {
-    EXPECT_NE(std::string(e.what()).find("RegGetValueW(" + kTestKey + "\\Port)"),
-              std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("RegGetValueW(" + kTestKey + "\\Port)"), std::string::npos)
         << e.what();
   }
 }
