@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -41,7 +42,7 @@ class LlmServiceTest : public ::testing::Test {
     remove_service();
     auto sc = testing::run_process("sc.exe create " + std::string(kService) + " binPath= \"" +
                                    windows_path(TANDEM_LLM_EXE) + "\" start= demand");
-    ASSERT_EQ(sc.exit_code, 0u) << sc.output;
+    ASSERT_EQ(sc.exit_code, 0u) << sc.output << sc.errors;
   }
 
   void TearDown() override {
@@ -78,7 +79,7 @@ class LlmServiceTest : public ::testing::Test {
   std::chrono::milliseconds start_service() {
     auto begin = std::chrono::steady_clock::now();
     auto sc = testing::run_process("sc.exe start " + std::string(kService));
-    EXPECT_EQ(sc.exit_code, 0u) << sc.output;
+    EXPECT_EQ(sc.exit_code, 0u) << sc.output << sc.errors;
     auto scm = win32::ScManager::open();
     win32::Service::open(scm, kService, SERVICE_QUERY_STATUS)
         .wait_for_state(ServiceState::running, 60s);
@@ -131,8 +132,19 @@ TEST_F(LlmServiceTest, ScStartPublishesEndpointAndScStopWithdrawsIt) {
     EXPECT_EQ(body["usage"]["completion_tokens"], 4);
   }
 
+  // What a user's script calls: the verified URL, and status for people and scripts.
+  auto url = testing::run_process("\"" + windows_path(TANDEM_CTL_EXE) + "\" url");
+  EXPECT_EQ(url.exit_code, 0u) << url.errors;
+  EXPECT_EQ(url.output, published->url + "\r\n");
+  auto json = testing::run_process("\"" + windows_path(TANDEM_CTL_EXE) + "\" status --json");
+  EXPECT_EQ(json.exit_code, 0u) << json.errors;
+  auto parsed = nlohmann::json::parse(json.output);
+  EXPECT_EQ(parsed["llm"]["port"], port_);
+  EXPECT_EQ(parsed["llm"]["instance"], published->instance_id);
+  EXPECT_EQ(parsed["verified"], true);
+
   auto sc = testing::run_process("sc.exe stop " + std::string(kService));
-  EXPECT_EQ(sc.exit_code, 0u) << sc.output;
+  EXPECT_EQ(sc.exit_code, 0u) << sc.output << sc.errors;
   auto stopped = win32::Service::open(scm, kService, SERVICE_QUERY_STATUS)
                      .wait_for_state(ServiceState::stopped, 30s);
   EXPECT_EQ(stopped.win32_exit_code, 0u);
@@ -141,6 +153,46 @@ TEST_F(LlmServiceTest, ScStartPublishesEndpointAndScStopWithdrawsIt) {
   EXPECT_EQ(key->get_string("State"), "stopped");
   EXPECT_FALSE(key->get_dword("Port"));
   EXPECT_FALSE(key->get_string("Url"));
+
+  auto gone = testing::run_process("\"" + windows_path(TANDEM_CTL_EXE) + "\" url");
+  EXPECT_EQ(gone.exit_code, 1u) << gone.errors;
+  EXPECT_NE(gone.errors.find("TandemLlm is stopped"), std::string::npos) << gone.errors;
+}
+
+TEST_F(LlmServiceTest, StalePublicationIsNeverTrusted) {
+  // A crashed server's leftovers: State=ready with a port, but a dead pid and nobody serving.
+  {
+    auto key = win32::RegistryKey::create(HKEY_LOCAL_MACHINE, win32::kLlmServerKey);
+    key.set_string("State", "ready");
+    key.set_dword("Port", port_);
+    key.set_string("Url", "http://127.0.0.1:" + std::to_string(port_));
+    key.set_dword("Pid", 999999);
+    key.set_string("InstanceId", "00000000-dead-4000-8000-000000000000");
+    key.set_string("PipeName", "\\\\.\\pipe\\tandem-llm");
+    key.set_string("Model", "stale");
+    key.set_string("StartedAt", "2020-01-01T00:00:00Z");
+    key.set_dword("ProtocolVersion", 1);
+  }
+  // And somebody else answering on that port.
+  auto other = testing::hold_port(Family::v4, port_);
+  auto url = testing::run_process("\"" + windows_path(TANDEM_CTL_EXE) + "\" url");
+  EXPECT_EQ(url.exit_code, 1u) << url.errors;
+  EXPECT_NE(url.errors.find("stale publication"), std::string::npos) << url.errors;
+  auto wait = testing::run_process("\"" + windows_path(TANDEM_CTL_EXE) + "\" wait --timeout 1");
+  EXPECT_EQ(wait.exit_code, 1u) << wait.errors;
+  EXPECT_NE(wait.errors.find("not ready within 1000 ms"), std::string::npos) << wait.errors;
+}
+
+TEST_F(LlmServiceTest, WaitReturnsOnceTheServiceIsReady) {
+  // tandemctl wait blocks on the pipe/registry, started before the service.
+  auto waiter = std::async(std::launch::async, [] {
+    return testing::run_process("\"" + windows_path(TANDEM_CTL_EXE) + "\" wait --timeout 60");
+  });
+  start_service();
+  auto result = waiter.get();
+  EXPECT_EQ(result.exit_code, 0u) << result.errors;
+  EXPECT_NE(result.errors.find("waiting up to"), std::string::npos) << result.errors;
+  EXPECT_EQ(result.output, "http://127.0.0.1:" + std::to_string(port_) + "\r\n");
 }
 
 struct HeldFamilies {

@@ -1,0 +1,23 @@
+// Finding the live TandemLlm endpoint (DESIGN.md "Resolving"): never trusted from one source.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "common/discovery/endpoint.h"
+
+namespace tandem::discovery {
+
+class Resolver {
+ public:
+  virtual ~Resolver() = default;
+  // The endpoint if every check passes now; otherwise std::nullopt and `why` says which check
+  // failed, in words an administrator can act on.
+  virtual std::optional<Endpoint> resolve(std::string& why) = 0;
+  // Blocks on the server's own signals (pipe `wait`, registry change notification) until
+  // resolve() succeeds; throws tandem::Error with the last reason when `timeout` runs out.
+  virtual Endpoint wait_ready(std::chrono::milliseconds timeout) = 0;
+};
+
+}  // namespace tandem::discovery

@@ -1,0 +1,157 @@
+#include "common/win32/llm_resolver.h"
+
+#include <windows.h>
+
+#include "common/discovery/protocol.h"
+#include "common/http_client.h"
+#include "common/log.h"
+#include "common/win32/error.h"
+#include "common/win32/handle.h"
+#include "common/win32/pipe_client.h"
+#include "common/win32/registry.h"
+#include "common/win32/registry_publication.h"
+#include "common/win32/scm.h"
+
+namespace tandem::win32 {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kServiceName = "TandemLlm";
+
+std::optional<std::string> check_scm(const discovery::Endpoint& published) {
+  auto scm = ScManager::open();
+  auto service = Service::try_open(scm, kServiceName, SERVICE_QUERY_STATUS);
+  if (!service) return "service TandemLlm is not installed";
+  auto status = service->query();
+  if (status.state != ServiceState::running) {
+    return "service TandemLlm is " + std::string(to_string(status.state)) +
+           " (the registry still says ready: a stale publication)";
+  }
+  if (status.pid != published.pid) {
+    return "stale publication: registry Pid " + std::to_string(published.pid) +
+           " but the SCM runs TandemLlm as pid " + std::to_string(status.pid);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_pipe(const discovery::Endpoint& published) {
+  PipeCall call;
+  try {
+    call = call_pipe(published.pipe_name, R"({"v":1,"op":"resolve"})", 2s);
+  } catch (const Error& e) {
+    return std::string("pipe: ") + e.what();
+  }
+  if (call.server_pid != published.pid) {
+    return "pipe " + published.pipe_name + " is served by pid " + std::to_string(call.server_pid) +
+           ", not TandemLlm's pid " + std::to_string(published.pid) + ": not trusted";
+  }
+  auto response = discovery::decode_response(call.response);
+  if (!response.ok()) return "pipe answered " + response.error->code + ": " + response.error->message;
+  if (response.endpoint->instance_id != published.instance_id ||
+      response.endpoint->port != published.port) {
+    return "pipe instance " + response.endpoint->instance_id + " does not match the registry's " +
+           published.instance_id;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_health(const discovery::Endpoint& published) {
+  try {
+    HttpClientOptions options;
+    options.connect_timeout = 1s;
+    options.read_timeout = 5s;
+    HttpClient client(published.url, options);
+    auto r = client.get("/health");
+    if (r.status != 200) return "GET " + published.url + "/health answered " + std::to_string(r.status);
+    if (r.header("x-tandem-instance") != published.instance_id) {
+      return published.url + " is answered by instance '" + r.header("x-tandem-instance") +
+             "', not " + published.instance_id + ": another program holds the port";
+    }
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return std::nullopt;
+}
+
+// A one-shot registry change notification on the publication key, or on the nearest parent
+// that exists (so the key's creation is seen too).
+class RegistryWatch {
+ public:
+  RegistryWatch() : event_(CreateEventW(nullptr, TRUE, FALSE, nullptr)) {
+    if (!event_) throw_last_error("CreateEventW");
+    for (const char* path : {kLlmServerKey, "SOFTWARE\\Tandem", "SOFTWARE"}) {
+      if (auto key = RegistryKey::open(HKEY_LOCAL_MACHINE, path, KEY_NOTIFY)) {
+        key_.emplace(std::move(*key));
+        key_->notify_change(event_.get());
+        return;
+      }
+    }
+  }
+  void wait(std::chrono::milliseconds timeout) const {
+    WaitForSingleObject(event_.get(), static_cast<DWORD>(std::max<long long>(0, timeout.count())));
+  }
+
+ private:
+  Handle event_;
+  std::optional<RegistryKey> key_;
+};
+
+}  // namespace
+
+std::optional<discovery::Endpoint> LlmResolver::resolve(std::string& why) {
+  auto published = read_publication(kLlmServerKey);
+  if (!published) {
+    why = "TandemLlm has not published an endpoint (HKLM\\" + std::string(kLlmServerKey) +
+          " is missing)";
+    return std::nullopt;
+  }
+  if (published->state != discovery::State::ready) {
+    why = "TandemLlm is " + std::string(discovery::state_name(published->state));
+    return std::nullopt;
+  }
+  for (auto check : {check_scm, check_pipe, check_health}) {
+    if (auto failed = check(*published)) {
+      why = *failed;
+      return std::nullopt;
+    }
+  }
+  return published;
+}
+
+discovery::Endpoint LlmResolver::wait_ready(std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  std::string why;
+  bool pipe_said_ready = false;
+  for (;;) {
+    RegistryWatch watch;  // armed before looking, so no change slips between look and wait
+    if (auto endpoint = resolve(why)) return *endpoint;
+    auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (remaining <= 0ms) {
+      throw Error("TandemLlm was not ready within " + std::to_string(timeout.count()) +
+                  " ms: " + why);
+    }
+    TLOG(info) << "waiting up to " << remaining.count() << " ms for TandemLlm: " << why;
+    if (!pipe_said_ready) {
+      // The server's own wait: answers the moment it turns ready.
+      try {
+        std::string request =
+            R"({"v":1,"op":"wait","timeout_ms":)" + std::to_string(remaining.count()) + "}";
+        auto call = call_pipe("tandem-llm", request, remaining + 2s);
+        if (discovery::decode_response(call.response).ok()) {
+          pipe_said_ready = true;
+          continue;
+        }
+      } catch (const Error&) {
+        // No pipe (server not running yet): fall through to the registry.
+      }
+    }
+    // Ready by the pipe yet not verified, or no pipe at all: the next registry change (a restart
+    // writes State) is the next moment anything can differ.
+    watch.wait(remaining);
+    pipe_said_ready = false;
+  }
+}
+
+}  // namespace tandem::win32
