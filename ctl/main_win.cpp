@@ -73,8 +73,9 @@ int status(bool as_json) {
     for (const auto& s : out["services"]) {
       std::printf("%-14s %s%s\n", s["name"].get<std::string>().c_str(),
                   s["installed"] ? s["state"].get<std::string>().c_str() : "not installed",
-                  s.value("pid", 0u) ? (" (pid " + std::to_string(s["pid"].get<unsigned>()) + ")").c_str()
-                                     : "");
+                  s.value("pid", 0u)
+                      ? (" (pid " + std::to_string(s["pid"].get<unsigned>()) + ")").c_str()
+                      : "");
     }
     if (out.contains("llm")) {
       const auto& l = out["llm"];

@@ -142,13 +142,15 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
   ready.port = port;
   ready.url = discovery::loopback_url(port);
   ready.addresses = discovery::loopback_addresses();
+  // RUNNING first: a client that wakes on the publication checks the SCM's PID and state, so
+  // the SCM must already say RUNNING when State=ready appears.
+  status.running();
   try {
     publisher->ready(ready);
   } catch (const std::exception& e) {
     TLOG(error) << "cannot publish the endpoint: " << e.what();
     return kExitPublishFailed;
   }
-  status.running();
   TLOG(info) << "ready: " << ready.url << " (also http://[::1]:" << port << "), pipe "
              << identity.pipe_name;
 

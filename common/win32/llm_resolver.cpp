@@ -48,7 +48,8 @@ std::optional<std::string> check_pipe(const discovery::Endpoint& published) {
            ", not TandemLlm's pid " + std::to_string(published.pid) + ": not trusted";
   }
   auto response = discovery::decode_response(call.response);
-  if (!response.ok()) return "pipe answered " + response.error->code + ": " + response.error->message;
+  if (!response.ok())
+    return "pipe answered " + response.error->code + ": " + response.error->message;
   if (response.endpoint->instance_id != published.instance_id ||
       response.endpoint->port != published.port) {
     return "pipe instance " + response.endpoint->instance_id + " does not match the registry's " +
@@ -64,7 +65,8 @@ std::optional<std::string> check_health(const discovery::Endpoint& published) {
     options.read_timeout = 5s;
     HttpClient client(published.url, options);
     auto r = client.get("/health");
-    if (r.status != 200) return "GET " + published.url + "/health answered " + std::to_string(r.status);
+    if (r.status != 200)
+      return "GET " + published.url + "/health answered " + std::to_string(r.status);
     if (r.header("x-tandem-instance") != published.instance_id) {
       return published.url + " is answered by instance '" + r.header("x-tandem-instance") +
              "', not " + published.instance_id + ": another program holds the port";

@@ -52,10 +52,15 @@ inline ProcessResult run_process(const std::string& command_line,
   si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
   PROCESS_INFORMATION pi{};
   std::wstring cmd = win32::widen(command_line);
-  if (!CreateProcessW(nullptr, cmd.data(), nullptr, nullptr, TRUE, CREATE_NO_WINDOW, nullptr,
-                      nullptr, &si, &pi)) {
-    throw std::runtime_error("CreateProcessW(" + command_line + ") failed: " +
-                             std::to_string(GetLastError()));
+  auto create = [&] {
+    return CreateProcessW(nullptr, cmd.data(), nullptr, nullptr, TRUE, CREATE_NO_WINDOW, nullptr,
+                          nullptr, &si, &pi);
+  };
+  // Wine 8 now and then fails a CreateProcessW with ERROR_INTERNAL_ERROR while services start or
+  // stop; a second attempt succeeds. Any other failure is reported at once.
+  if (!create() && !(GetLastError() == ERROR_INTERNAL_ERROR && create())) {
+    throw std::runtime_error("CreateProcessW(" + command_line +
+                             ") failed: " + std::to_string(GetLastError()));
   }
   win32::Handle process(pi.hProcess);
   win32::Handle thread(pi.hThread);

@@ -1,5 +1,6 @@
 // Synthetic labelled texts for the distill tests: each label has its own vocabulary, and every
-// text mixes a few of its label's words with noise words shared by all labels.
+// text mixes two of its label's words with noise words shared by all labels and, in a third of
+// the texts, one distracting word of another label.
 #pragma once
 
 #include <string>
@@ -33,6 +34,10 @@ inline std::vector<SyntheticItem> synthetic_items(std::size_t count, std::size_t
     std::vector<std::string> words;
     for (int w = 0; w < 2; ++w) words.push_back(vocab[label][rng.below(vocab[label].size())]);
     for (int w = 0; w < 5; ++w) words.push_back(noise[rng.below(noise.size())]);
+    if (rng.below(3) == 0) {
+      const std::size_t other = (label + 1 + rng.below(label_count - 1)) % label_count;
+      words.push_back(vocab[other][rng.below(vocab[other].size())]);
+    }
     portable_shuffle(words, rng);
     std::string text;
     for (const auto& w : words) text += (text.empty() ? "" : " ") + w;
@@ -46,5 +51,7 @@ inline std::vector<LabelledText> as_examples(const std::vector<SyntheticItem>& i
   for (const auto& item : items) out.push_back({item.text, item.label});
   return out;
 }
+// The examples view the items' texts: the items must outlive them.
+std::vector<LabelledText> as_examples(std::vector<SyntheticItem>&&) = delete;
 
 }  // namespace tandem::distill::testing

@@ -17,6 +17,10 @@ namespace tandem::testing {
 
 class FaultyFileSystem : public jobs::FileSystem {
  public:
+  // `flush_to_disk` false: appends stop at the OS (no fsync), for tests that append thousands
+  // of times and are about what the file holds, not about power loss.
+  explicit FaultyFileSystem(bool flush_to_disk = true) : flush_to_disk_(flush_to_disk) {}
+
   enum class Op { read, write_atomically, append, truncate, rename, create_directories, remove };
 
   // The next `times` operations `op` on a path containing `path_part` fail with `why`. A failing
@@ -51,7 +55,11 @@ class FaultyFileSystem : public jobs::FileSystem {
       if (partial_bytes_ > 0) real_.append(file, content.substr(0, partial_bytes_));
       throw Error("cannot append to " + path_utf8(file) + ": " + why_);
     }
-    real_.append(file, content);
+    if (flush_to_disk_) {
+      real_.append(file, content);
+    } else {
+      std::ofstream(file, std::ios::binary | std::ios::app) << content;
+    }
   }
   void truncate(const std::filesystem::path& file, std::uintmax_t size) override {
     check(Op::truncate, file, "truncate");
@@ -80,10 +88,12 @@ class FaultyFileSystem : public jobs::FileSystem {
     return true;
   }
   void check(Op op, const std::filesystem::path& file, const char* what) {
-    if (should_fail(op, file)) throw Error(std::string("cannot ") + what + " " + path_utf8(file) + ": " + why_);
+    if (should_fail(op, file))
+      throw Error(std::string("cannot ") + what + " " + path_utf8(file) + ": " + why_);
   }
 
   jobs::FileSystem& real_ = jobs::real_file_system();
+  bool flush_to_disk_;
   Op op_ = Op::read;
   std::string path_part_;
   int times_ = 0;  // negative: every time

@@ -109,6 +109,32 @@ TEST_F(LlmServiceBody, PublishesOnlyWhenReadyAndWithdrawsOnStop) {
     auto models = nlohmann::json::parse(http.request("GET", "/v1/models").body);
     EXPECT_EQ(models["data"][0]["id"], "tandem-tiny");
   }
+  {
+    // Real requests through real sockets and llama.cpp: streaming, and the error statuses.
+    testing::RawHttpConnection http("127.0.0.1", port);
+    const std::string json = "Content-Type: application/json\r\n";
+    auto streamed = http.request(
+        "POST", "/v1/chat/completions",
+        R"({"messages":[{"role":"user","content":"Hi"}],"max_tokens":3,"stream":true})", json);
+    EXPECT_EQ(streamed.status, 200);
+    EXPECT_EQ(streamed.header("content-type").rfind("text/event-stream", 0), 0u);
+    EXPECT_NE(streamed.body.find("\"object\":\"chat.completion.chunk\""), std::string::npos);
+    EXPECT_EQ(streamed.body.substr(streamed.body.size() - 14), "data: [DONE]\n\n");
+    auto logprobs = nlohmann::json::parse(
+        http.request("POST", "/v1/completions",
+                     R"({"prompt":"Hello","max_tokens":2,"logprobs":2,"temperature":0})", json)
+            .body);
+    EXPECT_EQ(logprobs["choices"][0]["logprobs"]["tokens"].size(), 2u);
+    EXPECT_EQ(http.request("POST", "/v1/completions", "{not json", json).status, 400);
+    EXPECT_EQ(
+        http.request("POST", "/v1/completions", R"({"prompt":"x","max_tokens":-5})", json).status,
+        400);
+    EXPECT_EQ(http.request("GET", "/nope").status, 404);
+    EXPECT_EQ(http.request("GET", "/v1/completions").status, 405);
+    testing::RawHttpConnection evil("127.0.0.1", port);
+    EXPECT_EQ(evil.request("GET", "/v1/models", {}, "Host: evil.example\r\n").status, 403);
+    EXPECT_EQ(http.request("GET", "/health").status, 200);  // still up after all of that
+  }
   stop.request();
   ASSERT_EQ(run.wait_for(30s), std::future_status::ready);
   EXPECT_EQ(run.get(), llm::kExitOk);

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "common/error.h"
 #include "common/files.h"
 #include "tests/support/temp_dir.h"
@@ -15,7 +17,8 @@ Student trained() {
   TrainOptions options;
   options.epochs = 3;
   options.buckets = 1u << 12;
-  return train_student(kLabels, testing::as_examples(testing::synthetic_items(150, 3)), options);
+  auto items = testing::synthetic_items(150, 3);
+  return train_student(kLabels, testing::as_examples(items), options);
 }
 
 TEST(StudentFile, SavedAndReloadedModelPredictsIdentically) {
@@ -77,7 +80,8 @@ void expect_has(const std::string& message, const std::string& part) {
 
 TEST(StudentFile, LoadErrorsNameTheFileLineAndField) {
   expect_has(load_error("{"), "m.json:1:");
-  expect_has(load_error(with("/format", "other")), "m.json:2: field 'format'");
+  expect_has(load_error(with("/format", "other")),
+             "m.json:11: field 'format': expected \"tandem-student\"");
   expect_has(load_error(with("/version", 2)), "field 'version': this build reads version 1 only");
   expect_has(load_error(with("/labels", {"a"})), "field 'labels': a student needs at least two");
   expect_has(load_error(with("/labels", {"a", 1})), "field 'labels': expected an array of strings");

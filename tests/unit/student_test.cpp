@@ -25,9 +25,14 @@ struct Learned {
 };
 
 // Trains on the train split of `count` synthetic items and measures on the held-out split.
+// With `random_labels`, the labels are drawn independently of the texts.
 Learned learn(const std::vector<std::string>& labels, std::size_t count,
-              const TrainOptions& options) {
+              const TrainOptions& options, bool random_labels = false) {
   auto items = synthetic_items(count, labels.size());
+  SplitMix64 rng(5);
+  if (random_labels) {
+    for (auto& item : items) item.label = static_cast<std::size_t>(rng.below(labels.size()));
+  }
   std::vector<std::string> ids;
   for (const auto& item : items) ids.push_back(item.id);
   Split split = split_by_id(ids, 0.25);
@@ -72,6 +77,14 @@ TEST(Student, LearnsWithTheJobDefaults) {
   EXPECT_GE(*l.metrics.teacher_agreement, 0.9);
 }
 
+TEST(Student, LabelsUnrelatedToTheTextsStayNearChance) {
+  // The measurement itself can fail: nothing to learn gives about 1/2 on held-out items.
+  Learned l = learn(kTwo, 400, TrainOptions{}, true);
+  std::cout << "2 random labels: held-out teacher agreement " << *l.metrics.teacher_agreement
+            << "\n";
+  EXPECT_LT(*l.metrics.teacher_agreement, 0.7);
+}
+
 TEST(Student, LossDecreasesEveryEpoch) {
   TrainOptions options;
   options.epochs = 8;
@@ -86,7 +99,8 @@ TEST(Student, SameSeedGivesIdenticalModelBytesAndAnotherSeedDoesNot) {
   TrainOptions options;
   options.epochs = 3;
   options.buckets = 1u << 12;
-  auto examples = as_examples(synthetic_items(200, 3));
+  auto items = synthetic_items(200, 3);
+  auto examples = as_examples(items);
   std::string a = train_student(kThree, examples, options).to_json();
   std::string b = train_student(kThree, examples, options).to_json();
   EXPECT_EQ(a, b);
@@ -103,11 +117,13 @@ TEST(Student, PredictReturnsNormalisedProbabilitiesAndFirstLabelOnTies) {
   for (double v : p.probabilities) EXPECT_DOUBLE_EQ(v, 1.0 / 3.0);
   Student biased(kThree, 64, std::vector<float>(64 * 3, 0.0f), {0.0f, 2.0f, 2.0f});
   EXPECT_EQ(biased.predict("x").label, "wet");
+  EXPECT_THROW(biased.predict(SparseVector{{100}, {1.0f}}), Error);  // made for another size
   EXPECT_NEAR(biased.predict("x").probabilities[0], 1.0 / (1.0 + 2.0 * std::exp(2.0)), 1e-12);
 }
 
 TEST(Student, RejectsBadLabelsOptionsAndExamples) {
-  auto examples = as_examples(synthetic_items(10, 2));
+  auto items = synthetic_items(10, 2);
+  auto examples = as_examples(items);
   EXPECT_THROW(train_student({"only"}, examples, {}), Error);
   EXPECT_THROW(train_student({"a", "a"}, examples, {}), Error);
   EXPECT_THROW(train_student({"a", ""}, examples, {}), Error);
@@ -135,7 +151,8 @@ TEST(Student, RejectsBadLabelsOptionsAndExamples) {
 TEST(Student, StopsWhenAsked) {
   std::stop_source stop;
   int epochs_seen = 0;
-  auto examples = as_examples(synthetic_items(50, 2));
+  auto items = synthetic_items(50, 2);
+  auto examples = as_examples(items);
   TrainOptions options;
   options.buckets = 1024;
   auto on_epoch = [&](int, double) {
@@ -146,7 +163,8 @@ TEST(Student, StopsWhenAsked) {
 }
 
 TEST(Student, L2ShrinksTheWeights) {
-  auto examples = as_examples(synthetic_items(200, 2));
+  auto items = synthetic_items(200, 2);
+  auto examples = as_examples(items);
   TrainOptions options;
   options.buckets = 1u << 12;
   options.l2 = 0;

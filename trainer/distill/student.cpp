@@ -70,6 +70,7 @@ Prediction Student::predict(const SparseVector& x) const {
   const std::size_t k_count = labels_.size();
   std::vector<double> z(bias_.begin(), bias_.end());
   for (std::size_t i = 0; i < x.index.size(); ++i) {
+    if (x.index[i] >= buckets_) throw Error("feature bucket outside this student's buckets");
     const float* row = &weights_[std::size_t{x.index[i]} * k_count];
     for (std::size_t k = 0; k < k_count; ++k) z[k] += double{row[k]} * double{x.value[i]};
   }

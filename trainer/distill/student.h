@@ -26,7 +26,7 @@ struct TrainOptions {
 };
 
 struct LabelledText {
-  std::string_view text;
+  std::string_view text;  // viewed, not copied: must outlive the train_student call
   std::size_t label = 0;  // index into the label list
 };
 

@@ -43,8 +43,8 @@ CheckpointState CheckpointState::from_snapshot(const std::string& origin, std::s
   const auto& phase = member(root, "phase");
   const auto& counters = member(root, "counters");
   const auto& items = member(root, "items");
-  if (!id.is_string() || !seq.is_number_unsigned() || !phase.is_string() ||
-      !counters.is_object() || !items.is_array()) {
+  if (!id.is_string() || !seq.is_number_unsigned() || !phase.is_string() || !counters.is_object() ||
+      !items.is_array()) {
     corrupt(origin, "missing or mistyped job_id, seq, phase, counters or items");
   }
   CheckpointState state(id.get<std::string>());

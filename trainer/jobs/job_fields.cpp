@@ -77,9 +77,9 @@ std::optional<std::map<std::string, std::string>> JobFields::string_map(const st
   std::map<std::string, std::string> out;
   for (const auto& [name, value] : v->items()) {
     if (!value.is_string()) {
-      throw InputError(source_.where(json_pointer_child(json_pointer_child("", key), name)),
-                       "field '" + key + "." + name + "': expected a string, got " +
-                           kind_of(value));
+      throw InputError(
+          source_.where(json_pointer_child(json_pointer_child("", key), name)),
+          "field '" + key + "." + name + "': expected a string, got " + kind_of(value));
     }
     out.emplace(name, value.get<std::string>());
   }

@@ -1,6 +1,6 @@
 #include "trainer/jobs/job_spec.h"
 
-#include <cstdio>
+#include <cctype>
 #include <system_error>
 
 #include "common/files.h"
@@ -51,8 +51,8 @@ fs::path existing_path(JobFields& f, const std::string& key, const fs::path& pat
 
 DistillJob parse_distill(JobFields& f, const fs::path& base_dir, PathCheck check) {
   DistillJob job;
-  job.dataset = existing_path(f, "dataset", resolve(base_dir, required_string(f, "dataset", "distill")),
-                              false, check);
+  job.dataset = existing_path(
+      f, "dataset", resolve(base_dir, required_string(f, "dataset", "distill")), false, check);
 
   auto labels = f.string_array("labels");
   if (!labels) f.fail("labels", "missing (required for a distill job)");
@@ -130,7 +130,7 @@ CommandJob parse_command(JobFields& f, const fs::path& base_dir, PathCheck check
 }  // namespace
 
 JobSpec parse_job_spec(const std::string& origin, std::string_view text, const fs::path& base_dir,
-                       PathCheck check) {
+                       PathCheck check, std::string_view default_name) {
   JsonSource source(origin, text);
   JobFields f(source);
   JobSpec spec;
@@ -147,7 +147,11 @@ JobSpec parse_job_spec(const std::string& origin, std::string_view text, const f
 
   auto name = f.string("name");
   if (name && name->empty()) f.fail("name", "must not be empty");
-  spec.name = name ? *name : path_utf8(from_utf8(origin).stem());
+  if (name) {
+    spec.name = *name;
+  } else {
+    spec.name = default_name.empty() ? path_utf8(from_utf8(origin).stem()) : default_name;
+  }
   f.reject_unknown();
   return spec;
 }
@@ -160,9 +164,27 @@ std::string make_job_id(std::string_view stem, std::string_view content) {
     h ^= c;
     h *= 1099511628211ULL;
   }
-  char hex[9];
-  std::snprintf(hex, sizeof hex, "%08llx", static_cast<unsigned long long>(h >> 32));
-  return std::string(stem) + "-" + hex;
+  std::string id = std::string(stem) + "-";
+  for (int shift = 60; shift >= 32; shift -= 4) id += "0123456789abcdef"[(h >> shift) & 0xf];
+  return id;
+}
+
+std::string job_stem(std::string_view id) {
+  // Where "-<8 hex digits>" ends `s`, the length before it.
+  auto before_hash = [](std::string_view s) -> std::optional<std::size_t> {
+    if (s.size() < 9 || s[s.size() - 9] != '-') return std::nullopt;
+    for (char c : s.substr(s.size() - 8)) {
+      if (!std::isdigit(static_cast<unsigned char>(c)) && (c < 'a' || c > 'f')) return std::nullopt;
+    }
+    return s.size() - 9;
+  };
+  if (auto n = before_hash(id)) return std::string(id.substr(0, *n));
+  auto dash = id.rfind('-');
+  if (dash != std::string_view::npos && dash + 1 < id.size() &&
+      id.find_first_not_of("0123456789", dash + 1) == std::string_view::npos) {
+    if (auto n = before_hash(id.substr(0, dash))) return std::string(id.substr(0, *n));
+  }
+  return std::string(id);
 }
 
 }  // namespace tandem::jobs

@@ -29,7 +29,7 @@ enum class RestartPolicy { never, on_failure };
 
 // Run the user's own training program with the server's endpoint in its environment.
 struct CommandJob {
-  std::vector<std::string> command;  // program and arguments; the program is found as given
+  std::vector<std::string> command;   // program and arguments; the program is found as given
   std::filesystem::path working_dir;  // absolute once parsed; default: the job file's folder
   RestartPolicy restart = RestartPolicy::never;
   int max_restarts = 3;  // only with restart "on-failure"
@@ -50,13 +50,17 @@ inline constexpr std::string_view kDefaultPromptTemplate = "Text: {text}\nLabel:
 // the syntax need not create files).
 enum class PathCheck { exists, skip };
 
-// `origin` names the file in messages (and gives the default name); relative paths resolve
-// against `base_dir`. Throws InputError naming origin:line and the field.
+// `origin` names the file in messages; relative paths resolve against `base_dir`; a job without
+// a name gets `default_name`, or when that is empty the stem of `origin`. Throws InputError
+// naming origin:line and the field.
 JobSpec parse_job_spec(const std::string& origin, std::string_view text,
-                       const std::filesystem::path& base_dir, PathCheck check = PathCheck::exists);
+                       const std::filesystem::path& base_dir, PathCheck check = PathCheck::exists,
+                       std::string_view default_name = {});
 
 // "<stem>-<8 hex digits of a hash of the content>": stable for the same file, different when
 // the content differs, readable in logs and folder names.
 std::string make_job_id(std::string_view stem, std::string_view content);
+// The stem an id was made from: the hash and a spool's "-<n>" suffix taken off.
+std::string job_stem(std::string_view id);
 
 }  // namespace tandem::jobs

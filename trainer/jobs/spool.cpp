@@ -57,12 +57,15 @@ std::vector<fs::path> files_with(const fs::path& dir, const std::string& extensi
   return out;
 }
 
-// `stem`, or `stem-1`, `stem-2`, ... : the first name whose job file and work folder are both
-// free in `dir`, so nothing already there is ever replaced.
+// `stem`, or `stem-1`, `stem-2`, ... : the first name whose job file, work folder and finish
+// marker are all free in `dir`, so nothing already there is ever replaced or taken for another.
 std::string free_name(const fs::path& dir, const std::string& stem, const std::string& extension) {
   for (int n = 0;; ++n) {
     std::string name = n == 0 ? stem : stem + "-" + std::to_string(n);
-    if (!present(dir / (name + extension)) && !present(dir / (name + kWorkSuffix))) return name;
+    if (!present(dir / (name + extension)) && !present(dir / (name + kWorkSuffix)) &&
+        !present(dir / (name + kFinishSuffix))) {
+      return name;
+    }
   }
 }
 
@@ -119,12 +122,14 @@ void Spool::reject(const fs::path& file, const std::string& reason) {
 }
 
 std::optional<Job> Spool::load_active(const fs::path& file) {
-  Job job{path_utf8(file.stem()), file, file.parent_path() / (path_utf8(file.stem()) + kWorkSuffix),
+  Job job{path_utf8(file.stem()),
+          file,
+          file.parent_path() / (path_utf8(file.stem()) + kWorkSuffix),
           {}};
   try {
     auto text = fs_.read_if_exists(file);
     if (!text) return std::nullopt;
-    job.spec = parse_job_spec(path_utf8(file), *text, inbox_, PathCheck::exists);
+    job.spec = parse_job_spec(path_utf8(file), *text, inbox_, PathCheck::exists, job_stem(job.id));
   } catch (const InputError& e) {
     finish(job, false, std::string("no longer valid when resumed: ") + e.what());
     return std::nullopt;
@@ -143,10 +148,15 @@ std::vector<Job> Spool::active_jobs() {
 }
 
 fs::path Spool::finish(const Job& job, bool ok, const std::string& reason) {
+  if (!present(active_ / (job.id + kJobExtension))) {
+    throw Error("cannot finish job " + job.id + ": it is not in " + path_utf8(active_));
+  }
   const fs::path& dir = ok ? done_ : failed_;
   Outcome outcome{ok, reason, free_name(dir, job.id, kJobExtension)};
   nlohmann::json marker = {{"ok", ok}, {"reason", reason}, {"name", outcome.name}};
-  fs_.write_atomically(active_ / (job.id + kFinishSuffix), marker.dump());
+  // A reason may quote bytes that are not UTF-8 (a system message in a legacy code page).
+  fs_.write_atomically(active_ / (job.id + kFinishSuffix),
+                       marker.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   complete_finish(job.id, outcome);
   TLOG(info) << "job " << job.id << (ok ? " done" : " failed") << ", moved to "
              << path_utf8(dir / (outcome.name + kJobExtension)) << (ok ? "" : ": " + reason);
@@ -156,14 +166,17 @@ fs::path Spool::finish(const Job& job, bool ok, const std::string& reason) {
 // Each step checks what is still to do, so running it again after a crash completes the move.
 void Spool::complete_finish(const std::string& id, const Outcome& outcome) {
   const fs::path& dir = outcome.ok ? done_ : failed_;
-  if (!outcome.ok) fs_.write_atomically(dir / (outcome.name + kReasonSuffix), outcome.reason + "\n");
+  if (!outcome.ok) {
+    fs_.write_atomically(dir / (outcome.name + kReasonSuffix), outcome.reason + "\n");
+  }
   const std::pair<std::string, std::string> moves[] = {
       {id + kWorkSuffix, outcome.name + kWorkSuffix},
       {id + kJobExtension, outcome.name + kJobExtension}};  // the job file last: it marks "active"
   for (const auto& [from, to] : moves) {
     if (!present(active_ / from)) continue;
-    if (present(dir / to)) throw Error("cannot finish job " + id + ": " + path_utf8(dir / to) +
-                                      " is in the way");
+    if (present(dir / to)) {
+      throw Error("cannot finish job " + id + ": " + path_utf8(dir / to) + " is in the way");
+    }
     fs_.rename(active_ / from, dir / to);
   }
   fs_.remove(active_ / (id + kFinishSuffix));
