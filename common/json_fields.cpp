@@ -24,7 +24,9 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
-std::string type_name(const nlohmann::json& v) {
+}  // namespace
+
+std::string json_type_name(const nlohmann::json& v) {
   switch (v.type()) {
     case nlohmann::json::value_t::null:
       return "null";
@@ -43,15 +45,30 @@ std::string type_name(const nlohmann::json& v) {
   }
 }
 
+namespace {
+
 const nlohmann::json& object_at(const JsonSource& source, const std::string& pointer) {
   const nlohmann::json& v = source.root().at(nlohmann::json::json_pointer(pointer));
   if (!v.is_object()) {
-    throw InputError(source.where(pointer), "expected a JSON object, got " + type_name(v));
+    throw InputError(source.where(pointer), "expected a JSON object, got " + json_type_name(v));
   }
   return v;
 }
 
 }  // namespace
+
+std::string did_you_mean(const std::string& key, const std::set<std::string>& known) {
+  std::string hint;
+  std::size_t best = 3;  // suggest only near misses
+  for (const auto& k : known) {
+    std::size_t d = edit_distance(key, k);
+    if (d < best) {
+      best = d;
+      hint = " (did you mean '" + k + "'?)";
+    }
+  }
+  return hint;
+}
 
 ObjectReader::ObjectReader(const JsonSource& source, std::string pointer)
     : source_(source), pointer_(std::move(pointer)), object_(object_at(source_, pointer_)) {}
@@ -74,7 +91,7 @@ const nlohmann::json* ObjectReader::find(const std::string& key) {
 std::optional<std::string> ObjectReader::string(const std::string& key) {
   const nlohmann::json* v = find(key);
   if (!v) return std::nullopt;
-  if (!v->is_string()) fail(key, "expected a string, got " + type_name(*v));
+  if (!v->is_string()) fail(key, "expected a string, got " + json_type_name(*v));
   return v->get<std::string>();
 }
 
@@ -86,7 +103,7 @@ std::optional<std::int64_t> ObjectReader::integer(const std::string& key, std::i
   if (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
     fail(key, "expected " + range + ", got " + v->dump());
   }
-  if (!v->is_number_integer()) fail(key, "expected " + range + ", got " + type_name(*v));
+  if (!v->is_number_integer()) fail(key, "expected " + range + ", got " + json_type_name(*v));
   auto n = v->get<std::int64_t>();
   if (n < min || n > max) fail(key, "expected " + range + ", got " + std::to_string(n));
   return n;
@@ -95,7 +112,7 @@ std::optional<std::int64_t> ObjectReader::integer(const std::string& key, std::i
 std::optional<double> ObjectReader::number(const std::string& key, double min, double max) {
   const nlohmann::json* v = find(key);
   if (!v) return std::nullopt;
-  if (!v->is_number()) fail(key, "expected a number, got " + type_name(*v));
+  if (!v->is_number()) fail(key, "expected a number, got " + json_type_name(*v));
   double d = v->get<double>();
   if (!std::isfinite(d) || d < min || d > max) {
     fail(key, "expected a number from " + nlohmann::json(min).dump() + " to " +
@@ -107,23 +124,14 @@ std::optional<double> ObjectReader::number(const std::string& key, double min, d
 std::optional<bool> ObjectReader::boolean(const std::string& key) {
   const nlohmann::json* v = find(key);
   if (!v) return std::nullopt;
-  if (!v->is_boolean()) fail(key, "expected true or false, got " + type_name(*v));
+  if (!v->is_boolean()) fail(key, "expected true or false, got " + json_type_name(*v));
   return v->get<bool>();
 }
 
 void ObjectReader::reject_unknown() const {
   for (const auto& [key, value] : object_.items()) {
     if (known_.count(key)) continue;
-    std::string hint;
-    std::size_t best = 3;  // suggest only near misses
-    for (const auto& k : known_) {
-      std::size_t d = edit_distance(key, k);
-      if (d < best) {
-        best = d;
-        hint = " (did you mean '" + k + "'?)";
-      }
-    }
-    fail(key, "unknown field" + hint);
+    fail(key, "unknown field" + did_you_mean(key, known_));
   }
 }
 

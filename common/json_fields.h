@@ -11,6 +11,11 @@
 
 namespace tandem {
 
+// "a string", "an array", ... for messages.
+std::string json_type_name(const nlohmann::json& value);
+// " (did you mean 'port'?)" for a near miss of one of `known`, else "".
+std::string did_you_mean(const std::string& key, const std::set<std::string>& known);
+
 class ObjectReader {
  public:
   // `pointer` names the object inside `source` ("" is the root); it must be a JSON object.

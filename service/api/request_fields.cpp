@@ -49,25 +49,6 @@ nlohmann::json parse_body(std::string_view body) {
   return root;
 }
 
-std::string json_type_name(const nlohmann::json& value) {
-  switch (value.type()) {
-    case nlohmann::json::value_t::null:
-      return "null";
-    case nlohmann::json::value_t::boolean:
-      return "a boolean";
-    case nlohmann::json::value_t::string:
-      return "a string";
-    case nlohmann::json::value_t::array:
-      return "an array";
-    case nlohmann::json::value_t::object:
-      return "an object";
-    case nlohmann::json::value_t::number_float:
-      return "a number with a fraction";
-    default:
-      return "a number";
-  }
-}
-
 FieldReader::FieldReader(const nlohmann::json& object, std::string prefix)
     : object_(object), prefix_(std::move(prefix)) {}
 

@@ -3,6 +3,8 @@
 // JSON null counts as absent, as OpenAI's API treats it; unknown fields are left alone.
 #pragma once
 
+#include "common/json_fields.h"  // json_type_name
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,9 +17,6 @@ namespace tandem::api {
 // Parses a request body that must be one JSON object. Bad JSON (including invalid UTF-8 in a
 // string) is a 400 whose message gives line, column and byte offset.
 nlohmann::json parse_body(std::string_view body);
-
-// "a string", "an array", ... for messages.
-std::string json_type_name(const nlohmann::json& value);
 
 class FieldReader {
  public:

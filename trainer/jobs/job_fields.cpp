@@ -3,36 +3,9 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "common/json_fields.h"
 
 namespace tandem::jobs {
-namespace {
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-std::string kind_of(const nlohmann::json& v) {
-  if (v.is_null()) return "null";
-  if (v.is_boolean()) return "a boolean";
-  if (v.is_string()) return "a string";
-  if (v.is_array()) return "an array";
-  if (v.is_object()) return "an object";
-  return "a number";
-}
-
-}  // namespace
-
 JobFields::JobFields(const JsonSource& source) : source_(source), scalars_(source) {}
 
 const nlohmann::json* JobFields::find(const std::string& key) {
@@ -60,11 +33,11 @@ std::optional<double> JobFields::number(const std::string& key, double min, doub
 std::optional<std::vector<std::string>> JobFields::string_array(const std::string& key) {
   const nlohmann::json* v = find(key);
   if (!v) return std::nullopt;
-  if (!v->is_array()) fail(key, "expected an array of strings, got " + kind_of(*v));
+  if (!v->is_array()) fail(key, "expected an array of strings, got " + json_type_name(*v));
   std::vector<std::string> out;
   for (std::size_t i = 0; i < v->size(); ++i) {
     const nlohmann::json& item = (*v)[i];
-    if (!item.is_string()) fail_element(key, i, "expected a string, got " + kind_of(item));
+    if (!item.is_string()) fail_element(key, i, "expected a string, got " + json_type_name(item));
     out.push_back(item.get<std::string>());
   }
   return out;
@@ -73,13 +46,13 @@ std::optional<std::vector<std::string>> JobFields::string_array(const std::strin
 std::optional<std::map<std::string, std::string>> JobFields::string_map(const std::string& key) {
   const nlohmann::json* v = find(key);
   if (!v) return std::nullopt;
-  if (!v->is_object()) fail(key, "expected an object of strings, got " + kind_of(*v));
+  if (!v->is_object()) fail(key, "expected an object of strings, got " + json_type_name(*v));
   std::map<std::string, std::string> out;
   for (const auto& [name, value] : v->items()) {
     if (!value.is_string()) {
       throw InputError(
           source_.where(json_pointer_child(json_pointer_child("", key), name)),
-          "field '" + key + "." + name + "': expected a string, got " + kind_of(value));
+          "field '" + key + "." + name + "': expected a string, got " + json_type_name(value));
     }
     out.emplace(name, value.get<std::string>());
   }
@@ -100,16 +73,7 @@ void JobFields::fail_element(const std::string& key, std::size_t index,
 void JobFields::reject_unknown() const {
   for (const auto& [key, value] : source_.root().items()) {
     if (known_.count(key)) continue;
-    std::string hint;
-    std::size_t best = 3;  // suggest only near misses
-    for (const auto& k : known_) {
-      std::size_t d = edit_distance(key, k);
-      if (d < best) {
-        best = d;
-        hint = " (did you mean '" + k + "'?)";
-      }
-    }
-    fail(key, "unknown field" + hint);
+    fail(key, "unknown field" + did_you_mean(key, known_));
   }
 }
 
