@@ -43,16 +43,19 @@ std::string read_file(const fs::path& file) {
   return *content;
 }
 
-void write_file_atomically(const fs::path& file, std::string_view content) {
-  fs::path temp = file;
-  temp += ".tmp";
-  std::FILE* f = nullptr;
+namespace {
+
+// Writes (or appends) `content` and flushes it to the disk before returning.
+void write_durably(const fs::path& file, std::string_view content, bool append) {
 #ifdef _WIN32
-  f = _wfopen(temp.c_str(), L"wb");
+  std::FILE* f = _wfopen(file.c_str(), append ? L"ab" : L"wb");
 #else
-  f = std::fopen(temp.c_str(), "wb");
+  std::FILE* f = std::fopen(file.c_str(), append ? "ab" : "wb");
 #endif
-  if (!f) throw Error("cannot create " + path_utf8(temp) + ": " + std::strerror(errno));
+  if (!f) {
+    throw Error(std::string(append ? "cannot open " : "cannot create ") + path_utf8(file) + ": " +
+                std::strerror(errno));
+  }
   bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size();
   ok = ok && std::fflush(f) == 0;
 #ifdef _WIN32
@@ -63,9 +66,26 @@ void write_file_atomically(const fs::path& file, std::string_view content) {
   int saved = errno;
   ok = (std::fclose(f) == 0) && ok;
   if (!ok) {
+    throw Error(std::string(append ? "cannot append to " : "cannot write ") + path_utf8(file) +
+                ": " + std::strerror(saved ? saved : errno));
+  }
+}
+
+}  // namespace
+
+void append_file_durably(const fs::path& file, std::string_view content) {
+  write_durably(file, content, true);
+}
+
+void write_file_atomically(const fs::path& file, std::string_view content) {
+  fs::path temp = file;
+  temp += ".tmp";
+  try {
+    write_durably(temp, content, false);
+  } catch (const Error&) {
     std::error_code ignored;
     fs::remove(temp, ignored);
-    throw Error("cannot write " + path_utf8(temp) + ": " + std::strerror(saved ? saved : errno));
+    throw;
   }
   std::error_code ec;
   fs::rename(temp, file, ec);  // MoveFileExW(MOVEFILE_REPLACE_EXISTING) on Windows

@@ -16,6 +16,10 @@ std::string read_file(const std::filesystem::path& file);
 // crash at any moment) sees either the old content or the new, never a mix.
 void write_file_atomically(const std::filesystem::path& file, std::string_view content);
 
+// Appends `content` and flushes it to disk before returning (a journal line survives a crash
+// once this returns). Throws tandem::Error naming the file.
+void append_file_durably(const std::filesystem::path& file, std::string_view content);
+
 // A path as UTF-8 for messages and JSON, on every platform.
 std::string path_utf8(const std::filesystem::path& file);
 

@@ -1,18 +1,9 @@
 #include "trainer/jobs/file_system.h"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <system_error>
 
 #include "common/error.h"
 #include "common/files.h"
-
-#ifdef _WIN32
-#include <io.h>
-#else
-#include <unistd.h>
-#endif
 
 namespace tandem::jobs {
 namespace fs = std::filesystem;
@@ -33,22 +24,7 @@ class RealFileSystem final : public FileSystem {
   }
 
   void append(const fs::path& file, std::string_view content) override {
-#ifdef _WIN32
-    std::FILE* f = _wfopen(file.c_str(), L"ab");
-#else
-    std::FILE* f = std::fopen(file.c_str(), "ab");
-#endif
-    if (!f) fail("open", file, std::strerror(errno));
-    bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size();
-    ok = ok && std::fflush(f) == 0;
-#ifdef _WIN32
-    ok = ok && _commit(_fileno(f)) == 0;
-#else
-    ok = ok && ::fsync(fileno(f)) == 0;
-#endif
-    int saved = errno;
-    ok = (std::fclose(f) == 0) && ok;
-    if (!ok) fail("append to", file, std::strerror(saved ? saved : errno));
+    tandem::append_file_durably(file, content);
   }
 
   void truncate(const fs::path& file, std::uintmax_t size) override {
