@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "inference/engine.h"
 #include "service/api/api.h"
+#include "service/api/guards.h"
 #include "service/exit_codes.h"
 #include "service/http/http_server.h"
 
@@ -69,8 +70,7 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
                                   path_utf8(options.config_file) + ")"
                             : "");
   if (!api_key.empty()) {
-    TLOG(info) << "API key required (ends in ..."
-               << api_key.substr(api_key.size() - std::min<std::size_t>(4, api_key.size())) << ")";
+    TLOG(info) << "API key required (" << api::key_hint(api_key) << ")";
   }
 
   std::unique_ptr<discovery::Publisher> publisher;
