@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "common/error.h"
 #include "common/files.h"
 #include "common/json_fields.h"
 
@@ -79,6 +80,15 @@ LlmServerConfig load_llm_server_config(const std::filesystem::path& file) {
 TrainerConfig load_trainer_config(const std::filesystem::path& file) {
   auto text = read_file_if_exists(file);
   return text ? parse_trainer_config(path_utf8(file), *text) : TrainerConfig{};
+}
+
+std::string read_api_key_file(const std::string& file) {
+  if (file.empty()) return {};
+  std::string key = read_file(file);
+  key.erase(key.find_last_not_of(" \t\r\n") + 1);
+  key.erase(0, key.find_first_not_of(" \t\r\n"));
+  if (key.empty()) throw InputError(file, "the API key file is empty");
+  return key;
 }
 
 }  // namespace tandem

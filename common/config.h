@@ -38,6 +38,10 @@ TrainerConfig parse_trainer_config(const std::string& origin, std::string_view t
 LlmServerConfig load_llm_server_config(const std::filesystem::path& file);
 TrainerConfig load_trainer_config(const std::filesystem::path& file);
 
+// The key in `file` (surrounding whitespace dropped); empty `file`: no key. An empty or unreadable
+// file: InputError naming it.
+std::string read_api_key_file(const std::string& file);
+
 // Log levels accepted in configs and on command lines.
 bool is_log_level(std::string_view level);
 

@@ -12,6 +12,12 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A stop was requested (service stop, Ctrl+C) while waiting; not a failure of what was waited on.
+class StopRequested : public Error {
+ public:
+  StopRequested() : Error("stopped on request") {}
+};
+
 // Input a person wrote (config, job, dataset, request) is wrong; `where` names the place.
 class InputError : public Error {
  public:

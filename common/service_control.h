@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <stop_token>
 
 namespace tandem {
 
@@ -28,7 +29,10 @@ class StopSignal {
       requested_ = true;
     }
     changed_.notify_all();
+    source_.request_stop();
   }
+  // For code that waits with std::stop_token (condition_variable_any, stop_callback).
+  std::stop_token token() const { return source_.get_token(); }
   bool requested() const {
     std::lock_guard lock(mutex_);
     return requested_;
@@ -48,6 +52,7 @@ class StopSignal {
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;
   bool requested_ = false;
+  std::stop_source source_;
 };
 
 // A service's body: returns the process/service exit code (0 = clean stop). Exceptions escaping

@@ -131,7 +131,7 @@ int wmain(int argc, wchar_t** argv) {
         return usage("wait takes only --timeout SECONDS");
       }
       try {
-        auto live = win32::LlmResolver().wait_ready(std::chrono::seconds(seconds));
+        auto live = win32::LlmResolver().wait_ready(std::chrono::seconds(seconds), {});
         std::printf("%s\n", live.url.c_str());
         return kOk;
       } catch (const Error& e) {

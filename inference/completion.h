@@ -25,6 +25,9 @@ struct SamplingParams {
   std::optional<std::uint32_t> seed;  // unset: a random seed per request
   std::vector<std::string> stop;      // generation ends before the first of these
   int top_logprobs = -1;              // -1: no logprobs; 0..20: logprob plus that many alternatives
+  // Score the prompt too: with logprobs, CompletionResult::prompt_pieces. max_tokens may then be
+  // 0 (score only, generate nothing).
+  bool echo = false;
 };
 
 struct TokenLogprob {
@@ -35,7 +38,7 @@ struct TokenLogprob {
 // One generated piece of text (one token, or several when a UTF-8 character spans tokens).
 struct Piece {
   std::string text;
-  float logprob = 0;              // when logprobs were asked for
+  float logprob = 0;  // when logprobs were asked for; NaN: none (the first prompt token)
   std::vector<TokenLogprob> top;  // the most likely alternatives, best first
   int tokens = 1;                 // tokens this piece spans (logprob is their sum)
 };
@@ -45,6 +48,11 @@ enum class FinishReason { stop, length, cancelled };
 struct CompletionResult {
   std::string text;
   std::vector<Piece> pieces;  // filled only when logprobs were asked for
+  // With echo and logprobs: one piece per prompt token (an added BOS included, with empty text),
+  // scored by the logits at the position before it; the first has no logprob (NaN) and no
+  // alternatives. Their texts join to exactly the prompt. Empty when generation was cancelled
+  // before the whole prompt was scored.
+  std::vector<Piece> prompt_pieces;
   FinishReason finish = FinishReason::stop;
   int prompt_tokens = 0;
   int completion_tokens = 0;

@@ -1,6 +1,7 @@
 #include "inference/engine.h"
 
 #include <algorithm>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -19,6 +20,7 @@
 #include "inference/chat_template.h"
 #include "inference/generation.h"
 #include "inference/llama_backend.h"
+#include "inference/prompt_text.h"
 #include "inference/sampling.h"
 #include "inference/tiny_model.h"
 #include "inference/utf8.h"
@@ -34,6 +36,10 @@ struct ContextFree {
 };
 
 constexpr int kMaxSlots = 256;  // llama.cpp's limit on sequences in one context
+// Logit rows for scoring echoed prompts, per decoded batch, shared by all slots. llama.cpp keeps
+// a vocabulary-wide row per output (64 rows of a 32k vocabulary: 8 MB), so a long prompt is
+// scored over several batches instead of holding a row for each of its tokens.
+constexpr int kEchoRowsPerBatch = 64;
 
 std::string meta_string(const llama_model* model, const char* key) {
   std::string value(256, '\0');
@@ -60,6 +66,8 @@ void check_options(const EngineOptions& o) {
 
 struct Request {
   std::vector<llama_token> prompt;
+  // With echo and logprobs: one per prompt token, texts set here, logprobs as they are decoded.
+  std::vector<Piece> prompt_pieces;
   SamplingParams params;
   const PieceCallback* on_piece = nullptr;  // the caller's, alive while complete() blocks
   std::promise<CompletionResult> done;
@@ -77,6 +85,11 @@ struct Slot {
   int generated = 0;
   int32_t output = -1;  // index of this slot's logits in the batch just decoded
   bool in_batch = false;
+  bool prompt_done = false;  // its last prompt token was in the batch just decoded
+  // Batch rows whose logits score a prompt token (echo): row, index of the token they score.
+  std::vector<std::pair<int32_t, std::size_t>> echo_rows;
+
+  bool scoring() const { return request && !request->prompt_pieces.empty(); }
 };
 
 }  // namespace
@@ -111,7 +124,10 @@ struct Engine::Impl {
 
   void load(const std::function<void(float)>& progress);
   std::vector<llama_token> tokenize(const std::string& text) const;
-  std::string token_bytes(llama_token token) const;
+  std::string token_bytes(llama_token token, bool special = false) const;
+  std::vector<Piece> prompt_pieces(const std::string& prompt,
+                                   const std::vector<llama_token>& tokens) const;
+  std::vector<TokenLogprob> alternatives(const TokenLogprobs& lp) const;
   void shutdown();
 
   // Worker side.
@@ -119,7 +135,9 @@ struct Engine::Impl {
   bool any_running() const;
   void take_admitted();
   void step();
-  void add_to_batch(llama_token token, Slot& slot, bool wants_logits);
+  int32_t add_to_batch(llama_token token, Slot& slot, bool wants_logits);
+  const float* logits(int32_t row) const;
+  void score_prompt(Slot& slot);
   void sample(Slot& slot);
   void finish(Slot& slot, FinishReason reason);
   void fail(Slot& slot, std::exception_ptr error);
@@ -139,7 +157,8 @@ Engine::Impl::Impl(const EngineOptions& o, const std::function<void(float)>& pro
   n_batch = static_cast<int>(std::min<uint32_t>(cp.n_ctx, 2048));
   cp.n_batch = static_cast<uint32_t>(n_batch);
   cp.n_ubatch = std::min<uint32_t>(cp.n_batch, 512);
-  cp.n_outputs_max = cp.n_seq_max;  // one set of logits per slot and step, never more
+  // One set of logits per slot and step to sample from, and the rows that score echoed prompts.
+  cp.n_outputs_max = cp.n_seq_max + static_cast<uint32_t>(kEchoRowsPerBatch);
   cp.n_threads = cp.n_threads_batch = threads;
   cp.no_perf = true;
   ctx.reset(llama_init_from_model(model.get(), cp));
@@ -217,16 +236,47 @@ std::vector<llama_token> Engine::Impl::tokenize(const std::string& text) const {
   throw InputError("prompt", "cannot be tokenized (" + std::to_string(text.size()) + " bytes)");
 }
 
-std::string Engine::Impl::token_bytes(llama_token token) const {
+std::string Engine::Impl::token_bytes(llama_token token, bool special) const {
   std::string out(32, '\0');
   int32_t n =
-      llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0, false);
+      llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0, special);
   if (n < 0) {
     out.resize(static_cast<std::size_t>(-n));
-    n = llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0, false);
+    n = llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0,
+                             special);
   }
   out.resize(static_cast<std::size_t>(std::max(n, 0)));
   return out;
+}
+
+std::vector<Piece> Engine::Impl::prompt_pieces(const std::string& prompt,
+                                               const std::vector<llama_token>& tokens) const {
+  // Special tokens spelled out, as the prompt holds them (a chat template's markers); those the
+  // tokenizer added itself are not in the prompt.
+  std::vector<std::string> rendered;
+  rendered.reserve(tokens.size());
+  for (const llama_token token : tokens) rendered.push_back(token_bytes(token, true));
+  if (llama_vocab_get_add_bos(vocab) && tokens.front() == llama_vocab_bos(vocab)) {
+    rendered.front().clear();
+  }
+  if (llama_vocab_get_add_eos(vocab) && tokens.back() == llama_vocab_eos(vocab)) {
+    rendered.back().clear();
+  }
+  std::vector<Piece> pieces;
+  pieces.reserve(tokens.size());
+  for (auto& text : prompt_token_texts(prompt, rendered)) {
+    pieces.push_back({std::move(text), std::numeric_limits<float>::quiet_NaN(), {}, 1});
+  }
+  return pieces;
+}
+
+std::vector<TokenLogprob> Engine::Impl::alternatives(const TokenLogprobs& lp) const {
+  std::vector<TokenLogprob> top;
+  top.reserve(lp.top.size());
+  for (const auto& [alt, logprob] : lp.top) {
+    top.push_back({to_valid_utf8(token_bytes(alt)), logprob});
+  }
+  return top;
 }
 
 void Engine::Impl::shutdown() {
@@ -290,18 +340,28 @@ void Engine::Impl::take_admitted() {
     slot.n_past = 0;
     slot.next = LLAMA_TOKEN_NULL;
     slot.generated = 0;
+    slot.prompt_done = false;
+    slot.echo_rows.clear();
   }
 }
 
-void Engine::Impl::add_to_batch(llama_token token, Slot& slot, bool wants_logits) {
-  const int i = batch.n_tokens++;
+int32_t Engine::Impl::add_to_batch(llama_token token, Slot& slot, bool wants_logits) {
+  const int32_t i = batch.n_tokens++;
   batch.token[i] = token;
   batch.pos[i] = slot.n_past++;
   batch.n_seq_id[i] = 1;
   batch.seq_id[i][0] = slot.seq;
   batch.logits[i] = wants_logits ? 1 : 0;
   slot.in_batch = true;
-  if (wants_logits) slot.output = i;
+  return i;
+}
+
+const float* Engine::Impl::logits(int32_t row) const {
+  const float* row_logits = llama_get_logits_ith(ctx.get(), row);
+  if (!row_logits) {
+    throw Error("llama.cpp has no logits for row " + std::to_string(row) + " of the batch");
+  }
+  return row_logits;
 }
 
 void Engine::Impl::step() {
@@ -309,22 +369,38 @@ void Engine::Impl::step() {
   for (auto& slot : slots) {
     slot.output = -1;
     slot.in_batch = false;
+    slot.prompt_done = false;
+    slot.echo_rows.clear();
   }
   // Every generating slot advances by one token; prompts fill the rest of the batch, so a new
   // request's prompt is processed together with the others' generation.
   for (auto& slot : slots) {
     if (slot.request && slot.next != LLAMA_TOKEN_NULL) {
-      add_to_batch(slot.next, slot, true);
+      slot.output = add_to_batch(slot.next, slot, true);
       slot.next = LLAMA_TOKEN_NULL;
     }
   }
   std::uint64_t prompt_in_batch = 0;
+  int echo_rows_left = kEchoRowsPerBatch;
   for (auto& slot : slots) {
     if (!slot.request) continue;
     const auto& prompt = slot.request->prompt;
+    const bool scoring = slot.scoring();
+    const bool generating = slot.request->params.max_tokens > 0;
     while (slot.prompt_fed < prompt.size() && batch.n_tokens < n_batch) {
-      const bool last = slot.prompt_fed + 1 == prompt.size();
-      add_to_batch(prompt[slot.prompt_fed++], slot, last);
+      const std::size_t at = slot.prompt_fed;
+      const bool last = at + 1 == prompt.size();
+      // The logits after a prompt token score the next one; after the last, they are sampled.
+      const bool scores_next = scoring && !last;
+      if (scores_next && echo_rows_left == 0) break;  // the rest in a later batch
+      const int32_t row = add_to_batch(prompt[at], slot, scores_next || (last && generating));
+      if (scores_next) {
+        slot.echo_rows.emplace_back(row, at + 1);
+        --echo_rows_left;
+      }
+      if (last && generating) slot.output = row;
+      slot.prompt_done = last;
+      ++slot.prompt_fed;
       ++prompt_in_batch;
     }
   }
@@ -350,8 +426,26 @@ void Engine::Impl::step() {
     generated_tokens += sampling;
   }
   for (auto& slot : slots) {
-    if (slot.request && slot.output >= 0) sample(slot);
+    if (!slot.request) continue;
+    if (!slot.echo_rows.empty()) score_prompt(slot);
+    if (slot.output >= 0) {
+      sample(slot);
+    } else if (slot.prompt_done && slot.request->params.max_tokens <= 0) {
+      finish(slot, FinishReason::length);  // scored the prompt, nothing to generate
+    }
   }
+}
+
+void Engine::Impl::score_prompt(Slot& slot) {
+  Request& request = *slot.request;
+  for (const auto& [row, index] : slot.echo_rows) {
+    const TokenLogprobs lp =
+        token_logprobs(logits(row), n_vocab, request.prompt[index], request.params.top_logprobs);
+    Piece& piece = request.prompt_pieces[index];
+    piece.logprob = lp.logprob;
+    piece.top = alternatives(lp);
+  }
+  slot.echo_rows.clear();
 }
 
 void Engine::Impl::sample(Slot& slot) {
@@ -363,12 +457,10 @@ void Engine::Impl::sample(Slot& slot) {
   Generation::Token next;
   next.bytes = token_bytes(token);
   if (params.top_logprobs >= 0) {
-    const TokenLogprobs lp = token_logprobs(llama_get_logits_ith(ctx.get(), slot.output), n_vocab,
-                                            token, params.top_logprobs);
+    const TokenLogprobs lp =
+        token_logprobs(logits(slot.output), n_vocab, token, params.top_logprobs);
     next.logprob = lp.logprob;
-    for (const auto& [alt, logprob] : lp.top) {
-      next.top.push_back({to_valid_utf8(token_bytes(alt)), logprob});
-    }
+    next.top = alternatives(lp);
   }
   Generation::Outcome outcome;
   try {
@@ -396,6 +488,10 @@ void Engine::Impl::finish(Slot& slot, FinishReason reason) {
   result.finish = final_reason;
   result.prompt_tokens = static_cast<int>(slot.request->prompt.size());
   result.completion_tokens = slot.generated;
+  // Scored only in full: a request cancelled mid-prompt has no prompt logprobs.
+  if (slot.prompt_fed == slot.request->prompt.size() && slot.echo_rows.empty()) {
+    result.prompt_pieces = std::move(slot.request->prompt_pieces);
+  }
   TLOG(debug) << "slot " << slot.seq << " done: " << result.prompt_tokens << " prompt tokens, "
               << result.completion_tokens << " generated, finish "
               << (final_reason == FinishReason::stop     ? "stop"
@@ -414,6 +510,7 @@ std::unique_ptr<Request> Engine::Impl::release(Slot& slot) {
   slot.sampler.reset();
   slot.next = LLAMA_TOKEN_NULL;
   slot.output = -1;
+  slot.echo_rows.clear();
   auto request = std::move(slot.request);
   std::lock_guard lock(mutex);
   --reserved;
@@ -460,12 +557,14 @@ CompletionResult Engine::complete(const std::string& prompt, const SamplingParam
                         std::to_string(ctx_size - 1) + " fit a slot's context of " +
                         std::to_string(ctx_size) + " tokens");
   }
-  if (params.max_tokens <= 0) {
+  const bool score = params.echo && params.top_logprobs >= 0;
+  if (params.max_tokens <= 0 && !score) {
     CompletionResult nothing;
     nothing.finish = FinishReason::length;
     nothing.prompt_tokens = n_prompt;
     return nothing;
   }
+  if (score) request->prompt_pieces = impl_->prompt_pieces(prompt, request->prompt);
   request->params = params;
   request->on_piece = &on_piece;
   auto done = request->done.get_future();

@@ -20,15 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string read_api_key(const std::string& file) {
-  if (file.empty()) return {};
-  std::string key = read_file(file);
-  key.erase(key.find_last_not_of(" \t\r\n") + 1);
-  key.erase(0, key.find_first_not_of(" \t\r\n"));
-  if (key.empty()) throw InputError(file, "the API key file is empty");
-  return key;
-}
-
 // An honest bound for loading: a few seconds plus reading the file at a slow disk's pace.
 std::chrono::milliseconds load_hint(const std::filesystem::path& model) {
   std::error_code ec;
@@ -48,7 +39,7 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
   std::string api_key;
   try {
     config = load_llm_server_config(options.config_file);
-    api_key = read_api_key(config.api_key_file);
+    api_key = read_api_key_file(config.api_key_file);
   } catch (const InputError& e) {
     TLOG(error) << "invalid configuration, not starting: " << e.what();
     return kExitBadConfig;

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <optional>
+#include <stop_token>
 #include <string>
 
 #include "common/discovery/endpoint.h"
@@ -16,8 +17,9 @@ class Resolver {
   // failed, in words an administrator can act on.
   virtual std::optional<Endpoint> resolve(std::string& why) = 0;
   // Blocks on the server's own signals (pipe `wait`, registry change notification) until
-  // resolve() succeeds; throws tandem::Error with the last reason when `timeout` runs out.
-  virtual Endpoint wait_ready(std::chrono::milliseconds timeout) = 0;
+  // resolve() succeeds; throws tandem::Error with the last reason when `timeout` runs out, and
+  // StopRequested as soon as `stop` is requested (a service stopping while it waits).
+  virtual Endpoint wait_ready(std::chrono::milliseconds timeout, std::stop_token stop) = 0;
 };
 
 }  // namespace tandem::discovery

@@ -11,6 +11,7 @@
 #include "common/win32/registry.h"
 #include "common/win32/registry_publication.h"
 #include "common/win32/scm.h"
+#include "common/win32/stop_event.h"
 
 namespace tandem::win32 {
 namespace {
@@ -91,8 +92,13 @@ class RegistryWatch {
       }
     }
   }
-  void wait(std::chrono::milliseconds timeout) const {
-    WaitForSingleObject(event_.get(), static_cast<DWORD>(std::max<long long>(0, timeout.count())));
+  // Until the next change, `timeout`, or `stop` (StopRequested).
+  void wait(std::chrono::milliseconds timeout, HANDLE stop) const {
+    const HANDLE handles[] = {event_.get(), stop};
+    DWORD r = WaitForMultipleObjects(2, handles, FALSE,
+                                     static_cast<DWORD>(std::max<long long>(0, timeout.count())));
+    if (r == WAIT_FAILED) throw_last_error("WaitForMultipleObjects(registry change)");
+    if (r == WAIT_OBJECT_0 + 1) throw StopRequested();
   }
 
  private:
@@ -122,7 +128,9 @@ std::optional<discovery::Endpoint> LlmResolver::resolve(std::string& why) {
   return published;
 }
 
-discovery::Endpoint LlmResolver::wait_ready(std::chrono::milliseconds timeout) {
+discovery::Endpoint LlmResolver::wait_ready(std::chrono::milliseconds timeout,
+                                            std::stop_token stop) {
+  const StopEvent stop_event(stop);
   const auto deadline = Clock::now() + timeout;
   std::string why;
   bool pipe_said_ready = false;
@@ -140,18 +148,20 @@ discovery::Endpoint LlmResolver::wait_ready(std::chrono::milliseconds timeout) {
       try {
         std::string request =
             R"({"v":1,"op":"wait","timeout_ms":)" + std::to_string(remaining.count()) + "}";
-        auto call = call_pipe("tandem-llm", request, remaining + 2s);
+        auto call = call_pipe("tandem-llm", request, remaining + 2s, stop_event.get());
         if (discovery::decode_response(call.response).ok()) {
           pipe_said_ready = true;
           continue;
         }
+      } catch (const StopRequested&) {
+        throw;
       } catch (const Error&) {
         // No pipe (server not running yet): fall through to the registry.
       }
     }
     // Ready by the pipe yet not verified, or no pipe at all: the next registry change (a restart
     // writes State) is the next moment anything can differ.
-    watch.wait(remaining);
+    watch.wait(remaining, stop_event.get());
     pipe_said_ready = false;
   }
 }

@@ -9,7 +9,7 @@ namespace tandem::win32 {
 class LlmResolver final : public discovery::Resolver {
  public:
   std::optional<discovery::Endpoint> resolve(std::string& why) override;
-  discovery::Endpoint wait_ready(std::chrono::milliseconds timeout) override;
+  discovery::Endpoint wait_ready(std::chrono::milliseconds timeout, std::stop_token stop) override;
 };
 
 }  // namespace tandem::win32

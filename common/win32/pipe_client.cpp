@@ -46,7 +46,7 @@ void check(const IoResult& r, const std::string& call, std::chrono::milliseconds
 }  // namespace
 
 PipeCall call_pipe(std::string_view name, std::string_view request,
-                   std::chrono::milliseconds timeout) {
+                   std::chrono::milliseconds timeout, HANDLE stop) {
   const std::string path = pipe_path(name);
   const auto deadline = Clock::now() + timeout;
   FileHandle pipe = connect(path, deadline, timeout);
@@ -63,10 +63,12 @@ PipeCall call_pipe(std::string_view name, std::string_view request,
   call.server_pid = pid;
 
   Overlapped overlapped;
-  check(write_message(pipe.get(), overlapped, nullptr, remaining_ms(deadline), request),
-        "WriteFile(" + path + ")", timeout);
-  MessageRead in = read_message(pipe.get(), overlapped, nullptr, remaining_ms(deadline),
+  IoResult out = write_message(pipe.get(), overlapped, stop, remaining_ms(deadline), request);
+  if (out.end == IoEnd::stopped) throw StopRequested();
+  check(out, "WriteFile(" + path + ")", timeout);
+  MessageRead in = read_message(pipe.get(), overlapped, stop, remaining_ms(deadline),
                                 discovery::kMaxMessageBytes);
+  if (in.end == IoEnd::stopped) throw StopRequested();
   const std::string read_call = "ReadFile(" + path + ")";
   if (in.end == IoEnd::timed_out) throw_error(within(read_call, timeout), ERROR_TIMEOUT);
   if (in.end != IoEnd::done) throw_error(read_call, in.error);

@@ -1,6 +1,8 @@
 // The client side of a Tandem pipe: one request, one response, within one bound.
 #pragma once
 
+#include <windows.h>
+
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -19,7 +21,8 @@ struct PipeCall {
 // only, so the server can never impersonate the caller. Throws Win32Error naming the call and
 // the pipe: ERROR_FILE_NOT_FOUND when nobody serves the name, ERROR_TIMEOUT when the bound runs
 // out, ERROR_BROKEN_PIPE when the server hangs up without answering.
+// `stop` (an event; may be null) ends the call early: StopRequested.
 PipeCall call_pipe(std::string_view name, std::string_view request,
-                   std::chrono::milliseconds timeout);
+                   std::chrono::milliseconds timeout, HANDLE stop = nullptr);
 
 }  // namespace tandem::win32

@@ -33,14 +33,14 @@ std::string root_name(HKEY root) {
   return "";
 }
 
+}  // namespace
+
 RegistryKey create_locked_down(HKEY root, const std::string& path, const std::string& sddl) {
   SecurityAttributes security(sddl);
   RegistryKey key = RegistryKey::create(root, path, KEY_ALL_ACCESS, security.get());
   apply_dacl(key.get(), SE_REGISTRY_KEY, security, root_name(root) + path);
   return key;
 }
-
-}  // namespace
 
 RegistryPublication::RegistryPublication(std::string key_path, HKEY root, const std::string& sddl)
     : key_(create_locked_down(root, key_path, sddl)) {}

@@ -19,6 +19,11 @@ inline constexpr const char* kTrainerKey = "SOFTWARE\\Tandem\\Trainer";
 inline constexpr const char* kPublicationKeySddl =
     "D:P(A;OICI;KA;;;SY)(A;OICI;KA;;;BA)(A;OICI;KR;;;BU)";
 
+// Opens or creates root\path and (re)applies `sddl` as its DACL, so a key left by an earlier run
+// or another tool is locked down too. Needs administrator rights under HKLM.
+RegistryKey create_locked_down(HKEY root, const std::string& path,
+                               const std::string& sddl = kPublicationKeySddl);
+
 class RegistryPublication {
  public:
   // Creates the key if needed and (re)applies `sddl` as its DACL, so a key left by an earlier

@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/process/command_line.h"
 #include "common/win32/error.h"
 #include "common/win32/strings.h"
 
@@ -20,25 +21,6 @@ DWORD to_dword(std::chrono::milliseconds ms) {
   if (ms.count() <= 0) return 0;
   if (ms.count() >= static_cast<long long>(MAXDWORD)) return MAXDWORD;
   return static_cast<DWORD>(ms.count());
-}
-
-// Arguments get CommandLineToArgvW's quoting: backslashes are literal except before a quote.
-std::string quote_argument(const std::string& arg) {
-  if (!arg.empty() && arg.find_first_of(" \t\n\v\"") == std::string::npos) return arg;
-  std::string out = "\"";
-  std::size_t backslashes = 0;
-  for (char c : arg) {
-    if (c == '\\') {
-      ++backslashes;
-      continue;
-    }
-    out.append(c == '"' ? backslashes * 2 + 1 : backslashes, '\\');
-    backslashes = 0;
-    out.push_back(c);
-  }
-  out.append(backslashes * 2, '\\');
-  out.push_back('"');
-  return out;
 }
 
 // "a\0b\0\0" for the SCM's lists; empty gives nullptr (no list).
@@ -213,7 +195,7 @@ std::string command_line(const std::string& program, const std::vector<std::stri
   std::string out = "\"" + program + "\"";
   for (const auto& arg : arguments) {
     out.push_back(' ');
-    out += quote_argument(arg);
+    out += quote_windows_argument(arg);
   }
   return out;
 }
@@ -335,6 +317,20 @@ void Service::stop() {
   SERVICE_STATUS status{};
   if (!ControlService(handle_.get(), SERVICE_CONTROL_STOP, &status)) {
     throw_last_error(call("ControlService", "STOP"));
+  }
+}
+
+void Service::pause() {
+  SERVICE_STATUS status{};
+  if (!ControlService(handle_.get(), SERVICE_CONTROL_PAUSE, &status)) {
+    throw_last_error(call("ControlService", "PAUSE"));
+  }
+}
+
+void Service::resume() {
+  SERVICE_STATUS status{};
+  if (!ControlService(handle_.get(), SERVICE_CONTROL_CONTINUE, &status)) {
+    throw_last_error(call("ControlService", "CONTINUE"));
   }
 }
 

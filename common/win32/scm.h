@@ -112,6 +112,9 @@ class Service {
   void start_with_dependencies(const ScManager& scm, std::chrono::milliseconds timeout,
                                const std::vector<std::string>& arguments = {});
   void stop();
+  // Pause/Continue, as the Services console sends them (the service must accept them).
+  void pause();
+  void resume();
   ServiceStatusInfo query() const;
   InstalledServiceConfig query_config() const;
   void set_description(const std::string& description);

@@ -2,6 +2,8 @@
 
 #include <ctime>
 #include <memory>
+#include <string_view>
+#include <vector>
 
 #include "common/log.h"
 #include "service/api/errors.h"
@@ -107,13 +109,23 @@ http::Response handle_completion(Endpoint endpoint, const http::Request& request
 
   inference::CompletionResult result = context.backend.complete(prompt, parsed.sampling);
   context.metrics.add_tokens(result.prompt_tokens, result.completion_tokens);
-  Json logprobs = nullptr;
-  if (parsed.logprobs()) {
-    logprobs =
-        chat ? chat_logprobs(result.pieces) : completion_logprobs(result.pieces, prompt.size());
+  if (chat) {
+    const Json logprobs = parsed.logprobs() ? chat_logprobs(result.pieces) : Json(nullptr);
+    response.body = json_text(chat_completion(meta, result, logprobs));
+    return response;
   }
-  response.body = json_text(chat ? chat_completion(meta, result, logprobs)
-                                 : text_completion(meta, result, logprobs));
+  const bool echo = parsed.sampling.echo;
+  Json logprobs = nullptr;
+  if (parsed.logprobs() && echo && !result.prompt_pieces.empty()) {
+    // The prompt's tokens first (they join to exactly the prompt), offsets from the echoed text.
+    std::vector<inference::Piece> all = std::move(result.prompt_pieces);
+    all.insert(all.end(), result.pieces.begin(), result.pieces.end());
+    logprobs = completion_logprobs(all, 0);
+  } else if (parsed.logprobs()) {
+    logprobs = completion_logprobs(result.pieces, prompt.size());
+  }
+  const std::string_view echoed = echo ? std::string_view(prompt) : std::string_view();
+  response.body = json_text(text_completion(meta, result, logprobs, echoed));
   return response;
 }
 

@@ -38,13 +38,15 @@ void read_stop(const FieldReader& f, inference::SamplingParams& sampling) {
 }
 
 // Fields both endpoints share.
+// `min_max_tokens` is 0 where the prompt may only be scored (echo), else 1.
 CompletionRequest read_common(const FieldReader& f, const RequestLimits& limits,
-                              const char* max_tokens_field) {
+                              const char* max_tokens_field, int min_max_tokens = 1) {
   CompletionRequest r;
   r.model = f.string("model").value_or("");
   auto& s = r.sampling;
-  s.max_tokens = static_cast<int>(
-      f.integer(max_tokens_field, 1, limits.max_tokens_limit).value_or(limits.default_max_tokens));
+  s.max_tokens =
+      static_cast<int>(f.integer(max_tokens_field, min_max_tokens, limits.max_tokens_limit)
+                           .value_or(limits.default_max_tokens));
   s.temperature = static_cast<float>(f.number("temperature", 0, 2).value_or(1.0));
   if (auto top_p = f.number("top_p", 0, 1)) {
     if (*top_p <= 0) f.fail("top_p", "expected a number above 0 and at most 1, got 0");
@@ -150,12 +152,19 @@ std::vector<inference::ChatMessage> read_messages(const FieldReader& f) {
 CompletionRequest parse_completion_request(std::string_view body, const RequestLimits& limits) {
   const nlohmann::json root = parse_body(body);
   FieldReader f(root);
-  CompletionRequest r = read_common(f, limits, "max_tokens");
+  const bool echo = f.boolean("echo").value_or(false);
+  if (const nlohmann::json* max = f.get("max_tokens"); !echo && max && *max == 0) {
+    f.fail("max_tokens", "expected an integer from 1 to " +
+                             std::to_string(limits.max_tokens_limit) +
+                             ", got 0 (0 only scores the prompt: it needs \"echo\": true)");
+  }
+  CompletionRequest r = read_common(f, limits, "max_tokens", echo ? 0 : 1);
+  r.sampling.echo = echo;
+  if (echo && r.stream) f.fail("echo", "not supported with \"stream\": true");
   r.prompt = read_prompt(f);
   if (auto logprobs = f.integer("logprobs", 0, kMaxTopLogprobs)) {
     r.sampling.top_logprobs = static_cast<int>(*logprobs);
   }
-  if (f.boolean("echo").value_or(false)) f.fail("echo", "echoing the prompt is not supported");
   return r;
 }
 

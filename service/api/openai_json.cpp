@@ -1,5 +1,6 @@
 #include "service/api/openai_json.h"
 
+#include <cmath>
 #include <random>
 
 namespace tandem::api {
@@ -55,14 +56,24 @@ Json completion_logprobs(std::span<const inference::Piece> pieces, std::size_t t
        offsets = Json::array();
   for (const auto& piece : pieces) {
     tokens.push_back(piece.text);
+    offsets.push_back(text_offset);
+    text_offset += piece.text.size();
+    if (std::isnan(piece.logprob)) {  // an echoed prompt's first token: nothing precedes it
+      token_logprobs.push_back(nullptr);
+      top.push_back(nullptr);
+      continue;
+    }
     token_logprobs.push_back(piece.logprob);
     Json alternatives = Json::object();
     for (const auto& alt : piece.top) {
       if (!alternatives.contains(alt.token)) alternatives[alt.token] = alt.logprob;
     }
+    // As OpenAI does, the chosen token is always there too: up to `logprobs` + 1 entries. A
+    // piece of several tokens (one character) has alternatives to its first token only.
+    if (piece.tokens == 1 && !alternatives.contains(piece.text)) {
+      alternatives[piece.text] = piece.logprob;
+    }
     top.push_back(std::move(alternatives));
-    offsets.push_back(text_offset);
-    text_offset += piece.text.size();
   }
   return {{"tokens", std::move(tokens)},
           {"token_logprobs", std::move(token_logprobs)},
@@ -87,9 +98,9 @@ Json chat_logprobs(std::span<const inference::Piece> pieces) {
 }
 
 Json text_completion(const ResponseMeta& meta, const inference::CompletionResult& result,
-                     const Json& logprobs) {
+                     const Json& logprobs, std::string_view echoed) {
   Json body = header(meta, "text_completion");
-  body["choices"] = Json::array({{{"text", result.text},
+  body["choices"] = Json::array({{{"text", std::string(echoed) + result.text},
                                   {"index", 0},
                                   {"logprobs", logprobs},
                                   {"finish_reason", finish_reason_name(result.finish)}}});

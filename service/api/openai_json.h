@@ -34,14 +34,17 @@ std::string_view finish_reason_name(inference::FinishReason reason);
 Json usage_json(int prompt_tokens, int completion_tokens);
 
 // Logprobs of /v1/completions: tokens, token_logprobs, top_logprobs, text_offset (byte offsets,
-// the first one `text_offset`).
+// the first one `text_offset`). A piece without a logprob (NaN: an echoed prompt's first token)
+// has null in token_logprobs and top_logprobs; every other top_logprobs entry holds the chosen
+// token besides its alternatives, as OpenAI's do.
 Json completion_logprobs(std::span<const inference::Piece> pieces, std::size_t text_offset);
 // Logprobs of /v1/chat/completions: {"content":[{token, logprob, bytes, top_logprobs}], ...}.
 Json chat_logprobs(std::span<const inference::Piece> pieces);
 
-// `logprobs` is null when they were not asked for.
+// `logprobs` is null when they were not asked for. The choice's text is `echoed` (the prompt,
+// when the request asked for echo) followed by the generated text.
 Json text_completion(const ResponseMeta& meta, const inference::CompletionResult& result,
-                     const Json& logprobs);
+                     const Json& logprobs, std::string_view echoed = {});
 Json chat_completion(const ResponseMeta& meta, const inference::CompletionResult& result,
                      const Json& logprobs);
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -13,7 +14,8 @@ namespace tandem::testing {
 
 class FakeBackend : public inference::CompletionBackend {
  public:
-  // What complete() produces, one piece per "token", until max_tokens.
+  // What complete() produces, one piece per "token", until max_tokens; with echo and logprobs,
+  // prompt_pieces too (see complete()).
   std::vector<std::string> pieces = {"Hello", ",", " world", "!"};
   bool test_model = false;
   Stats fixed_stats{2, 1, 3, 0, 0};
@@ -44,6 +46,17 @@ class FakeBackend : public inference::CompletionBackend {
     inference::CompletionResult result;
     result.prompt_tokens = static_cast<int>(prompt.size());  // a "token" per byte
     result.finish = inference::FinishReason::stop;
+    if (params.echo && params.top_logprobs >= 0) {
+      // A prompt "token" per byte; the first has no logprob, the others -0.5, -1, -1.5, ...
+      for (std::size_t i = 0; i < prompt.size(); ++i) {
+        inference::Piece piece{prompt.substr(i, 1), -0.5f * static_cast<float>(i), {}};
+        if (i == 0) piece.logprob = std::numeric_limits<float>::quiet_NaN();
+        for (int k = 0; i > 0 && k < params.top_logprobs; ++k) {
+          piece.top.push_back({"alt" + std::to_string(k), -1.0f - static_cast<float>(k)});
+        }
+        result.prompt_pieces.push_back(std::move(piece));
+      }
+    }
     for (std::size_t i = 0; i < pieces.size(); ++i) {
       if (result.completion_tokens == params.max_tokens) {
         result.finish = inference::FinishReason::length;

@@ -158,8 +158,10 @@ TEST_F(ApiTest, CompletionLogprobsWhenAsked) {
   ASSERT_EQ(lp["token_logprobs"].size(), 4u);
   EXPECT_FLOAT_EQ(lp["token_logprobs"][1].get<float>(), -0.5f);
   ASSERT_EQ(lp["top_logprobs"].size(), 4u);
-  EXPECT_EQ(lp["top_logprobs"][0].size(), 2u);
+  // The 2 alternatives and, as OpenAI answers, the chosen token.
+  EXPECT_EQ(lp["top_logprobs"][0].size(), 3u);
   EXPECT_FLOAT_EQ(lp["top_logprobs"][0]["alt1"].get<float>(), -2.0f);
+  EXPECT_FLOAT_EQ(lp["top_logprobs"][0]["Hello"].get<float>(), -0.25f);
   EXPECT_EQ(lp["text_offset"], json({2, 7, 8, 14}));  // after the 2-byte prompt
   EXPECT_EQ(backend.last_params().top_logprobs, 2);
 }

@@ -78,6 +78,19 @@ TEST(CompletionRequest, NullMeansAbsent) {
   EXPECT_FALSE(r.sampling.seed.has_value());
 }
 
+TEST(CompletionRequest, EchoAllowsMaxTokensZero) {
+  auto r = parse_completion_request(R"({"prompt":"x","echo":true,"max_tokens":0,"logprobs":0})",
+                                    kLimits);
+  EXPECT_TRUE(r.sampling.echo);
+  EXPECT_EQ(r.sampling.max_tokens, 0);
+  EXPECT_TRUE(r.logprobs());
+  EXPECT_FALSE(parse_completion_request(R"({"prompt":"x"})", kLimits).sampling.echo);
+  auto e = completion_rejection(R"({"prompt":"x","max_tokens":0})");
+  EXPECT_EQ(std::string(e.what()),
+            "field 'max_tokens': expected an integer from 1 to 4096, got 0 (0 only scores the "
+            "prompt: it needs \"echo\": true)");
+}
+
 TEST(CompletionRequest, AStopStringAndANegativeSeed) {
   auto r = parse_completion_request(R"({"prompt":"x","stop":"###","seed":-1})", kLimits);
   EXPECT_EQ(r.sampling.stop, std::vector<std::string>{"###"});
@@ -109,7 +122,9 @@ TEST(CompletionRequest, EachBadFieldIsNamed) {
                "stream_options.include_usage");
   expect_names(completion_rejection(R"({"prompt":"x","logprobs":21})"), "logprobs");
   expect_names(completion_rejection(R"({"prompt":"x","logprobs":true})"), "logprobs");
-  expect_names(completion_rejection(R"({"prompt":"x","echo":true})"), "echo");
+  expect_names(completion_rejection(R"({"prompt":"x","echo":"true"})"), "echo");
+  expect_names(completion_rejection(R"({"prompt":"x","echo":true,"stream":true})"), "echo");
+  expect_names(completion_rejection(R"({"prompt":"x","max_tokens":0})"), "max_tokens");
   expect_names(completion_rejection(R"({"prompt":"x","model":3})"), "model");
 }
 

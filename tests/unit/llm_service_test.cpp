@@ -125,6 +125,19 @@ TEST_F(LlmServiceBody, PublishesOnlyWhenReadyAndWithdrawsOnStop) {
                      R"({"prompt":"Hello","max_tokens":2,"logprobs":2,"temperature":0})", json)
             .body);
     EXPECT_EQ(logprobs["choices"][0]["logprobs"]["tokens"].size(), 2u);
+    // Prompt scoring, as the trainer's distill job asks for it: the prompt's tokens, scored.
+    auto echoed = nlohmann::json::parse(
+        http.request("POST", "/v1/completions",
+                     R"({"prompt":"Review: fine. Label: positive","echo":true,"logprobs":0,)"
+                     R"("max_tokens":0,"temperature":0})",
+                     json)
+            .body);
+    const auto& scored = echoed["choices"][0]["logprobs"];
+    EXPECT_EQ(echoed["choices"][0]["text"], "Review: fine. Label: positive");
+    EXPECT_EQ(scored["tokens"].size(), echoed["usage"]["prompt_tokens"].get<std::size_t>());
+    EXPECT_TRUE(scored["token_logprobs"][0].is_null());
+    EXPECT_LT(scored["token_logprobs"].back().get<double>(), 0.0);
+    EXPECT_EQ(scored["text_offset"][0], 0);
     EXPECT_EQ(http.request("POST", "/v1/completions", "{not json", json).status, 400);
     EXPECT_EQ(
         http.request("POST", "/v1/completions", R"({"prompt":"x","max_tokens":-5})", json).status,

@@ -1,0 +1,452 @@
+// TandemTrainer and TandemLlm as real services under the (Wine) SCM: jobs dropped in the spool
+// finish with every item labelled exactly once while the server is killed and comes back on
+// another port, while the trainer itself is killed, paused, or started before the server.
+// Every wait is on a registry change notification or an SCM state change, with a bound.
+#include <windows.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "common/error.h"
+#include "common/files.h"
+#include "common/paths.h"
+#include "common/win32/error.h"
+#include "common/win32/pipe_client.h"
+#include "common/win32/registry.h"
+#include "common/win32/registry_publication.h"
+#include "common/win32/scm.h"
+#include "tests/support/loopback_socket.h"
+#include "tests/support/raw_http_client.h"
+#include "tests/support/win_process.h"
+#include "trainer/jobs/checkpoint.h"
+
+namespace tandem {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Family;
+using win32::ServiceState;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kLlm = "TandemLlm";
+constexpr const char* kTrainer = "TandemTrainer";
+
+std::string windows_path(std::string path) {
+  for (auto& c : path) c = c == '/' ? '\\' : c;
+  return path;
+}
+
+// The trainer's published status (HKLM\SOFTWARE\Tandem\Trainer), as a test reads it.
+struct TrainerValues {
+  std::string state, job, last_error, server_url;
+  std::uint32_t items_done = 0, items_total = 0, jobs_done = 0, jobs_failed = 0, pid = 0;
+};
+
+std::optional<TrainerValues> read_trainer() {
+  auto key = win32::RegistryKey::open(HKEY_LOCAL_MACHINE, win32::kTrainerKey);
+  if (!key) return std::nullopt;
+  TrainerValues v;
+  v.state = key->get_string("State").value_or("");
+  v.job = key->get_string("Job").value_or("");
+  v.last_error = key->get_string("LastError").value_or("");
+  v.server_url = key->get_string("ServerUrl").value_or("");
+  v.items_done = key->get_dword("ItemsDone").value_or(0);
+  v.items_total = key->get_dword("ItemsTotal").value_or(0);
+  v.jobs_done = key->get_dword("JobsDone").value_or(0);
+  v.jobs_failed = key->get_dword("JobsFailed").value_or(0);
+  v.pid = key->get_dword("Pid").value_or(0);
+  return v;
+}
+
+std::string describe(const std::optional<TrainerValues>& v) {
+  if (!v) return "(no Trainer key)";
+  return "state=" + v->state + " job=" + v->job + " items=" + std::to_string(v->items_done) + "/" +
+         std::to_string(v->items_total) + " done=" + std::to_string(v->jobs_done) +
+         " failed=" + std::to_string(v->jobs_failed) + " last_error=" + v->last_error;
+}
+
+// Waits for the trainer's registry values to satisfy `done`, woken by each change of the key.
+TrainerValues wait_trainer(const std::function<bool(const TrainerValues&)>& done,
+                           std::chrono::milliseconds timeout, const std::string& what) {
+  const auto deadline = Clock::now() + timeout;
+  win32::Handle event(CreateEventW(nullptr, FALSE, FALSE, nullptr));
+  for (;;) {
+    // Armed before reading, so no change slips between the read and the wait.
+    auto key = win32::RegistryKey::open(HKEY_LOCAL_MACHINE, win32::kTrainerKey, KEY_NOTIFY);
+    if (!key) key = win32::RegistryKey::open(HKEY_LOCAL_MACHINE, "SOFTWARE", KEY_NOTIFY);
+    key->notify_change(event.get());
+    auto values = read_trainer();
+    if (values && done(*values)) return *values;
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left <= 0ms) {
+      throw Error("timed out after " + std::to_string(timeout.count()) + " ms waiting for " + what +
+                  "; trainer: " + describe(values));
+    }
+    WaitForSingleObject(event.get(), static_cast<DWORD>(left.count()));
+  }
+}
+
+std::vector<nlohmann::json> jsonl(const std::string& text) {
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(nlohmann::json::parse(line));
+  }
+  return lines;
+}
+
+class TrainerServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    port_ = testing::find_free_ports(8);
+    remove_services();
+    std::error_code ignored;
+    std::filesystem::remove_all(paths::jobs_dir(), ignored);
+    win32::RegistryKey::delete_tree(HKEY_LOCAL_MACHINE, win32::kTrainerKey);
+    write_llm_config();
+    write_trainer_config({});
+    create(std::string(kLlm), TANDEM_LLM_EXE, "");
+    create(std::string(kTrainer), TANDEM_TRAINER_EXE, kLlm);
+  }
+
+  void TearDown() override {
+    remove_services();
+    if (HasFailure()) {
+      for (const char* log : {"tandem-trainer.log", "tandem-llm.log"}) {
+        auto text = read_file_if_exists(paths::logs_dir() / log);
+        std::printf(
+            "--- %s (last 6000 bytes) ---\n%s\n", log,
+            text ? text->substr(text->size() > 6000 ? text->size() - 6000 : 0).c_str() : "(none)");
+      }
+    }
+    std::error_code ignored;
+    std::filesystem::remove(paths::llm_server_config(), ignored);
+    std::filesystem::remove(paths::trainer_config(), ignored);
+  }
+
+  void write_llm_config() {
+    nlohmann::json config = {
+        {"port", port_}, {"port_range", 8}, {"parallel", 2}, {"ctx_size", 512}, {"threads", 1}};
+    std::filesystem::create_directories(paths::config_dir());
+    write_file_atomically(paths::llm_server_config(), config.dump(2));
+  }
+
+  void write_trainer_config(const nlohmann::json& extra) {
+    nlohmann::json config = {{"resolve_timeout_ms", 60000}, {"connect_timeout_ms", 1000}};
+    config.update(extra);
+    std::filesystem::create_directories(paths::config_dir());
+    write_file_atomically(paths::trainer_config(), config.dump(2));
+  }
+
+  static void create(const std::string& name, const std::string& exe, const std::string& depends) {
+    std::string command =
+        "sc.exe create " + name + " binPath= \"" + windows_path(exe) + "\" start= demand";
+    if (!depends.empty()) command += " depend= " + depends;
+    auto sc = testing::run_process(command);
+    ASSERT_EQ(sc.exit_code, 0u) << command << "\n" << sc.output << sc.errors;
+  }
+
+  static void remove_services() {
+    auto scm = win32::ScManager::open(SC_MANAGER_ALL_ACCESS);
+    for (const char* name : {kTrainer, kLlm}) {
+      auto service = win32::Service::try_open(scm, name);
+      if (!service) continue;
+      if (service->query().state != ServiceState::stopped) {
+        try {
+          service->stop();
+        } catch (const Error&) {
+          // Already stopping.
+        }
+        service->wait_for_state(ServiceState::stopped, 30s);
+      }
+      service->remove();
+    }
+  }
+
+  static win32::Service service(const char* name) {
+    static auto scm = win32::ScManager::open(SC_MANAGER_ALL_ACCESS);
+    return win32::Service::open(scm, name);
+  }
+
+  static void start(const char* name) {
+    service(name).start();
+    service(name).wait_for_state(ServiceState::running, 60s);
+  }
+
+  // TerminateProcess on the service's process, as a crash would end it, and the SCM's STOPPED.
+  static void kill(const char* name) {
+    auto status = service(name).query();
+    ASSERT_EQ(status.state, ServiceState::running) << name;
+    win32::Handle process(OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, status.pid));
+    ASSERT_TRUE(process) << "OpenProcess(" << status.pid << ")";
+    ASSERT_TRUE(TerminateProcess(process.get(), 9));
+    ASSERT_EQ(WaitForSingleObject(process.get(), 30000), WAIT_OBJECT_0);
+    service(name).wait_for_state(ServiceState::stopped, 30s);
+  }
+
+  // A JSONL dataset of `count` items with ids "t-<i>", in the data folder.
+  std::filesystem::path dataset(const std::string& name, int count) {
+    std::string text;
+    const char* words[] = {"bright", "storm", "quiet", "river", "green", "stone", "cloud", "fire"};
+    for (int i = 0; i < count; ++i) {
+      text += nlohmann::json{{"id", "t-" + std::to_string(i)},
+                             {"text", std::string(words[i % 8]) + " " + words[(i * 3 + 1) % 8] +
+                                          " number " + std::to_string(i)}}
+                  .dump() +
+              "\n";
+    }
+    auto file = paths::data_dir() / "datasets" / name;
+    std::filesystem::create_directories(file.parent_path());
+    write_file_atomically(file, text);
+    return file;
+  }
+
+  // Drops a job in the inbox the way a person would: written elsewhere, then moved in.
+  void submit(const std::string& file_name, const std::string& content) {
+    auto staging = paths::data_dir() / "staging";
+    std::filesystem::create_directories(staging);
+    std::filesystem::create_directories(paths::jobs_dir() / "inbox");
+    write_file_atomically(staging / file_name, content);
+    std::filesystem::rename(staging / file_name, paths::jobs_dir() / "inbox" / file_name);
+  }
+
+  void submit_distill(const std::string& name, const std::filesystem::path& data) {
+    submit(name + ".json", nlohmann::json{{"kind", "distill"},
+                                          {"dataset", windows_path(data.string())},
+                                          {"labels", {"yes", "no"}},
+                                          {"epochs", 3}}
+                               .dump());
+  }
+
+  // The finished job's work folder (done/<id>.work) for a job file named `name`.json.
+  static std::filesystem::path done_work(const std::string& name) {
+    for (const auto& entry : std::filesystem::directory_iterator(paths::jobs_dir() / "done")) {
+      const auto file = entry.path().filename().string();
+      if (file.rfind(name + "-", 0) == 0 && entry.path().extension() == ".work")
+        return entry.path();
+    }
+    throw Error("no done/" + name + "-*.work");
+  }
+
+  // Every dataset id labelled exactly once: in labels.jsonl and in the checkpoint.
+  static void expect_each_labelled_once(const std::string& name, int count) {
+    const auto work = done_work(name);
+    const auto labels = jsonl(read_file(work / "labels.jsonl"));
+    std::set<std::string> ids;
+    for (const auto& line : labels) ids.insert(line["id"].get<std::string>());
+    EXPECT_EQ(labels.size(), static_cast<std::size_t>(count));
+    EXPECT_EQ(ids.size(), static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i) EXPECT_TRUE(ids.count("t-" + std::to_string(i))) << i;
+
+    jobs::Checkpoint checkpoint(jobs::real_file_system(), work, work.stem().string());
+    EXPECT_EQ(checkpoint.done_count(), static_cast<std::size_t>(count));
+    const auto recorded = checkpoint.done_ids();
+    EXPECT_EQ(std::set<std::string>(recorded.begin(), recorded.end()).size(), recorded.size());
+    EXPECT_TRUE(std::filesystem::exists(work / "student.json"));
+    EXPECT_TRUE(std::filesystem::exists(work / "metrics.json"));
+  }
+
+  std::uint16_t published_port() {
+    auto published = win32::read_publication(win32::kLlmServerKey);
+    return published && published->state == discovery::State::ready ? published->port : 0;
+  }
+
+  std::uint16_t port_ = 0;
+};
+
+TEST_F(TrainerServiceTest, DependencyIsRegisteredAndStartingTheTrainerBringsUpTheServer) {
+  auto config = service(kTrainer).query_config();
+  EXPECT_EQ(config.dependencies, std::vector<std::string>{kLlm});
+
+  // Windows' SCM starts dependencies itself; Wine 8's does not, so this is tandemctl's way.
+  auto trainer = service(kTrainer);
+  static auto scm = win32::ScManager::open(SC_MANAGER_ALL_ACCESS);
+  trainer.start_with_dependencies(scm, 60s);
+  trainer.wait_for_state(ServiceState::running, 60s);
+  EXPECT_EQ(service(kLlm).query().state, ServiceState::running);
+
+  auto values = wait_trainer([](const TrainerValues& v) { return v.state == "idle"; }, 30s,
+                             "the trainer to be idle");
+  EXPECT_EQ(values.pid, trainer.query().pid);
+  auto call = win32::call_pipe("tandem-trainer", R"({"v":1,"op":"status"})", 5s);
+  EXPECT_EQ(call.server_pid, trainer.query().pid);
+  auto status = nlohmann::json::parse(call.response);
+  EXPECT_EQ(status["ok"], true) << call.response;
+  EXPECT_EQ(status["state"], "idle");
+
+  submit_distill("small", dataset("small.jsonl", 20));
+  auto done = wait_trainer([](const TrainerValues& v) { return v.jobs_done == 1; }, 120s,
+                           "the job to finish");
+  EXPECT_EQ(done.server_url, "http://127.0.0.1:" + std::to_string(port_));
+  expect_each_labelled_once("small", 20);
+
+  // The student is usable from the command line.
+  auto predict = testing::run_process("\"" + windows_path(TANDEM_TRAINER_EXE) + "\" predict \"" +
+                                      windows_path((done_work("small") / "student.json").string()) +
+                                      "\" \"bright storm number 3\"");
+  EXPECT_EQ(predict.exit_code, 0u) << predict.errors;
+  EXPECT_TRUE(predict.output == "yes\r\n" || predict.output == "no\r\n") << predict.output;
+
+  service(kTrainer).stop();
+  auto stopped = service(kTrainer).wait_for_state(ServiceState::stopped, 30s);
+  EXPECT_EQ(stopped.win32_exit_code, 0u);
+  EXPECT_EQ(read_trainer()->state, "stopped");
+}
+
+TEST_F(TrainerServiceTest, AJobSurvivesTheServerKilledTwiceAndBackOnAnotherPort) {
+  constexpr int kItems = 300;
+  start(kLlm);
+  start(kTrainer);
+  submit_distill("survivor", dataset("survivor.jsonl", kItems));
+
+  std::vector<testing::Socket> held;  // the old ports, so each restart must move on
+  std::set<std::uint16_t> ports = {published_port()};
+  for (std::uint32_t at : {kItems / 4, kItems / 2}) {
+    wait_trainer([at](const TrainerValues& v) { return v.items_done >= at; }, 120s,
+                 std::to_string(at) + " items labelled");
+    const std::uint16_t old_port = published_port();
+    kill(kLlm);
+    held.push_back(testing::hold_port(Family::v4, old_port));
+    held.push_back(testing::hold_port(Family::v6, old_port));
+    start(kLlm);
+    ports.insert(published_port());
+  }
+  EXPECT_EQ(ports.size(), 3u) << "the server came back on the same port";
+
+  auto done = wait_trainer([](const TrainerValues& v) { return v.jobs_done == 1; }, 180s,
+                           "the job to finish");
+  EXPECT_EQ(done.jobs_failed, 0u);
+  EXPECT_EQ(done.server_url, "http://127.0.0.1:" + std::to_string(published_port()));
+  expect_each_labelled_once("survivor", kItems);
+}
+
+TEST_F(TrainerServiceTest, AKilledTrainerResumesFromItsCheckpointWithoutRepeats) {
+  constexpr int kItems = 200;
+  start(kLlm);
+  start(kTrainer);
+  submit_distill("resumed", dataset("resumed.jsonl", kItems));
+  wait_trainer([](const TrainerValues& v) { return v.items_done >= kItems / 3; }, 120s,
+               "a third of the items labelled");
+  kill(kTrainer);
+  start(kTrainer);
+  wait_trainer([](const TrainerValues& v) { return v.jobs_done == 1; }, 180s, "the job to finish");
+  expect_each_labelled_once("resumed", kItems);
+
+  // Nothing asked twice but the one item in flight at the kill: two labels, one request each.
+  testing::RawHttpConnection http("127.0.0.1", published_port());
+  auto metrics = http.request("GET", "/metrics").body;
+  const std::string series = "tandem_requests_total{route=\"/v1/completions\",status=\"200\"} ";
+  auto at = metrics.find(series);
+  ASSERT_NE(at, std::string::npos) << metrics;
+  const long answered = std::stol(metrics.substr(at + series.size()));
+  EXPECT_GE(answered, 2 * kItems);
+  EXPECT_LE(answered, 2 * kItems + 2);
+}
+
+TEST_F(TrainerServiceTest, BadJobsFailWithReasonsAndTheGoodOneStillRuns) {
+  start(kLlm);
+  start(kTrainer);
+  auto data = dataset("good.jsonl", 10);
+  auto bad_lines = paths::data_dir() / "datasets" / "bad-lines.jsonl";
+  write_file_atomically(
+      bad_lines, "{\"text\":\"fine\"}\n{\"text\":7}\n{\"text\":\"x\",\"label\":\"maybe\"}\n");
+  submit("broken.json", "{\"kind\": \"distill\", \"labels\": [\"yes\"\n");
+  submit("typo.json", nlohmann::json{{"kind", "distill"},
+                                     {"dataset", windows_path(data.string())},
+                                     {"labels", {"yes", "no"}},
+                                     {"epoch", 3}}
+                          .dump());
+  submit("lines.json", nlohmann::json{{"kind", "distill"},
+                                      {"dataset", windows_path(bad_lines.string())},
+                                      {"labels", {"yes", "no"}}}
+                           .dump());
+  submit_distill("good", data);
+
+  auto values = wait_trainer(
+      [](const TrainerValues& v) { return v.jobs_done + v.jobs_failed == 4 && v.state == "idle"; },
+      120s, "all four jobs to end");
+  EXPECT_EQ(values.jobs_done, 1u);
+  EXPECT_EQ(values.jobs_failed, 3u);
+  expect_each_labelled_once("good", 10);
+
+  std::map<std::string, std::string> reasons;
+  for (const auto& entry : std::filesystem::directory_iterator(paths::jobs_dir() / "failed")) {
+    const auto file = entry.path().filename().string();
+    if (file.size() > 11 && file.ends_with(".reason.txt")) {
+      reasons[file.substr(0, file.find_first_of("-."))] = read_file(entry.path());
+    }
+  }
+  ASSERT_EQ(reasons.size(), 3u);
+  EXPECT_NE(reasons["broken"].find("broken.json:"), std::string::npos) << reasons["broken"];
+  EXPECT_NE(reasons["typo"].find("epoch"), std::string::npos) << reasons["typo"];
+  EXPECT_NE(reasons["lines"].find("bad-lines.jsonl:2"), std::string::npos) << reasons["lines"];
+  EXPECT_NE(reasons["lines"].find("bad-lines.jsonl:3"), std::string::npos) << reasons["lines"];
+  EXPECT_NE(reasons["lines"].find("maybe"), std::string::npos) << reasons["lines"];
+}
+
+TEST_F(TrainerServiceTest, WithoutTheServerTheTrainerSaysWhyAndGoesOnWhenItComes) {
+  write_trainer_config({{"resolve_timeout_ms", 1500}});
+  start(kTrainer);  // Wine's SCM leaves the dependency stopped: a server that is not there
+  submit_distill("patient", dataset("patient.jsonl", 10));
+  auto waiting = wait_trainer(
+      [](const TrainerValues& v) { return v.state == "waiting" && !v.last_error.empty(); }, 60s,
+      "the trainer to report the missing server");
+  EXPECT_NE(waiting.last_error.find("not ready within 1500 ms"), std::string::npos)
+      << waiting.last_error;
+  EXPECT_EQ(waiting.items_done, 0u);
+
+  start(kLlm);
+  auto done = wait_trainer([](const TrainerValues& v) { return v.jobs_done == 1; }, 120s,
+                           "the job to finish once the server is up");
+  EXPECT_EQ(done.jobs_failed, 0u);
+  expect_each_labelled_once("patient", 10);
+}
+
+TEST_F(TrainerServiceTest, PauseHoldsBetweenItemsAndContinueFinishesTheJob) {
+  constexpr int kItems = 300;
+  start(kLlm);
+  start(kTrainer);
+  submit_distill("paused", dataset("paused.jsonl", kItems));
+  wait_trainer([](const TrainerValues& v) { return v.items_done >= 20; }, 120s, "20 items");
+
+  service(kTrainer).pause();
+  service(kTrainer).wait_for_state(ServiceState::paused, 30s);
+  auto held = wait_trainer([](const TrainerValues& v) { return v.state == "paused"; }, 30s,
+                           "the trainer to hold");
+  EXPECT_LT(held.items_done, static_cast<std::uint32_t>(kItems));
+  auto status = nlohmann::json::parse(
+      win32::call_pipe("tandem-trainer", R"({"v":1,"op":"status"})", 5s).response);
+  EXPECT_EQ(status["state"], "paused");
+  EXPECT_EQ(status["items_done"], held.items_done) << "an item was labelled while paused";
+
+  service(kTrainer).resume();
+  service(kTrainer).wait_for_state(ServiceState::running, 30s);
+  wait_trainer([](const TrainerValues& v) { return v.jobs_done == 1; }, 180s, "the job to finish");
+  expect_each_labelled_once("paused", kItems);
+}
+
+TEST_F(TrainerServiceTest, ACommandJobGetsTheLiveEndpointAndItsOutputIsLogged) {
+  start(kLlm);
+  start(kTrainer);
+  submit("script.json", nlohmann::json{{"kind", "command"},
+                                       {"command",
+                                        {"cmd.exe", "/c",
+                                         "echo url=%TANDEM_LLM_URL% "
+                                         "base=%OPENAI_BASE_URL%"}}}
+                            .dump());
+  auto values = wait_trainer([](const TrainerValues& v) { return v.jobs_done == 1; }, 60s,
+                             "the command job to finish");
+  EXPECT_EQ(values.jobs_failed, 0u);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port_);
+  auto log = read_file(paths::logs_dir() / "tandem-trainer.log");
+  EXPECT_NE(log.find("url=" + url + " base=" + url + "/v1"), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace tandem

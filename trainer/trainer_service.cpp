@@ -1,0 +1,300 @@
+#include "trainer/trainer_service.h"
+
+#include <chrono>
+#include <optional>
+
+#include "common/config.h"
+#include "common/discovery/identity.h"
+#include "common/files.h"
+#include "common/log.h"
+#include "common/paths.h"
+#include "trainer/command/command_job.h"
+#include "trainer/distill_job.h"
+#include "trainer/http_teacher.h"
+#include "trainer/jobs/checkpoint.h"
+#include "trainer/jobs/spool.h"
+#include "trainer/llm_client.h"
+#include "trainer/status_board.h"
+
+namespace tandem::trainer {
+namespace {
+
+using namespace std::chrono_literals;
+
+// What the job loop needs besides the spool; one per service run.
+struct Worker {
+  const TrainerServiceOptions& options;
+  const TrainerConfig& config;
+  jobs::Spool& spool;
+  StatusBoard& board;
+  discovery::Resolver& resolver;
+  LlmClient& client;
+  Teacher& teacher;
+  std::string api_key;
+  ProcessLauncher& launcher;
+  std::stop_token stop;
+  std::unique_ptr<FolderWatch> watch;
+
+  void set_state(const std::string& state) {
+    board.update([&](TrainerStatus& s) { s.state = state; });
+  }
+
+  std::optional<jobs::Job> next_job() {
+    std::vector<jobs::Job> active = spool.active_jobs();
+    if (!active.empty()) {
+      TLOG(info) << "resuming job " << active.front().id << " left active by an earlier run";
+      return std::move(active.front());
+    }
+    return spool.claim_next();
+  }
+
+  JobControl control() {
+    JobControl c;
+    c.stop = stop;
+    c.pause = options.pause;
+    c.on_progress = [this](const Progress& p) {
+      const auto url = client.endpoint();
+      board.update([&](TrainerStatus& s) {
+        s.state = "working";
+        s.phase = p.phase;
+        s.items_done = p.done;
+        s.items_total = p.total;
+        if (url) s.server_url = url->url;
+      });
+    };
+    c.on_hold = [this](bool held) {
+      TLOG(info) << (held ? "paused: the item in flight is done and recorded" : "continuing");
+      set_state(held ? "paused" : "working");
+    };
+    return c;
+  }
+
+  // Runs the job to an end (done or failed) or throws Stopped (it stays active for next time).
+  void run(const jobs::Job& job) {
+    const bool distill = job.spec.distill() != nullptr;
+    TLOG(info) << "job " << job.id << " (" << (distill ? "distill" : "command") << ") started";
+    board.update([&](TrainerStatus& s) {
+      s.state = "working";
+      s.job = job.id;
+      s.job_kind = distill ? "distill" : "command";
+      s.phase.clear();
+      s.items_done = s.items_total = 0;
+    });
+    std::string failure;
+    for (;;) {
+      try {
+        jobs::Checkpoint checkpoint(jobs::real_file_system(), job.work_dir, job.id);
+        if (distill) {
+          run_distill_job(*job.spec.distill(), job.work_dir, checkpoint, teacher, control());
+        } else {
+          board.update([](TrainerStatus& s) { s.phase = "run"; });
+          const CommandOutcome outcome = run_command_job(
+              job.spec.name, *job.spec.command(), endpoint_source(), launcher, checkpoint, stop);
+          if (outcome.stopped) throw Stopped();
+          failure = outcome.reason;
+        }
+        break;
+      } catch (const ServerUnavailable& e) {
+        // Not the job's fault: it stays active and waits for the server again.
+        TLOG(error) << "job " << job.id << " is waiting for TandemLlm: " << e.what();
+        board.update([&](TrainerStatus& s) {
+          s.state = "waiting";
+          s.last_error = e.what();
+        });
+        if (stop.stop_requested()) throw Stopped();
+      } catch (const Stopped&) {
+        throw;
+      } catch (const std::exception& e) {
+        failure = e.what();
+        break;
+      }
+    }
+    const std::filesystem::path moved = spool.finish(job, failure.empty(), failure);
+    if (failure.empty()) {
+      TLOG(info) << "job " << job.id << " done: " << path_utf8(moved);
+    } else {
+      TLOG(error) << "job " << job.id << " failed: " << failure << " (" << path_utf8(moved) << ")";
+    }
+    board.update([&](TrainerStatus& s) {
+      (failure.empty() ? s.jobs_done : s.jobs_failed) += 1;
+      if (!failure.empty()) s.last_error = "job " + job.id + ": " + failure;
+      s.job.clear();
+      s.job_kind.clear();
+      s.phase.clear();
+    });
+  }
+
+  EndpointSource endpoint_source() {
+    // A program cannot be told when the port changes, so each start gets a fresh resolve.
+    return [this](std::stop_token token) {
+      std::string why;
+      std::optional<discovery::Endpoint> endpoint = resolver.resolve(why);
+      if (!endpoint) {
+        TLOG(info) << "waiting for TandemLlm before starting the program: " << why;
+        try {
+          endpoint =
+              resolver.wait_ready(std::chrono::milliseconds(config.resolve_timeout_ms), token);
+        } catch (const StopRequested&) {
+          throw;
+        } catch (const Error& e) {
+          throw ServerUnavailable(e.what());
+        }
+      }
+      board.update([&](TrainerStatus& s) { s.server_url = endpoint->url; });
+      return LlmAccess{endpoint->url, api_key};
+    };
+  }
+
+  void loop() {
+    while (!stop.stop_requested()) {
+      if (options.pause != nullptr && options.pause->paused()) {
+        set_state("paused");
+        TLOG(info) << "paused";
+        try {
+          options.pause->wait_while_paused(stop);
+        } catch (const Stopped&) {
+          return;
+        }
+        TLOG(info) << "continuing";
+        continue;
+      }
+      std::optional<jobs::Job> job;
+      try {
+        job = next_job();
+      } catch (const std::exception& e) {
+        TLOG(error) << "cannot read the job spool: " << e.what();
+        board.update([&](TrainerStatus& s) { s.last_error = e.what(); });
+      }
+      if (!job) {
+        set_state("idle");
+        watch_wait();
+        continue;
+      }
+      try {
+        run(*job);
+      } catch (const Stopped&) {
+        TLOG(info) << "job " << job->id << " interrupted by stop; it resumes on the next start";
+        return;
+      }
+    }
+  }
+
+  // Until the inbox changes, the rescan interval passes, a stop, or a pause.
+  void watch_wait() {
+    if (!watch) return;
+    std::stop_source wake;
+    std::stop_callback on_stop(stop, [&wake] { wake.request_stop(); });
+    struct Waker {
+      const PauseGate* gate;
+      ~Waker() {
+        if (gate != nullptr) gate->set_waker(nullptr);
+      }
+    } waker{options.pause};
+    if (waker.gate != nullptr) {
+      waker.gate->set_waker([&wake] { wake.request_stop(); });
+      if (waker.gate->paused()) return;  // paused before the waker was set
+    }
+    watch->wait_for_change(options.rescan_interval, wake.get_token());
+  }
+};
+
+// The server's API key, so the trainer is let in when one is configured. A problem here is the
+// server's to report (it will not start); the trainer just goes without.
+std::string server_api_key(const std::filesystem::path& llm_config_file) {
+  if (llm_config_file.empty()) return {};
+  try {
+    return read_api_key_file(load_llm_server_config(llm_config_file).api_key_file);
+  } catch (const std::exception& e) {
+    TLOG(warning) << "cannot read TandemLlm's API key, requests go without one: " << e.what();
+    return {};
+  }
+}
+
+LlmClientOptions client_options(const TrainerConfig& config, std::string api_key) {
+  LlmClientOptions o;
+  o.http.connect_timeout = std::chrono::milliseconds(config.connect_timeout_ms);
+  o.http.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
+  o.resolve_timeout = std::chrono::milliseconds(config.resolve_timeout_ms);
+  o.max_retries = config.max_retries;
+  o.http.api_key = std::move(api_key);
+  return o;
+}
+
+}  // namespace
+
+int run_trainer_service(ServiceStatus& status, StopSignal& stop,
+                        const TrainerServiceOptions& options) {
+  status.starting(5s);
+  TrainerConfig config;
+  try {
+    config = load_trainer_config(options.config_file);
+  } catch (const InputError& e) {
+    TLOG(error) << "invalid configuration, not starting: " << e.what();
+    return kExitBadConfig;
+  }
+  log::set_level(log::parse_level(config.log_level));
+  const std::filesystem::path jobs_dir =
+      config.jobs_dir.empty() ? paths::jobs_dir() : std::filesystem::path(config.jobs_dir);
+
+  TrainerStatus initial;
+  initial.pid = discovery::current_pid();
+  initial.instance_id = discovery::new_instance_id();
+  initial.started_at = discovery::utc_now_iso8601();
+  initial.pipe_name = options.pipe_name;
+  TLOG(info) << "TandemTrainer starting: pid " << initial.pid << ", instance "
+             << initial.instance_id << ", jobs in " << path_utf8(jobs_dir);
+
+  std::optional<jobs::Spool> spool;
+  try {
+    spool.emplace(jobs_dir);
+  } catch (const std::exception& e) {
+    TLOG(error) << "cannot open the job spool, not starting: " << e.what();
+    return kExitSpoolFailed;
+  }
+
+  StatusBoard board(initial);
+  std::unique_ptr<StatusPublication> publication;
+  try {
+    publication = options.make_publication([&board] { return board.current(); });
+    board.attach([&publication](const TrainerStatus& s) { publication->write(s); });
+  } catch (const std::exception& e) {
+    TLOG(error) << "cannot publish the trainer's status, not starting: " << e.what();
+    return kExitPublishFailed;
+  }
+
+  // Before the publication goes away, however this function ends, the board lets go of it.
+  struct CloseBoard {
+    StatusBoard& board;
+    ~CloseBoard() { board.close(); }
+  } close_board{board};
+
+  std::unique_ptr<discovery::Resolver> resolver = options.make_resolver();
+  const std::string api_key = server_api_key(options.llm_config_file);
+  LlmClient client(*resolver, client_options(config, api_key));
+  HttpTeacher teacher(client);
+  std::unique_ptr<ProcessLauncher> launcher = options.make_launcher();
+  Worker worker{options,
+                config,
+                *spool,
+                board,
+                *resolver,
+                client,
+                teacher,
+                api_key,
+                *launcher,
+                stop.token(),
+                options.make_watch(spool->inbox())};
+
+  status.running();
+  board.update([](TrainerStatus& s) { s.state = "idle"; });
+  TLOG(info) << "TandemTrainer running; drop jobs in " << path_utf8(spool->inbox());
+  worker.loop();
+
+  status.stopping(5s);
+  board.update([](TrainerStatus& s) { s.state = "stopped"; });
+  board.close();
+  TLOG(info) << "TandemTrainer stopped";
+  return kExitOk;
+}
+
+}  // namespace tandem::trainer
