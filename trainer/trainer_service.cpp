@@ -285,6 +285,13 @@ int run_trainer_service(ServiceStatus& status, StopSignal& stop,
                 stop.token(),
                 options.make_watch(spool->inbox())};
 
+  spool->on_rejected([&board](const std::string& name, const std::string& reason) {
+    board.update([&](TrainerStatus& s) {
+      ++s.jobs_failed;
+      s.last_error = "job " + name + " rejected: " + reason;
+    });
+  });
+
   status.running();
   board.update([](TrainerStatus& s) { s.state = "idle"; });
   TLOG(info) << "TandemTrainer running; drop jobs in " << path_utf8(spool->inbox());

@@ -57,15 +57,15 @@ void RegistryKey::set_dword(const std::string& name, std::uint32_t value) {
 
 std::optional<std::string> RegistryKey::get_string(const std::string& name) const {
   std::wstring wname = widen(name);
-  DWORD bytes = 0;
-  LSTATUS rc =
-      RegGetValueW(key_.get(), nullptr, wname.c_str(), RRF_RT_REG_SZ, nullptr, nullptr, &bytes);
-  if (rc == ERROR_FILE_NOT_FOUND) return std::nullopt;
-  if (rc != ERROR_SUCCESS) throw_error(call("RegGetValueW", name), static_cast<DWORD>(rc));
-  std::wstring buffer(bytes / sizeof(wchar_t) + 1, L'\0');
-  bytes = static_cast<DWORD>(buffer.size() * sizeof(wchar_t));
-  rc = RegGetValueW(key_.get(), nullptr, wname.c_str(), RRF_RT_REG_SZ, nullptr, buffer.data(),
-                    &bytes);
+  std::wstring buffer(64, L'\0');
+  LSTATUS rc = ERROR_MORE_DATA;
+  // A writer may lengthen the value between asking its size and reading it: ask again.
+  while (rc == ERROR_MORE_DATA) {
+    auto bytes = static_cast<DWORD>(buffer.size() * sizeof(wchar_t));
+    rc = RegGetValueW(key_.get(), nullptr, wname.c_str(), RRF_RT_REG_SZ, nullptr, buffer.data(),
+                      &bytes);
+    if (rc == ERROR_MORE_DATA) buffer.assign(bytes / sizeof(wchar_t) + 1, L'\0');
+  }
   if (rc == ERROR_FILE_NOT_FOUND) return std::nullopt;
   if (rc != ERROR_SUCCESS) throw_error(call("RegGetValueW", name), static_cast<DWORD>(rc));
   buffer.resize(wcsnlen(buffer.c_str(), buffer.size()));

@@ -94,9 +94,16 @@ TEST_F(SpoolTest, BadJobGoesToFailedWithItsReasonAndNothingElseMoves) {
   const auto later_time = fs::last_write_time(later);
 
   Spool spool(root_);
+  std::vector<std::pair<std::string, std::string>> rejected;
+  spool.on_rejected([&](const std::string& name, const std::string& reason) {
+    rejected.emplace_back(name, reason);
+  });
   auto job = spool.claim_next();
   ASSERT_TRUE(job.has_value());
   EXPECT_EQ(job->spec.name, "good");
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_EQ(rejected[0].first, "bad");
+  EXPECT_NE(rejected[0].second.find("field 'epochs'"), std::string::npos) << rejected[0].second;
 
   EXPECT_EQ(read_text(root_ / "failed" / "bad.json"), bad_text);
   EXPECT_EQ(read_text(root_ / "failed" / "bad.reason.txt"),

@@ -92,6 +92,25 @@ TrainerValues wait_trainer(const std::function<bool(const TrainerValues&)>& done
   }
 }
 
+// Waits, on registry change notifications, until the running TandemLlm (the SCM's pid) has
+// published `ready`; returns its port.
+std::uint16_t wait_llm_published(DWORD pid, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  win32::Handle event(CreateEventW(nullptr, FALSE, FALSE, nullptr));
+  for (;;) {
+    win32::RegistryKey::open(HKEY_LOCAL_MACHINE, win32::kLlmServerKey, KEY_NOTIFY)
+        ->notify_change(event.get());
+    auto published = win32::read_publication(win32::kLlmServerKey);
+    if (published && published->state == discovery::State::ready && published->pid == pid) {
+      return published->port;
+    }
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left <= 0ms) throw Error("TandemLlm pid " + std::to_string(pid) + " never published ready");
+    WaitForSingleObject(event.get(), static_cast<DWORD>(left.count()));
+  }
+}
+
 std::vector<nlohmann::json> jsonl(const std::string& text) {
   std::vector<nlohmann::json> lines;
   std::istringstream in(text);
@@ -110,7 +129,7 @@ class TrainerServiceTest : public ::testing::Test {
     std::filesystem::remove_all(paths::jobs_dir(), ignored);
     win32::RegistryKey::delete_tree(HKEY_LOCAL_MACHINE, win32::kTrainerKey);
     write_llm_config();
-    write_trainer_config({});
+    write_trainer_config();
     create(std::string(kLlm), TANDEM_LLM_EXE, "");
     create(std::string(kTrainer), TANDEM_TRAINER_EXE, kLlm);
   }
@@ -137,19 +156,21 @@ class TrainerServiceTest : public ::testing::Test {
     write_file_atomically(paths::llm_server_config(), config.dump(2));
   }
 
-  void write_trainer_config(const nlohmann::json& extra) {
+  void write_trainer_config(const nlohmann::json& extra = nlohmann::json::object()) {
     nlohmann::json config = {{"resolve_timeout_ms", 60000}, {"connect_timeout_ms", 1000}};
     config.update(extra);
     std::filesystem::create_directories(paths::config_dir());
     write_file_atomically(paths::trainer_config(), config.dump(2));
   }
 
+  // Through the SCM API, as tandemctl install does: Wine 8's `sc create depend=` writes a
+  // malformed DependOnService list.
   static void create(const std::string& name, const std::string& exe, const std::string& depends) {
-    std::string command =
-        "sc.exe create " + name + " binPath= \"" + windows_path(exe) + "\" start= demand";
-    if (!depends.empty()) command += " depend= " + depends;
-    auto sc = testing::run_process(command);
-    ASSERT_EQ(sc.exit_code, 0u) << command << "\n" << sc.output << sc.errors;
+    win32::ServiceConfig config;
+    config.name = name;
+    config.binary_path = windows_path(exe);
+    if (!depends.empty()) config.dependencies = {depends};
+    win32::Service::create(win32::ScManager::open(SC_MANAGER_ALL_ACCESS), config);
   }
 
   static void remove_services() {
@@ -179,15 +200,24 @@ class TrainerServiceTest : public ::testing::Test {
     service(name).wait_for_state(ServiceState::running, 60s);
   }
 
-  // TerminateProcess on the service's process, as a crash would end it, and the SCM's STOPPED.
-  static void kill(const char* name) {
-    auto status = service(name).query();
-    ASSERT_EQ(status.state, ServiceState::running) << name;
-    win32::Handle process(OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, status.pid));
-    ASSERT_TRUE(process) << "OpenProcess(" << status.pid << ")";
+  // TerminateProcess on the service's process, as a crash would end it, then a start, as SCM
+  // recovery would do. Wine 8's SCM keeps reporting the dead process as RUNNING (Windows' sees it
+  // end) but starts the service again; so the new run is told apart by its PID.
+  static void kill_and_restart(
+      const char* name, const std::function<void()>& while_down = [] {}) {
+    const auto before = service(name).query();
+    ASSERT_EQ(before.state, ServiceState::running) << name;
+    win32::Handle process(OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, before.pid));
+    ASSERT_TRUE(process) << "OpenProcess(" << before.pid << ")";
     ASSERT_TRUE(TerminateProcess(process.get(), 9));
     ASSERT_EQ(WaitForSingleObject(process.get(), 30000), WAIT_OBJECT_0);
-    service(name).wait_for_state(ServiceState::stopped, 30s);
+    while_down();
+    service(name).start();
+    service(name).wait_until(
+        [&](const win32::ServiceStatusInfo& s) {
+          return s.state == ServiceState::running && s.pid != before.pid;
+        },
+        60s, "to run again after the kill");
   }
 
   // A JSONL dataset of `count` items with ids "t-<i>", in the data folder.
@@ -252,9 +282,9 @@ class TrainerServiceTest : public ::testing::Test {
     EXPECT_TRUE(std::filesystem::exists(work / "metrics.json"));
   }
 
-  std::uint16_t published_port() {
-    auto published = win32::read_publication(win32::kLlmServerKey);
-    return published && published->state == discovery::State::ready ? published->port : 0;
+  // The port of the TandemLlm the SCM runs now, once it has published it.
+  static std::uint16_t published_port() {
+    return wait_llm_published(service(kLlm).query().pid, 60s);
   }
 
   std::uint16_t port_ = 0;
@@ -311,10 +341,10 @@ TEST_F(TrainerServiceTest, AJobSurvivesTheServerKilledTwiceAndBackOnAnotherPort)
     wait_trainer([at](const TrainerValues& v) { return v.items_done >= at; }, 120s,
                  std::to_string(at) + " items labelled");
     const std::uint16_t old_port = published_port();
-    kill(kLlm);
-    held.push_back(testing::hold_port(Family::v4, old_port));
-    held.push_back(testing::hold_port(Family::v6, old_port));
-    start(kLlm);
+    kill_and_restart(kLlm, [&] {
+      held.push_back(testing::hold_port(Family::v4, old_port));
+      held.push_back(testing::hold_port(Family::v6, old_port));
+    });
     ports.insert(published_port());
   }
   EXPECT_EQ(ports.size(), 3u) << "the server came back on the same port";
@@ -333,8 +363,7 @@ TEST_F(TrainerServiceTest, AKilledTrainerResumesFromItsCheckpointWithoutRepeats)
   submit_distill("resumed", dataset("resumed.jsonl", kItems));
   wait_trainer([](const TrainerValues& v) { return v.items_done >= kItems / 3; }, 120s,
                "a third of the items labelled");
-  kill(kTrainer);
-  start(kTrainer);
+  kill_and_restart(kTrainer);
   wait_trainer([](const TrainerValues& v) { return v.jobs_done == 1; }, 180s, "the job to finish");
   expect_each_labelled_once("resumed", kItems);
 

@@ -119,6 +119,7 @@ void Spool::reject(const fs::path& file, const std::string& reason) {
   fs_.rename(file, failed_ / (name + ext));
   TLOG(warning) << "job file rejected, moved to " << path_utf8(failed_ / (name + ext)) << ": "
                 << reason;
+  if (on_rejected_) on_rejected_(name, reason);
 }
 
 std::optional<Job> Spool::load_active(const fs::path& file) {

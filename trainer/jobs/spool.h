@@ -13,6 +13,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +48,12 @@ class Spool {
   // <name>.reason.txt); returns where the job file went.
   std::filesystem::path finish(const Job& job, bool ok, const std::string& reason);
 
+  // Called with the name in failed/ and the reason for each job file claim_next() rejects, so
+  // the service can count and show it like a job that failed.
+  void on_rejected(std::function<void(const std::string& name, const std::string& reason)> f) {
+    on_rejected_ = std::move(f);
+  }
+
   const std::filesystem::path& inbox() const { return inbox_; }
   const std::filesystem::path& active() const { return active_; }
   const std::filesystem::path& done() const { return done_; }
@@ -65,6 +72,7 @@ class Spool {
   std::optional<Job> load_active(const std::filesystem::path& file);
 
   FileSystem& fs_;
+  std::function<void(const std::string&, const std::string&)> on_rejected_;
   std::filesystem::path inbox_;
   std::filesystem::path active_;
   std::filesystem::path done_;
