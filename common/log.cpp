@@ -164,4 +164,14 @@ void write(Level level, std::string_view message) {
   }
 }
 
+void init_or_fall_back(Options options) {
+  try {
+    init(options);
+  } catch (const std::exception& e) {
+    options.directory.clear();
+    init(options);
+    TLOG(warning) << e.what();
+  }
+}
+
 }  // namespace tandem::log

@@ -25,6 +25,9 @@ struct Options {
 // Replaces any sinks set up before. Throws tandem::Error naming the folder if files cannot be
 // opened there. The Event Log sink is best effort: its absence is logged, not fatal.
 void init(const Options& options);
+// init(), but a log folder that cannot be used only loses the file sink: the service still runs,
+// the console and the Event Log still say what happens, and the first line says why.
+void init_or_fall_back(Options options);
 void set_level(Level level);
 // Flushes and removes all sinks.
 void shutdown();

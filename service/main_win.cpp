@@ -57,14 +57,7 @@ int wmain(int argc, wchar_t** argv) {
   log_options.file_stem = "tandem-llm";
   log_options.console = host.console;
   log_options.event_source = "TandemLlm";
-  try {
-    log::init(log_options);
-  } catch (const std::exception& e) {
-    // Without a log file we still run: the console and Event Log still say what happens.
-    log_options.directory.clear();
-    log::init(log_options);
-    TLOG(warning) << e.what();
-  }
+  log::init_or_fall_back(log_options);
   int code = win32::run_service(
       L"TandemLlm",
       [&](ServiceStatus& status, StopSignal& stop) {

@@ -122,13 +122,7 @@ int wmain(int argc, wchar_t** argv) {
   log_options.file_stem = "tandem-trainer";
   log_options.console = host.console;
   log_options.event_source = "TandemTrainer";
-  try {
-    log::init(log_options);
-  } catch (const std::exception& e) {
-    log_options.directory.clear();
-    log::init(log_options);
-    TLOG(warning) << e.what();
-  }
+  log::init_or_fall_back(log_options);
   int code = win32::run_service(
       L"TandemTrainer",
       [&](ServiceStatus& status, StopSignal& stop) {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/discovery/resolver.h"
+#include "common/error.h"
 #include "common/files.h"
 #include "service/llm_service.h"
 #include "tests/support/loopback_socket.h"

@@ -12,6 +12,7 @@
 
 #include "common/files.h"
 #include "service/exit_codes.h"
+#include "tests/support/in_process_llm.h"
 #include "tests/support/loopback_socket.h"
 #include "tests/support/raw_http_client.h"
 #include "tests/support/tiny_model.h"
@@ -21,38 +22,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct Recorder {
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::vector<discovery::Endpoint> events;  // starting, ready, then a stopped marker
-
-  void add(discovery::Endpoint e) {
-    {
-      std::lock_guard lock(mutex);
-      events.push_back(std::move(e));
-    }
-    changed.notify_all();
-  }
-  bool wait_for(std::size_t count, std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex);
-    return changed.wait_for(lock, timeout, [&] { return events.size() >= count; });
-  }
-};
-
-class RecordingPublisher final : public discovery::Publisher {
- public:
-  explicit RecordingPublisher(Recorder& r) : r_(r) {}
-  void starting(const discovery::Endpoint& e) override { r_.add(e); }
-  void ready(const discovery::Endpoint& e) override { r_.add(e); }
-  void withdraw() override {
-    discovery::Endpoint e;
-    e.state = discovery::State::stopped;
-    r_.add(e);
-  }
-
- private:
-  Recorder& r_;
-};
+using testing::PublicationRecorder;
+using testing::RecordingPublisher;
 
 class NullStatus final : public ServiceStatus {
  public:
@@ -77,7 +48,7 @@ class LlmServiceBody : public ::testing::Test {
     return o;
   }
   testing::TempDir dir;
-  Recorder recorder;
+  PublicationRecorder recorder;
   NullStatus status;
   StopSignal stop;
 };
