@@ -172,6 +172,18 @@ discovery::Endpoint LlmClient::wait_ready(std::stop_token stop) {
   }
 }
 
+discovery::Endpoint LlmClient::resolve_again(std::stop_token stop) {
+  use(std::nullopt);
+  try {
+    connect(stop);
+  } catch (const Stopped&) {
+    throw;
+  } catch (const Error& e) {
+    throw ServerUnavailable(e.what());
+  }
+  return *endpoint();
+}
+
 HttpResult LlmClient::post_json(const std::string& path, const std::string& body,
                                 std::stop_token stop) {
   ++requests_;

@@ -81,6 +81,11 @@ class LlmClient {
   // unreachable past max_retries or resolve_timeout.
   HttpResult post_json(const std::string& path, const std::string& body, std::stop_token stop);
 
+  // Drops the endpoint in use and resolves afresh (waiting within resolve_timeout), for callers
+  // that hand the URL on and cannot be told when it changes (a command job's program). Throws
+  // ServerUnavailable when the wait runs out, Stopped on a stop.
+  discovery::Endpoint resolve_again(std::stop_token stop);
+
   std::optional<discovery::Endpoint> endpoint() const;
   LlmClientCounters counters() const;
 

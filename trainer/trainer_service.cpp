@@ -24,10 +24,8 @@ using namespace std::chrono_literals;
 // What the job loop needs besides the spool; one per service run.
 struct Worker {
   const TrainerServiceOptions& options;
-  const TrainerConfig& config;
   jobs::Spool& spool;
   StatusBoard& board;
-  discovery::Resolver& resolver;
   LlmClient& client;
   Teacher& teacher;
   std::string api_key;
@@ -125,23 +123,10 @@ struct Worker {
   }
 
   EndpointSource endpoint_source() {
-    // A program cannot be told when the port changes, so each start gets a fresh resolve.
     return [this](std::stop_token token) {
-      std::string why;
-      std::optional<discovery::Endpoint> endpoint = resolver.resolve(why);
-      if (!endpoint) {
-        TLOG(info) << "waiting for TandemLlm before starting the program: " << why;
-        try {
-          endpoint =
-              resolver.wait_ready(std::chrono::milliseconds(config.resolve_timeout_ms), token);
-        } catch (const StopRequested&) {
-          throw;
-        } catch (const Error& e) {
-          throw ServerUnavailable(e.what());
-        }
-      }
-      board.update([&](TrainerStatus& s) { s.server_url = endpoint->url; });
-      return LlmAccess{endpoint->url, api_key};
+      const discovery::Endpoint endpoint = client.resolve_again(token);
+      board.update([&](TrainerStatus& s) { s.server_url = endpoint.url; });
+      return LlmAccess{endpoint.url, api_key};
     };
   }
 
@@ -273,17 +258,9 @@ int run_trainer_service(ServiceStatus& status, StopSignal& stop,
   LlmClient client(*resolver, client_options(config, api_key));
   HttpTeacher teacher(client);
   std::unique_ptr<ProcessLauncher> launcher = options.make_launcher();
-  Worker worker{options,
-                config,
-                *spool,
-                board,
-                *resolver,
-                client,
-                teacher,
-                api_key,
-                *launcher,
-                stop.token(),
-                options.make_watch(spool->inbox())};
+  Worker worker{options,   *spool,       board,
+                client,    teacher,      api_key,
+                *launcher, stop.token(), options.make_watch(spool->inbox())};
 
   spool->on_rejected([&board](const std::string& name, const std::string& reason) {
     board.update([&](TrainerStatus& s) {
