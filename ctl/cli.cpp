@@ -47,8 +47,8 @@ long parse_seconds(std::string_view option, const std::string& text, long max) {
   long value = -1;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size() || value < 0 || value > max) {
-    throw UsageError(std::string(option) + " takes whole seconds from 0 to " +
-                     std::to_string(max) + ", got '" + text + "'");
+    throw UsageError(std::string(option) + " takes whole seconds from 0 to " + std::to_string(max) +
+                     ", got '" + text + "'");
   }
   return value;
 }

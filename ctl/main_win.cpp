@@ -33,11 +33,13 @@ constexpr Command kCommands[] = {
     {"submit", "submit JOB.json [--name NAME]", submit_command},
     {"jobs", "jobs [--json] [--wait NAME [--timeout SECONDS]]", jobs_command},
     {"logs", "logs [llm|trainer] [--lines N] [--follow]", logs_command},
-    {"install", "install [--dir DIR] [--account auto|virtual|localsystem] [--print-sc]",
+    {"install",
+     "install [--dir DIR] [--account auto|virtual|localsystem] [--no-start] [--print-sc]",
      install_command},
-    {"uninstall", "uninstall [--print-sc]", uninstall_command},
+    {"uninstall", "uninstall [--purge] [--print-sc]", uninstall_command},
     {"configure-services",
-     "configure-services [--account auto|virtual|localsystem] | configure-services --remove",
+     "configure-services [--account auto|virtual|localsystem] | configure-services --remove "
+     "[--purge]",
      configure_services_command},
 };
 

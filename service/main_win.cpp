@@ -7,24 +7,13 @@
 
 #include "common/discovery/endpoint.h"
 #include "common/log.h"
+#include "common/service_names.h"
 #include "common/paths.h"
 #include "common/win32/endpoint_publisher.h"
+#include "common/win32/known_folders.h"
 #include "common/win32/registry_publication.h"
 #include "common/win32/service_host.h"
 #include "service/llm_service.h"
-
-namespace {
-
-std::filesystem::path executable_dir() {
-  std::wstring buffer(MAX_PATH, L'\0');
-  for (;;) {
-    DWORD n = GetModuleFileNameW(nullptr, buffer.data(), static_cast<DWORD>(buffer.size()));
-    if (n < buffer.size()) return std::filesystem::path(buffer.substr(0, n)).parent_path();
-    buffer.resize(buffer.size() * 2);
-  }
-}
-
-}  // namespace
 
 int wmain(int argc, wchar_t** argv) {
   using namespace tandem;
@@ -46,17 +35,18 @@ int wmain(int argc, wchar_t** argv) {
       return 2;
     }
   }
-  options.default_model = executable_dir() / "tandem-tiny.gguf";
+  options.default_model = paths::detail::executable_dir() / "tandem-tiny.gguf";
   options.pipe_name = "\\\\.\\pipe\\tandem-llm";
   options.make_publisher = [](const discovery::Endpoint& identity) {
-    return std::make_unique<win32::EndpointPublisher>(win32::kLlmServerKey, identity);
+    return std::make_unique<win32::EndpointPublisher>(win32::kLlmServerKey, identity,
+                                                       kLlmServiceName);
   };
 
   log::Options log_options;
   log_options.directory = paths::logs_dir();
   log_options.file_stem = "tandem-llm";
   log_options.console = host.console;
-  log_options.event_source = "TandemLlm";
+  log_options.event_source = kLlmServiceName;
   log::init_or_fall_back(log_options);
   int code = win32::run_service(
       L"TandemLlm",

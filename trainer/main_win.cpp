@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
+#include "common/service_names.h"
 #include "common/paths.h"
 #include "common/win32/child_process.h"
 #include "common/win32/folder_watch.h"
@@ -76,7 +77,8 @@ class WindowsStatusPublication final : public trainer::StatusPublication {
       : publication_(win32::kTrainerKey, kPipeName,
                      [current](std::string_view request, std::stop_token) {
                        return trainer::answer_status_request(current(), request);
-                     }) {}
+                     },
+                     kTrainerServiceName) {}
   void write(const trainer::TrainerStatus& status) override {
     publication_.write(trainer::status_registry_values(status));
   }
@@ -121,7 +123,7 @@ int wmain(int argc, wchar_t** argv) {
   log_options.directory = paths::logs_dir();
   log_options.file_stem = "tandem-trainer";
   log_options.console = host.console;
-  log_options.event_source = "TandemTrainer";
+  log_options.event_source = kTrainerServiceName;
   log::init_or_fall_back(log_options);
   int code = win32::run_service(
       L"TandemTrainer",

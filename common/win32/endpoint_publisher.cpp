@@ -6,13 +6,14 @@
 namespace tandem::win32 {
 
 EndpointPublisher::EndpointPublisher(const std::string& registry_key,
-                                     const discovery::Endpoint& identity)
+                                     const discovery::Endpoint& identity,
+                                     std::string_view service_name)
     : state_(identity),
-      pipe_(identity.pipe_name, PipeServer::kDefaultSddl,
+      pipe_(identity.pipe_name, PipeServer::sddl_for_service(service_name),
             [this](std::string_view request, std::stop_token stop) {
               return discovery::handle_request(state_, request, stop);
             }),
-      registry_(registry_key) {}
+      registry_(registry_key, HKEY_LOCAL_MACHINE, publication_key_sddl(service_name)) {}
 
 EndpointPublisher::~EndpointPublisher() {
   if (!withdrawn_) {

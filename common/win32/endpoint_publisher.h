@@ -16,7 +16,9 @@ class EndpointPublisher final : public discovery::Publisher {
  public:
   // `identity` carries pid, instance id, pipe name, model and start time. Creates the pipe
   // first: a squatter on the name makes this throw before anything is published or bound.
-  EndpointPublisher(const std::string& registry_key, const discovery::Endpoint& identity);
+  // `service_name` gets write access to both (its virtual account's SID).
+  EndpointPublisher(const std::string& registry_key, const discovery::Endpoint& identity,
+                    std::string_view service_name);
   ~EndpointPublisher() override;
 
   void starting(const discovery::Endpoint& endpoint) override;

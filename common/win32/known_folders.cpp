@@ -24,4 +24,13 @@ std::filesystem::path program_data_dir() {
   return result;
 }
 
+std::filesystem::path executable_dir() {
+  std::wstring buffer(MAX_PATH, L'\0');
+  for (;;) {
+    DWORD n = GetModuleFileNameW(nullptr, buffer.data(), static_cast<DWORD>(buffer.size()));
+    if (n < buffer.size()) return std::filesystem::path(buffer.substr(0, n)).parent_path();
+    buffer.resize(buffer.size() * 2);
+  }
+}
+
 }  // namespace tandem::paths::detail

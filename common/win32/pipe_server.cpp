@@ -1,5 +1,7 @@
 #include "common/win32/pipe_server.h"
 
+#include "common/win32/service_sid.h"
+
 #include "common/discovery/endpoint.h"
 #include "common/discovery/protocol.h"
 #include "common/log.h"
@@ -47,6 +49,10 @@ FileHandle create_instance(const std::string& path, bool first, int instances,
 }
 
 }  // namespace
+
+std::string PipeServer::sddl_for_service(std::string_view service_name) {
+  return std::string(kDefaultSddl) + "(A;;GA;;;" + service_sid(service_name) + ")";
+}
 
 PipeServer::PipeServer(std::string_view name, const std::string& sddl, Handler handler,
                        int instances, std::chrono::milliseconds idle_timeout)

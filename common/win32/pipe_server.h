@@ -31,6 +31,9 @@ class PipeServer {
 
   // The LLM pipe's DACL: SYSTEM and Administrators full, Authenticated Users read/write.
   static constexpr const char* kDefaultSddl = "D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GRGW;;;AU)";
+  // kDefaultSddl plus full control for the service's own SID, which creates the instances when
+  // the service runs under its virtual account (NT SERVICE\<name>).
+  static std::string sddl_for_service(std::string_view service_name);
   static constexpr int kDefaultInstances = 4;
   // A connected client that sends nothing (or never reads) for this long is dropped.
   static constexpr std::chrono::milliseconds kDefaultIdleTimeout{10000};

@@ -1,5 +1,7 @@
 #include "common/win32/registry_publication.h"
 
+#include "common/win32/service_sid.h"
+
 #include "common/discovery/publication_values.h"
 #include "common/win32/security.h"
 
@@ -34,6 +36,10 @@ std::string root_name(HKEY root) {
 }
 
 }  // namespace
+
+std::string publication_key_sddl(std::string_view service_name) {
+  return std::string(kPublicationKeySddl) + "(A;OICI;KA;;;" + service_sid(service_name) + ")";
+}
 
 RegistryKey create_locked_down(HKEY root, const std::string& path, const std::string& sddl) {
   SecurityAttributes security(sddl);

@@ -15,9 +15,12 @@ namespace tandem::win32 {
 inline constexpr const char* kLlmServerKey = "SOFTWARE\\Tandem\\LlmServer";
 inline constexpr const char* kTrainerKey = "SOFTWARE\\Tandem\\Trainer";
 // SYSTEM and Administrators full, Users read; inherited by subkeys.
-// TODO: the service's own SID (NT SERVICE\TandemLlm) write access, once services run under it.
 inline constexpr const char* kPublicationKeySddl =
     "D:P(A;OICI;KA;;;SY)(A;OICI;KA;;;BA)(A;OICI;KR;;;BU)";
+// kPublicationKeySddl plus full control for the service's own SID (NT SERVICE\<name>), so the
+// service can write (and re-apply this DACL) when it runs under its virtual account. The
+// installer pre-creates the key with it: a virtual account cannot create keys under HKLM.
+std::string publication_key_sddl(std::string_view service_name);
 
 // Opens or creates root\path and (re)applies `sddl` as its DACL, so a key left by an earlier run
 // or another tool is locked down too. Needs administrator rights under HKLM.

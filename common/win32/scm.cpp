@@ -200,16 +200,6 @@ std::string command_line(const std::string& program, const std::vector<std::stri
   return out;
 }
 
-FailureActions default_failure_actions() {
-  using std::chrono::milliseconds;
-  using Type = FailureAction::Type;
-  return FailureActions{std::chrono::hours(24),
-                        {{Type::restart, milliseconds(1000)},
-                         {Type::restart, milliseconds(5000)},
-                         {Type::restart, milliseconds(30000)}},
-                        true};
-}
-
 // --- ScManager ---------------------------------------------------------------------------------
 
 ScManager ScManager::open(DWORD access) {
@@ -474,10 +464,42 @@ void Service::set_failure_actions(const FailureActions& actions) {
   }
 }
 
+void Service::set_account(const std::string& account) {
+  const auto current = query_config();
+  if (same_name(current.account, account)) return;
+  const std::wstring wide = widen(account);
+  // Dependencies passed as they are: Wine 8 erases them when given NULL ("no change").
+  const std::wstring dependencies = multi_sz(current.dependencies);
+  if (!ChangeServiceConfigW(handle_.get(), SERVICE_NO_CHANGE, SERVICE_NO_CHANGE, SERVICE_NO_CHANGE,
+                            nullptr, nullptr, nullptr, dependencies.c_str(), wide.c_str(), L"",
+                            nullptr)) {
+    throw_last_error(call("ChangeServiceConfigW", ("account " + account).c_str()));
+  }
+}
+
+void Service::set_sid_type_unrestricted() {
+  SERVICE_SID_INFO info{SERVICE_SID_TYPE_UNRESTRICTED};
+  if (!ChangeServiceConfig2W(handle_.get(), SERVICE_CONFIG_SERVICE_SID_INFO, &info)) {
+    const DWORD err = GetLastError();
+    // Wine 8 knows no such level; its services run as LocalSystem anyway (service_sid.h).
+    if (err != ERROR_INVALID_LEVEL)
+      throw_error(call("ChangeServiceConfig2W", "SERVICE_SID_INFO"), err);
+    TLOG(warning) << call("ChangeServiceConfig2W", "SERVICE_SID_INFO")
+                  << ": not supported by this service manager; ACEs for the service SID apply "
+                     "only under its virtual account";
+  }
+}
+
 void Service::set_delayed_auto_start(bool delayed) {
   SERVICE_DELAYED_AUTO_START_INFO info{delayed ? TRUE : FALSE};
   if (!ChangeServiceConfig2W(handle_.get(), SERVICE_CONFIG_DELAYED_AUTO_START_INFO, &info)) {
-    throw_last_error(call("ChangeServiceConfig2W", "DELAYED_AUTO_START_INFO"));
+    const DWORD err = GetLastError();
+    // Wine 8 knows no such level: the service stays an ordinary automatic one there.
+    if (err != ERROR_INVALID_LEVEL) {
+      throw_error(call("ChangeServiceConfig2W", "DELAYED_AUTO_START_INFO"), err);
+    }
+    TLOG(warning) << call("ChangeServiceConfig2W", "DELAYED_AUTO_START_INFO")
+                  << ": not supported by this service manager; it starts as automatic";
   }
 }
 

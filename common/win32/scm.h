@@ -60,8 +60,6 @@ struct FailureActions {
   bool operator==(const FailureActions&) const = default;
 };
 
-// Tandem's recovery policy: restart after 1 s, 5 s, 30 s; forget failures after a day.
-FailureActions default_failure_actions();
 
 struct ServiceStatusInfo {
   ServiceState state = ServiceState::stopped;
@@ -120,6 +118,11 @@ class Service {
   void set_description(const std::string& description);
   void set_failure_actions(const FailureActions& actions);
   void set_delayed_auto_start(bool delayed);
+  // The account it runs as ("LocalSystem", "NT SERVICE\\TandemLlm", ...); virtual and built-in
+  // accounts need no password.
+  void set_account(const std::string& account);
+  // Adds the service's own SID (service_sid.h) to its token, so ACEs naming it apply.
+  void set_sid_type_unrestricted();
   // Marks the service for deletion; it goes once it is stopped and every handle is closed.
   void remove();
 

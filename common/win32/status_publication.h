@@ -16,8 +16,9 @@ class StatusPublication {
  public:
   // Creates the pipe first, so a squatter on the name makes this throw before anything is
   // written; then the key with the publication DACL.
+  // `service_name` gets write access to both (its virtual account's SID).
   StatusPublication(const std::string& key_path, std::string_view pipe_name,
-                    PipeServer::Handler handler);
+                    PipeServer::Handler handler, std::string_view service_name);
   // Stops the pipe; the last values written stay in the registry (State says stopped).
   ~StatusPublication();
   StatusPublication(const StatusPublication&) = delete;

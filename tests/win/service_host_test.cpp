@@ -357,7 +357,11 @@ TEST_F(ServiceHostTest, QueryConfigShowsWhatWasConfigured) {
   config_b.dependencies = {a};
   config_b.description = "Depends on " + a + " \xe2\x80\x94 with UTF-8";
   Service service_b = create(config_b);
-  service_b.set_failure_actions(default_failure_actions());
+  const FailureActions recovery{std::chrono::hours(24),
+                                {{FailureAction::Type::restart, std::chrono::seconds(1)},
+                                 {FailureAction::Type::restart, std::chrono::seconds(5)}},
+                                true};
+  service_b.set_failure_actions(recovery);
 
   const InstalledServiceConfig installed = service_b.query_config();
   EXPECT_EQ(installed.display_name, config_b.display_name);
@@ -370,7 +374,7 @@ TEST_F(ServiceHostTest, QueryConfigShowsWhatWasConfigured) {
     EXPECT_FALSE(installed.failure_actions) << "Wine now reports failure actions";
   } else {
     ASSERT_TRUE(installed.failure_actions);
-    EXPECT_EQ(*installed.failure_actions, default_failure_actions());
+    EXPECT_EQ(*installed.failure_actions, recovery);
   }
 }
 

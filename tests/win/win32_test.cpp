@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "common/win32/service_sid.h"
 #include "common/win32/error.h"
 #include "common/win32/handle.h"
 #include "common/win32/registry.h"
@@ -115,3 +116,17 @@ TEST_F(RegistryTest, OpenMissingKeyIsNullopt) {
 
 }  // namespace
 }  // namespace tandem::win32
+
+TEST(ServiceSid, MatchesTheSidWindowsGivesTrustedInstaller) {
+  // The one service SID every Windows machine shows in its file ACLs.
+  EXPECT_EQ(tandem::win32::service_sid("TrustedInstaller"),
+            "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464");
+  EXPECT_EQ(tandem::win32::service_sid("trustedinstaller"),
+            tandem::win32::service_sid("TrustedInstaller"));
+  EXPECT_NE(tandem::win32::service_sid("TandemLlm"), tandem::win32::service_sid("TandemTrainer"));
+}
+
+TEST(ServiceSid, WineIsDetected) {
+  // These tests run under Wine (CMAKE_CROSSCOMPILING_EMULATOR); on Windows this would be false.
+  EXPECT_TRUE(tandem::win32::running_on_wine());
+}
