@@ -32,7 +32,8 @@ class Args {
   bool flag(std::string_view name);
   // The value after --name; UsageError when --name is last.
   std::optional<std::string> option(std::string_view name);
-  // The next word that is not an option.
+  // The next word that is not an option. Take every option() first: until then an option's
+  // value is a word like any other.
   std::optional<std::string> positional();
   // UsageError naming the first word nobody asked for.
   void done() const;

@@ -66,7 +66,8 @@ void print(const std::string& name, const win32::ServiceStatusInfo& s, const cha
   line += std::string(win32::to_string(s.state));
   if (s.pid != 0 && s.state != ServiceState::stopped)
     line += " (pid " + std::to_string(s.pid) + ")";
-  if (s.state == ServiceState::stopped && s.win32_exit_code != 0) {
+  if (s.state == ServiceState::stopped && s.win32_exit_code != 0 &&
+      s.win32_exit_code != ERROR_SERVICE_NEVER_STARTED) {
     line += " (exit code " +
             std::to_string(s.win32_exit_code == ERROR_SERVICE_SPECIFIC_ERROR ? s.service_exit_code
                                                                              : s.win32_exit_code) +
@@ -158,8 +159,8 @@ struct Request {
 };
 
 Request read(Args& args) {
+  auto timeout = args.option("--timeout");  // options first: their values are not positionals
   auto word = args.positional();
-  auto timeout = args.option("--timeout");
   args.done();
   const Target target = parse_target(word);
   return {target, timeout ? parse_seconds("--timeout", *timeout) : 60};

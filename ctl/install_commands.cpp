@@ -96,6 +96,7 @@ void configure(const win32::ScManager& scm, bool virtual_accounts) {
   for (const auto& definition : tandem_services()) {
     auto service =
         win32::Service::open(scm, definition.name, SERVICE_CHANGE_CONFIG | SERVICE_QUERY_CONFIG);
+    service.quote_binary_path();
     service.set_description(definition.description);
     service.set_failure_actions(recovery_policy());
     service.set_delayed_auto_start(true);

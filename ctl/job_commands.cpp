@@ -90,10 +90,12 @@ int wait_for_job(const fs::path& root, const std::string& name, long seconds) {
       return kOk;
     }
     if (verdict.ended) {
-      std::fprintf(
-          stderr, "tandemctl: job %s failed: %s\ntandemctl: see %s\n", verdict.job->id.c_str(),
-          verdict.job->reason.c_str(),
-          path_utf8(verdict.job->file.parent_path() / (verdict.job->id + ".reason.txt")).c_str());
+      const fs::path reason_file =
+          verdict.job->file.parent_path() / (verdict.job->id + ".reason.txt");
+      std::string reason = read_file_if_exists(reason_file).value_or(verdict.job->reason);
+      while (!reason.empty() && (reason.back() == '\n' || reason.back() == '\r')) reason.pop_back();
+      std::fprintf(stderr, "tandemctl: job %s failed: %s\ntandemctl: see %s\n",
+                   verdict.job->id.c_str(), reason.c_str(), path_utf8(reason_file).c_str());
       return kNotReady;
     }
     const auto left =
@@ -126,8 +128,8 @@ void print_lines(const std::vector<std::string>& lines) {
 }  // namespace
 
 int submit_command(Args& args) {
+  auto name = args.option("--name");  // options first: their values are not positionals
   auto file = args.positional();
-  auto name = args.option("--name");
   args.done();
   if (!file) throw UsageError("submit: name the job file (JOB.json)");
   const fs::path path = from_utf8(*file);
@@ -185,9 +187,9 @@ int jobs_command(Args& args) {
 }
 
 int logs_command(Args& args) {
-  auto word = args.positional();
-  auto lines = args.option("--lines");
+  auto lines = args.option("--lines");  // options first: their values are not positionals
   const bool follow = args.flag("--follow");
+  auto word = args.positional();
   args.done();
   if (word && *word != "llm" && *word != "trainer") {
     throw UsageError("logs: unknown service '" + *word + "': use llm or trainer");

@@ -464,17 +464,29 @@ void Service::set_failure_actions(const FailureActions& actions) {
   }
 }
 
-void Service::set_account(const std::string& account) {
-  const auto current = query_config();
-  if (same_name(current.account, account)) return;
-  const std::wstring wide = widen(account);
+void Service::change_config(const wchar_t* binary_path, const wchar_t* account,
+                            const std::string& what) {
   // Dependencies passed as they are: Wine 8 erases them when given NULL ("no change").
-  const std::wstring dependencies = multi_sz(current.dependencies);
+  const std::wstring dependencies = multi_sz(query_config().dependencies);
   if (!ChangeServiceConfigW(handle_.get(), SERVICE_NO_CHANGE, SERVICE_NO_CHANGE, SERVICE_NO_CHANGE,
-                            nullptr, nullptr, nullptr, dependencies.c_str(), wide.c_str(), L"",
-                            nullptr)) {
-    throw_last_error(call("ChangeServiceConfigW", ("account " + account).c_str()));
+                            binary_path, nullptr, nullptr, dependencies.c_str(), account,
+                            account ? L"" : nullptr, nullptr)) {
+    throw_last_error(call("ChangeServiceConfigW", what.c_str()));
   }
+}
+
+void Service::quote_binary_path() {
+  const std::string path = query_config().binary_path_name;
+  if (path.empty() || path.front() == '"') return;
+  // An unquoted ImagePath is the program alone: the installers pass no arguments.
+  const std::wstring quoted = widen(command_line(path, {}));
+  change_config(quoted.c_str(), nullptr, "binary path");
+  TLOG(info) << name_ << ": binary path quoted: " << narrow(quoted);
+}
+
+void Service::set_account(const std::string& account) {
+  if (same_name(query_config().account, account)) return;
+  change_config(nullptr, widen(account).c_str(), "account " + account);
 }
 
 void Service::set_sid_type_unrestricted() {

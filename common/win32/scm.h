@@ -60,7 +60,6 @@ struct FailureActions {
   bool operator==(const FailureActions&) const = default;
 };
 
-
 struct ServiceStatusInfo {
   ServiceState state = ServiceState::stopped;
   DWORD pid = 0;
@@ -121,6 +120,9 @@ class Service {
   // The account it runs as ("LocalSystem", "NT SERVICE\\TandemLlm", ...); virtual and built-in
   // accounts need no password.
   void set_account(const std::string& account);
+  // Puts the program path in quotes when it is not: an unquoted path with spaces lets
+  // C:\Program.exe run instead (Wine's msiexec registers ServiceInstall paths unquoted).
+  void quote_binary_path();
   // Adds the service's own SID (service_sid.h) to its token, so ACEs naming it apply.
   void set_sid_type_unrestricted();
   // Marks the service for deletion; it goes once it is stopped and every handle is closed.
@@ -142,6 +144,7 @@ class Service {
 
  private:
   Service(ScHandle handle, std::string name) : handle_(std::move(handle)), name_(std::move(name)) {}
+  void change_config(const wchar_t* binary_path, const wchar_t* account, const std::string& what);
   // "ControlService(TandemLlm, STOP)": the call and the service, for error messages.
   std::string call(const char* api, const char* detail = nullptr) const {
     return std::string(api) + "(" + name_ + (detail ? std::string(", ") + detail : "") + ")";

@@ -22,6 +22,7 @@
 #include "common/win32/scm.h"
 #include "tests/support/loopback_socket.h"
 #include "tests/support/raw_http_client.h"
+#include "tests/support/service_waits.h"
 #include "tests/support/win_process.h"
 #include "trainer/jobs/checkpoint.h"
 
@@ -32,84 +33,14 @@ using namespace std::chrono_literals;
 using testing::Family;
 using win32::ServiceState;
 using Clock = std::chrono::steady_clock;
+using testing::read_trainer;
+using testing::TrainerValues;
+using testing::wait_llm_published;
+using testing::wait_trainer;
+using testing::windows_path;
 
 constexpr const char* kLlm = "TandemLlm";
 constexpr const char* kTrainer = "TandemTrainer";
-
-std::string windows_path(std::string path) {
-  for (auto& c : path) c = c == '/' ? '\\' : c;
-  return path;
-}
-
-// The trainer's published status (HKLM\SOFTWARE\Tandem\Trainer), as a test reads it.
-struct TrainerValues {
-  std::string state, job, last_error, server_url;
-  std::uint32_t items_done = 0, items_total = 0, jobs_done = 0, jobs_failed = 0, pid = 0;
-};
-
-std::optional<TrainerValues> read_trainer() {
-  auto key = win32::RegistryKey::open(HKEY_LOCAL_MACHINE, win32::kTrainerKey);
-  if (!key) return std::nullopt;
-  TrainerValues v;
-  v.state = key->get_string("State").value_or("");
-  v.job = key->get_string("Job").value_or("");
-  v.last_error = key->get_string("LastError").value_or("");
-  v.server_url = key->get_string("ServerUrl").value_or("");
-  v.items_done = key->get_dword("ItemsDone").value_or(0);
-  v.items_total = key->get_dword("ItemsTotal").value_or(0);
-  v.jobs_done = key->get_dword("JobsDone").value_or(0);
-  v.jobs_failed = key->get_dword("JobsFailed").value_or(0);
-  v.pid = key->get_dword("Pid").value_or(0);
-  return v;
-}
-
-std::string describe(const std::optional<TrainerValues>& v) {
-  if (!v) return "(no Trainer key)";
-  return "state=" + v->state + " job=" + v->job + " items=" + std::to_string(v->items_done) + "/" +
-         std::to_string(v->items_total) + " done=" + std::to_string(v->jobs_done) +
-         " failed=" + std::to_string(v->jobs_failed) + " last_error=" + v->last_error;
-}
-
-// Waits for the trainer's registry values to satisfy `done`, woken by each change of the key.
-TrainerValues wait_trainer(const std::function<bool(const TrainerValues&)>& done,
-                           std::chrono::milliseconds timeout, const std::string& what) {
-  const auto deadline = Clock::now() + timeout;
-  win32::Handle event(CreateEventW(nullptr, FALSE, FALSE, nullptr));
-  for (;;) {
-    // Armed before reading, so no change slips between the read and the wait.
-    auto key = win32::RegistryKey::open(HKEY_LOCAL_MACHINE, win32::kTrainerKey, KEY_NOTIFY);
-    if (!key) key = win32::RegistryKey::open(HKEY_LOCAL_MACHINE, "SOFTWARE", KEY_NOTIFY);
-    key->notify_change(event.get());
-    auto values = read_trainer();
-    if (values && done(*values)) return *values;
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left <= 0ms) {
-      throw Error("timed out after " + std::to_string(timeout.count()) + " ms waiting for " + what +
-                  "; trainer: " + describe(values));
-    }
-    WaitForSingleObject(event.get(), static_cast<DWORD>(left.count()));
-  }
-}
-
-// Waits, on registry change notifications, until the running TandemLlm (the SCM's pid) has
-// published `ready`; returns its port.
-std::uint16_t wait_llm_published(DWORD pid, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  win32::Handle event(CreateEventW(nullptr, FALSE, FALSE, nullptr));
-  for (;;) {
-    win32::RegistryKey::open(HKEY_LOCAL_MACHINE, win32::kLlmServerKey, KEY_NOTIFY)
-        ->notify_change(event.get());
-    auto published = win32::read_publication(win32::kLlmServerKey);
-    if (published && published->state == discovery::State::ready && published->pid == pid) {
-      return published->port;
-    }
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left <= 0ms) throw Error("TandemLlm pid " + std::to_string(pid) + " never published ready");
-    WaitForSingleObject(event.get(), static_cast<DWORD>(left.count()));
-  }
-}
 
 std::vector<nlohmann::json> jsonl(const std::string& text) {
   std::vector<nlohmann::json> lines;

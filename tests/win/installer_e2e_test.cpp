@@ -1,0 +1,299 @@
+// Tandem.msi and `tandemctl install` in a Wine prefix, with the real msiexec, SCM, registry and
+// pipes: install starts both services and a demo job finishes; uninstall removes services,
+// binaries and publication keys and keeps user data; a reinstall and a major upgrade keep the
+// admin's config; `tandemctl install` registers exactly what the MSI does.
+#include <windows.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "common/files.h"
+#include "common/http_client.h"
+#include "common/paths.h"
+#include "common/win32/registry.h"
+#include "common/win32/registry_publication.h"
+#include "common/win32/scm.h"
+#include "tests/support/loopback_socket.h"
+#include "tests/support/service_waits.h"
+#include "tests/support/win_process.h"
+
+namespace tandem {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::TrainerValues;
+using testing::wait_trainer;
+using testing::windows_path;
+using win32::ServiceState;
+namespace fs = std::filesystem;
+
+constexpr const char* kServices[] = {"TandemLlm", "TandemTrainer"};
+const fs::path kInstallDir = "C:\\Program Files\\Tandem";
+
+testing::ProcessResult msiexec(const std::string& arguments) {
+  return testing::run_process("msiexec " + arguments, 180s);
+}
+
+testing::ProcessResult tandemctl(const std::string& arguments) {
+  return testing::run_process("\"" + (kInstallDir / "tandemctl.exe").string() + "\" " + arguments,
+                              180s);
+}
+
+std::optional<win32::Service> find_service(const char* name) {
+  static auto scm = win32::ScManager::open();
+  return win32::Service::try_open(scm, name, SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+class InstallerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    remove_everything();
+    // The admin's config, written before the install: the MSI must keep it. threads 1: the
+    // tiny model is slower on two threads of a shared two-core machine.
+    port_ = testing::find_free_ports(4);
+    fs::create_directories(paths::config_dir());
+    write_file_atomically(
+        paths::llm_server_config(),
+        nlohmann::json{{"port", port_}, {"port_range", 4}, {"threads", 1}}.dump(2));
+  }
+
+  void TearDown() override {
+    if (HasFailure()) {
+      for (const char* log : {"tandem-llm.log", "tandem-trainer.log"}) {
+        std::error_code ignored;
+        if (fs::exists(paths::logs_dir() / log, ignored)) {
+          std::printf("--- %s\n%s\n", log, read_file(paths::logs_dir() / log).c_str());
+        }
+      }
+    }
+    remove_everything();
+  }
+
+  // Whatever an earlier run or suite left: both MSIs' products, services, keys, data.
+  static void remove_everything() {
+    for (const char* msi : {TANDEM_MSI, TANDEM_NEXT_MSI}) {
+      msiexec("/x \"" + windows_path(msi) + "\" /qn REMOVEDATA=1");
+    }
+    for (const char* name : {"TandemTrainer", "TandemLlm"}) {
+      static auto scm = win32::ScManager::open(SC_MANAGER_ALL_ACCESS);
+      if (auto service = win32::Service::try_open(scm, name)) {
+        if (service->query().state != ServiceState::stopped) {
+          service->stop();
+          service->wait_for_state(ServiceState::stopped, 60s);
+        }
+        service->remove();
+      }
+    }
+    win32::RegistryKey::delete_tree(HKEY_LOCAL_MACHINE, "SOFTWARE\\Tandem");
+    std::error_code ignored;
+    fs::remove_all(paths::data_dir(), ignored);
+    fs::remove_all(kInstallDir, ignored);
+  }
+
+  static void install(const char* msi, double* took = nullptr) {
+    const auto start = std::chrono::steady_clock::now();
+    auto result = msiexec("/i \"" + windows_path(msi) + "\" /qn");
+    if (took) *took = seconds_since(start);
+    ASSERT_EQ(result.exit_code, 0u) << result.output << result.errors;
+  }
+
+  static void expect_both_running() {
+    for (const char* name : kServices) {
+      auto service = find_service(name);
+      ASSERT_TRUE(service) << name << " is not installed";
+      EXPECT_EQ(service->wait_for_state(ServiceState::running, 60s).state, ServiceState::running)
+          << name;
+    }
+  }
+
+  std::filesystem::path demo_dataset(int count) {
+    std::string text;
+    for (int i = 0; i < count; ++i) {
+      text += nlohmann::json{{"id", "d-" + std::to_string(i)},
+                             {"text", (i % 2 ? "great fun " : "dull slow ") + std::to_string(i)}}
+                  .dump() +
+              "\n";
+    }
+    auto file = paths::data_dir() / "datasets" / "demo.jsonl";
+    fs::create_directories(file.parent_path());
+    write_file_atomically(file, text);
+    return file;
+  }
+
+  std::uint16_t port_ = 0;
+};
+
+TEST_F(InstallerTest, MsiInstallStartsBothAndRunsAJobUninstallRemovesAllButUserData) {
+  double install_s = 0;
+  install(TANDEM_MSI, &install_s);
+  expect_both_running();
+  for (const char* exe :
+       {"tandem-llm.exe", "tandem-trainer.exe", "tandemctl.exe", "tandem-tiny.gguf"}) {
+    EXPECT_TRUE(fs::exists(kInstallDir / exe)) << exe;
+  }
+  EXPECT_TRUE(fs::exists(paths::trainer_config())) << "the default trainer.json was not written";
+  EXPECT_NE(read_file(paths::llm_server_config()).find("\"threads\": 1"), std::string::npos)
+      << "the install overwrote the admin's llm-server.json";
+
+  // The live URL, verified, answers /health; status --json agrees with the registry.
+  auto url = tandemctl("wait --timeout 120");
+  ASSERT_EQ(url.exit_code, 0u) << url.errors;
+  const std::string live = url.output.substr(0, url.output.find_first_of("\r\n"));
+  EXPECT_EQ(live, "http://127.0.0.1:" + std::to_string(port_));
+  EXPECT_EQ(HttpClient(live).get("/health").status, 200);
+  auto status = tandemctl("status --json");
+  ASSERT_EQ(status.exit_code, 0u) << status.output << status.errors;
+  auto json = nlohmann::json::parse(status.output);
+  auto published = win32::read_publication(win32::kLlmServerKey);
+  ASSERT_TRUE(published);
+  EXPECT_EQ(json["llm"]["port"], published->port);
+  EXPECT_EQ(json["llm"]["pid"], published->pid);
+  EXPECT_EQ(json["llm"]["instance"], published->instance_id);
+  EXPECT_EQ(json["services"][0]["pid"], find_service("TandemLlm")->query().pid);
+  EXPECT_EQ(json["verified"], true);
+
+  // A demo distill job dropped in the inbox finishes.
+  const auto data = demo_dataset(12);
+  write_file_atomically(paths::jobs_dir() / "inbox" / "demo.json",
+                        nlohmann::json{{"kind", "distill"},
+                                       {"dataset", windows_path(data.string())},
+                                       {"labels", {"positive", "negative"}}}
+                            .dump());
+  auto done = wait_trainer([](const TrainerValues& v) { return v.jobs_done == 1; }, 180s,
+                           "the demo job to finish");
+  EXPECT_EQ(done.jobs_failed, 0u) << done.last_error;
+  bool found = false;
+  for (const auto& entry : fs::directory_iterator(paths::jobs_dir() / "done")) {
+    if (entry.path().extension() != ".work") continue;
+    found = true;
+    const std::string labels = read_file(entry.path() / "labels.jsonl");
+    EXPECT_EQ(std::count(labels.begin(), labels.end(), '\n'), 12) << labels;
+    EXPECT_TRUE(fs::exists(entry.path() / "student.json"));
+  }
+  EXPECT_TRUE(found) << "no done/*.work folder";
+
+  const auto start = std::chrono::steady_clock::now();
+  auto removed = msiexec("/x \"" + windows_path(TANDEM_MSI) + "\" /qn");
+  const double uninstall_s = seconds_since(start);
+  ASSERT_EQ(removed.exit_code, 0u) << removed.output << removed.errors;
+  for (const char* name : kServices) EXPECT_FALSE(find_service(name)) << name << " is still there";
+  EXPECT_FALSE(fs::exists(kInstallDir / "tandem-llm.exe"));
+  EXPECT_FALSE(fs::exists(kInstallDir / "tandemctl.exe"));
+  EXPECT_FALSE(win32::RegistryKey::open(HKEY_LOCAL_MACHINE, "SOFTWARE\\Tandem"))
+      << "publication keys left behind";
+  EXPECT_TRUE(fs::exists(paths::llm_server_config()));
+  EXPECT_TRUE(fs::exists(paths::jobs_dir() / "done"));
+  EXPECT_TRUE(fs::exists(paths::logs_dir() / "tandem-llm.log"));
+  std::printf("[ figures ] MSI %.1f MB, install %.2f s, uninstall %.2f s\n",
+              static_cast<double>(fs::file_size(windows_path(TANDEM_MSI))) / 1e6, install_s,
+              uninstall_s);
+}
+
+TEST_F(InstallerTest, ReinstallAndMajorUpgradeKeepTheAdminsConfig) {
+  install(TANDEM_MSI);
+  expect_both_running();
+  msiexec("/x \"" + windows_path(TANDEM_MSI) + "\" /qn");
+  install(TANDEM_MSI);  // a reinstall over kept data
+  expect_both_running();
+  EXPECT_NE(read_file(paths::llm_server_config()).find("\"threads\": 1"), std::string::npos);
+
+  // The admin edits trainer.json; the next version must neither overwrite nor lose it.
+  write_file_atomically(paths::trainer_config(), R"({"max_retries": 3, "log_level": "debug"})");
+  install(TANDEM_NEXT_MSI);
+  expect_both_running();
+  EXPECT_EQ(read_file(paths::trainer_config()), R"({"max_retries": 3, "log_level": "debug"})");
+  auto url = tandemctl("wait --timeout 120");
+  EXPECT_EQ(url.exit_code, 0u) << url.errors;
+  // One product: removing the new one leaves nothing of the old behind.
+  auto removed = msiexec("/x \"" + windows_path(TANDEM_NEXT_MSI) + "\" /qn REMOVEDATA=1");
+  ASSERT_EQ(removed.exit_code, 0u) << removed.errors;
+  for (const char* name : kServices) EXPECT_FALSE(find_service(name)) << name;
+  EXPECT_FALSE(fs::exists(kInstallDir / "tandem-trainer.exe"));
+  EXPECT_FALSE(fs::exists(paths::data_dir())) << "REMOVEDATA=1 kept the data";
+}
+
+TEST_F(InstallerTest, TandemctlInstallRegistersWhatTheMsiRegisters) {
+  install(TANDEM_MSI);
+  expect_both_running();
+  std::map<std::string, win32::InstalledServiceConfig> from_msi;
+  for (const char* name : kServices) from_msi[name] = find_service(name)->query_config();
+
+  // The same binaries in the same folder, registered by tandemctl instead of msiexec.
+  const fs::path copy = paths::data_dir() / "binaries";
+  fs::create_directories(copy);
+  for (const char* exe :
+       {"tandem-llm.exe", "tandem-trainer.exe", "tandemctl.exe", "tandem-tiny.gguf"}) {
+    fs::copy_file(kInstallDir / exe, copy / exe);
+  }
+  msiexec("/x \"" + windows_path(TANDEM_MSI) + "\" /qn");
+  fs::create_directories(kInstallDir);
+  for (const auto& entry : fs::directory_iterator(copy)) {
+    fs::copy_file(entry.path(), kInstallDir / entry.path().filename());
+  }
+  auto installed = tandemctl("install");
+  ASSERT_EQ(installed.exit_code, 0u) << installed.output << installed.errors;
+  expect_both_running();
+  for (const char* name : kServices) {
+    auto mine = find_service(name)->query_config();
+    const auto& msi = from_msi[name];
+    EXPECT_EQ(mine.binary_path_name, msi.binary_path_name) << name;
+    EXPECT_EQ(mine.display_name, msi.display_name) << name;
+    EXPECT_EQ(mine.description, msi.description) << name;
+    EXPECT_EQ(mine.account, msi.account) << name;
+    EXPECT_EQ(mine.start_type, msi.start_type) << name;
+    EXPECT_EQ(mine.dependencies, msi.dependencies) << name;
+  }
+  EXPECT_EQ(from_msi["TandemTrainer"].dependencies, std::vector<std::string>{"TandemLlm"});
+  EXPECT_EQ(from_msi["TandemLlm"].display_name, "Tandem LLM Server");
+
+  auto again = tandemctl("install");
+  EXPECT_EQ(again.exit_code, 3u);
+  EXPECT_NE(again.errors.find("TandemLlm is already installed"), std::string::npos) << again.errors;
+
+  auto uninstalled = tandemctl("uninstall");
+  ASSERT_EQ(uninstalled.exit_code, 0u) << uninstalled.errors;
+  for (const char* name : kServices) EXPECT_FALSE(find_service(name)) << name;
+  EXPECT_FALSE(win32::RegistryKey::open(HKEY_LOCAL_MACHINE, "SOFTWARE\\Tandem"));
+  EXPECT_TRUE(fs::exists(paths::llm_server_config()));
+}
+
+TEST_F(InstallerTest, BadArgumentsChangeNothingAndSayWhichWord) {
+  fs::create_directories(kInstallDir);
+  fs::copy_file(windows_path(TANDEM_CTL_EXE), kInstallDir / "tandemctl.exe");
+  struct Case {
+    const char* arguments;
+    const char* says;
+  };
+  for (const Case& c : {
+           Case{"install --account admin", "unknown account 'admin'"},
+           Case{"install --dir", "--dir needs a value"},
+           Case{"install --dir C:\\nowhere", "no tandem-llm.exe in C:\\nowhere"},
+           Case{"install --now", "unknown option '--now'"},
+           Case{"uninstall everything", "unexpected argument 'everything'"},
+           Case{"configure-services --purge", "--purge goes with --remove"},
+           Case{"configure-services --remove --account virtual", "--account has no meaning"},
+           Case{"status --jsn", "unknown option '--jsn'"},
+           Case{"wait --timeout abc", "--timeout takes whole seconds"},
+           Case{"url now", "unexpected argument 'now'"},
+           Case{"instal", "unknown command 'instal'"},
+       }) {
+    auto result = tandemctl(c.arguments);
+    EXPECT_EQ(result.exit_code, 2u) << c.arguments;
+    EXPECT_NE(result.errors.find(c.says), std::string::npos)
+        << c.arguments << ": " << result.errors;
+    EXPECT_EQ(result.output, "") << c.arguments;
+  }
+  for (const char* name : kServices) EXPECT_FALSE(find_service(name)) << name;
+  EXPECT_FALSE(fs::exists(paths::trainer_config()));
+}
+
+}  // namespace
+}  // namespace tandem
