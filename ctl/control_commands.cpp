@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/paths.h"
+#include "common/service_names.h"
 #include "common/win32/error.h"
 #include "common/win32/scm.h"
 #include "ctl/commands.h"
@@ -22,8 +23,8 @@ using std::chrono::milliseconds;
 using win32::ServiceState;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kLlm = "TandemLlm";
-constexpr const char* kTrainer = "TandemTrainer";
+constexpr const char* kLlm = kLlmServiceName;
+constexpr const char* kTrainer = kTrainerServiceName;
 constexpr DWORD kAccess = SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG | SERVICE_START |
                           SERVICE_STOP | SERVICE_PAUSE_CONTINUE;
 

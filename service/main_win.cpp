@@ -7,8 +7,8 @@
 
 #include "common/discovery/endpoint.h"
 #include "common/log.h"
-#include "common/service_names.h"
 #include "common/paths.h"
+#include "common/service_names.h"
 #include "common/win32/endpoint_publisher.h"
 #include "common/win32/known_folders.h"
 #include "common/win32/registry_publication.h"
@@ -39,7 +39,7 @@ int wmain(int argc, wchar_t** argv) {
   options.pipe_name = "\\\\.\\pipe\\tandem-llm";
   options.make_publisher = [](const discovery::Endpoint& identity) {
     return std::make_unique<win32::EndpointPublisher>(win32::kLlmServerKey, identity,
-                                                       kLlmServiceName);
+                                                      kLlmServiceName);
   };
 
   log::Options log_options;

@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
-#include "common/service_names.h"
 #include "common/paths.h"
+#include "common/service_names.h"
 #include "common/win32/child_process.h"
 #include "common/win32/folder_watch.h"
 #include "common/win32/llm_resolver.h"
@@ -74,11 +74,12 @@ int predict(int argc, wchar_t** argv) {
 class WindowsStatusPublication final : public trainer::StatusPublication {
  public:
   explicit WindowsStatusPublication(std::function<trainer::TrainerStatus()> current)
-      : publication_(win32::kTrainerKey, kPipeName,
-                     [current](std::string_view request, std::stop_token) {
-                       return trainer::answer_status_request(current(), request);
-                     },
-                     kTrainerServiceName) {}
+      : publication_(
+            win32::kTrainerKey, kPipeName,
+            [current](std::string_view request, std::stop_token) {
+              return trainer::answer_status_request(current(), request);
+            },
+            kTrainerServiceName) {}
   void write(const trainer::TrainerStatus& status) override {
     publication_.write(trainer::status_registry_values(status));
   }

@@ -5,8 +5,7 @@
 namespace tandem::win32 {
 
 StatusPublication::StatusPublication(const std::string& key_path, std::string_view pipe_name,
-                                     PipeServer::Handler handler,
-                                     std::string_view service_name)
+                                     PipeServer::Handler handler, std::string_view service_name)
     : pipe_(pipe_name, PipeServer::sddl_for_service(service_name), std::move(handler)),
       key_(create_locked_down(HKEY_LOCAL_MACHINE, key_path, publication_key_sddl(service_name))) {}
 

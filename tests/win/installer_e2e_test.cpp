@@ -14,9 +14,12 @@
 #include "common/files.h"
 #include "common/http_client.h"
 #include "common/paths.h"
+#include "common/win32/error.h"
 #include "common/win32/registry.h"
 #include "common/win32/registry_publication.h"
 #include "common/win32/scm.h"
+#include "common/win32/security.h"
+#include "common/win32/service_sid.h"
 #include "tests/support/loopback_socket.h"
 #include "tests/support/service_waits.h"
 #include "tests/support/win_process.h"
@@ -46,6 +49,15 @@ testing::ProcessResult tandemctl(const std::string& arguments) {
 std::optional<win32::Service> find_service(const char* name) {
   static auto scm = win32::ScManager::open();
   return win32::Service::try_open(scm, name, SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG);
+}
+
+std::string folder_dacl(const fs::path& folder) {
+  win32::FileHandle handle(CreateFileW(folder.wstring().c_str(), READ_CONTROL,
+                                       FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                                       nullptr, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS,
+                                       nullptr));
+  if (!handle) win32::throw_last_error("CreateFileW(" + folder.string() + ")");
+  return win32::dacl_sddl(handle.get(), SE_FILE_OBJECT, folder.string());
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -142,6 +154,25 @@ TEST_F(InstallerTest, MsiInstallStartsBothAndRunsAJobUninstallRemovesAllButUserD
   EXPECT_TRUE(fs::exists(paths::trainer_config())) << "the default trainer.json was not written";
   EXPECT_NE(read_file(paths::llm_server_config()).find("\"threads\": 1"), std::string::npos)
       << "the install overwrote the admin's llm-server.json";
+
+  // Each service may write its own publication key and folders; users may only read.
+  const std::string llm_sid = win32::service_sid("TandemLlm");
+  const std::string trainer_sid = win32::service_sid("TandemTrainer");
+  auto key = win32::RegistryKey::open(HKEY_LOCAL_MACHINE, win32::kLlmServerKey, READ_CONTROL);
+  ASSERT_TRUE(key);
+  const std::string key_dacl = win32::dacl_sddl(key->get(), SE_REGISTRY_KEY, "LlmServer key");
+  EXPECT_NE(key_dacl.find("(A;OICI;KA;;;" + llm_sid + ")"), std::string::npos) << key_dacl;
+  EXPECT_NE(key_dacl.find(";KR;;;BU)"), std::string::npos) << key_dacl;
+  EXPECT_EQ(key_dacl.find(trainer_sid), std::string::npos) << key_dacl;
+  const std::string logs_dacl = folder_dacl(paths::logs_dir());
+  if (win32::running_on_wine()) {
+    // Wine accepts SetSecurityInfo on files but keeps no DACL: it reports a made-up one.
+    EXPECT_EQ(logs_dacl.find(llm_sid), std::string::npos) << "Wine now keeps file DACLs";
+  } else {
+    EXPECT_NE(logs_dacl.find(llm_sid), std::string::npos) << logs_dacl;
+    EXPECT_NE(logs_dacl.find(trainer_sid), std::string::npos) << logs_dacl;
+    EXPECT_TRUE(logs_dacl.starts_with("D:P")) << logs_dacl;
+  }
 
   // The live URL, verified, answers /health; status --json agrees with the registry.
   auto url = tandemctl("wait --timeout 120");

@@ -5,10 +5,10 @@
 
 #include <string>
 
-#include "common/win32/service_sid.h"
 #include "common/win32/error.h"
 #include "common/win32/handle.h"
 #include "common/win32/registry.h"
+#include "common/win32/service_sid.h"
 #include "common/win32/strings.h"
 
 namespace tandem::win32 {
