@@ -24,6 +24,7 @@
 #include "ctl/job_listing.h"
 #include "ctl/job_submit.h"
 #include "ctl/log_tail.h"
+#include "ctl/trainer_registry.h"
 
 namespace tandem::ctl {
 namespace fs = std::filesystem;
@@ -42,14 +43,9 @@ fs::path jobs_root() {
 }
 
 std::optional<TrainerProgress> read_progress() {
-  auto key = win32::RegistryKey::open(HKEY_LOCAL_MACHINE, win32::kTrainerKey);
-  if (!key) return std::nullopt;
-  TrainerProgress p;
-  p.state = key->get_string("State").value_or("");
-  p.job = key->get_string("Job").value_or("");
-  p.items_done = key->get_dword("ItemsDone").value_or(0);
-  p.items_total = key->get_dword("ItemsTotal").value_or(0);
-  return p;
+  auto t = read_trainer_registry();
+  if (!t) return std::nullopt;
+  return TrainerProgress{t->state, t->job, t->items_done, t->items_total};
 }
 
 std::string still_waiting(const WaitVerdict& verdict, const std::string& name,

@@ -14,6 +14,7 @@
 #include "common/win32/registry_publication.h"
 #include "common/win32/scm.h"
 #include "ctl/commands.h"
+#include "ctl/trainer_registry.h"
 
 namespace tandem::ctl {
 namespace {
@@ -49,6 +50,12 @@ int status_command(Args& args) {
       out["llm"]["note"] = "test model: output is meaningless - set `model` in llm-server.json";
     }
   }
+  if (auto t = read_trainer_registry()) {
+    out["trainer"] = {{"state", t->state},           {"job", t->job},
+                      {"items_done", t->items_done}, {"items_total", t->items_total},
+                      {"jobs_done", t->jobs_done},   {"jobs_failed", t->jobs_failed},
+                      {"last_error", t->last_error}, {"server_url", t->server_url}};
+  }
   std::string why;
   auto live = win32::LlmResolver().resolve(why);
   out["verified"] = live.has_value();
@@ -72,6 +79,20 @@ int status_command(Args& args) {
                   l["instance"].get<std::string>().c_str());
     }
     std::printf("verified       %s\n", live ? "yes" : ("no: " + why).c_str());
+    if (out.contains("trainer")) {
+      const auto& t = out["trainer"];
+      std::string job = t["job"].get<std::string>();
+      if (!job.empty()) {
+        job = " " + job + " " + std::to_string(t["items_done"].get<unsigned>()) + "/" +
+              std::to_string(t["items_total"].get<unsigned>());
+      }
+      std::printf("trainer        %s%s (jobs done %u, failed %u)\n",
+                  t["state"].get<std::string>().c_str(), job.c_str(),
+                  t["jobs_done"].get<unsigned>(), t["jobs_failed"].get<unsigned>());
+      if (!t["last_error"].get<std::string>().empty()) {
+        std::printf("last error     %s\n", t["last_error"].get<std::string>().c_str());
+      }
+    }
   }
   return live ? kOk : kNotReady;
 }

@@ -210,6 +210,10 @@ TEST_F(InstallerTest, MsiInstallStartsBothAndRunsAJobUninstallRemovesAllButUserD
     EXPECT_TRUE(fs::exists(entry.path() / "student.json"));
   }
   EXPECT_TRUE(found) << "no done/*.work folder";
+  auto after = nlohmann::json::parse(tandemctl("status --json").output);
+  EXPECT_EQ(after["trainer"]["jobs_done"], 1) << after.dump();
+  EXPECT_EQ(after["trainer"]["state"], "idle") << after.dump();
+  EXPECT_EQ(after["trainer"]["server_url"], live) << after.dump();
 
   const auto start = std::chrono::steady_clock::now();
   auto removed = msiexec("/x \"" + windows_path(TANDEM_MSI) + "\" /qn");
