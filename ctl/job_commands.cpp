@@ -17,8 +17,6 @@
 #include "common/files.h"
 #include "common/paths.h"
 #include "common/win32/folder_watch.h"
-#include "common/win32/registry.h"
-#include "common/win32/registry_publication.h"
 #include "ctl/any_folder_watch.h"
 #include "ctl/commands.h"
 #include "ctl/job_listing.h"
