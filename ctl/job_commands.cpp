@@ -17,12 +17,12 @@
 #include "common/files.h"
 #include "common/paths.h"
 #include "common/win32/folder_watch.h"
+#include "common/win32/trainer_registry.h"
 #include "ctl/any_folder_watch.h"
 #include "ctl/commands.h"
 #include "ctl/job_listing.h"
 #include "ctl/job_submit.h"
 #include "ctl/log_tail.h"
-#include "ctl/trainer_registry.h"
 
 namespace tandem::ctl {
 namespace fs = std::filesystem;
@@ -41,7 +41,7 @@ fs::path jobs_root() {
 }
 
 std::optional<TrainerProgress> read_progress() {
-  auto t = read_trainer_registry();
+  auto t = win32::read_trainer_registry();
   if (!t) return std::nullopt;
   return TrainerProgress{t->state, t->job, t->items_done, t->items_total};
 }

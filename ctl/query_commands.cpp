@@ -13,8 +13,8 @@
 #include "common/win32/llm_resolver.h"
 #include "common/win32/registry_publication.h"
 #include "common/win32/scm.h"
+#include "common/win32/trainer_registry.h"
 #include "ctl/commands.h"
-#include "ctl/trainer_registry.h"
 
 namespace tandem::ctl {
 namespace {
@@ -50,7 +50,7 @@ int status_command(Args& args) {
       out["llm"]["note"] = "test model: output is meaningless - set `model` in llm-server.json";
     }
   }
-  if (auto t = read_trainer_registry()) {
+  if (auto t = win32::read_trainer_registry()) {
     out["trainer"] = {{"state", t->state},           {"job", t->job},
                       {"items_done", t->items_done}, {"items_total", t->items_total},
                       {"jobs_done", t->jobs_done},   {"jobs_failed", t->jobs_failed},

@@ -16,6 +16,7 @@
 #include "common/win32/registry_publication.h"
 #include "common/win32/scm.h"
 #include "tests/support/loopback_socket.h"
+#include "tests/support/service_e2e.h"
 #include "tests/support/win_process.h"
 
 namespace tandem {
@@ -27,10 +28,7 @@ using win32::ServiceState;
 constexpr const char* kLlm = "TandemLlm";
 constexpr const char* kTrainer = "TandemTrainer";
 
-std::string windows_path(std::string path) {
-  for (auto& c : path) c = c == '/' ? '\\' : c;
-  return path;
-}
+using testing::windows_path;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
@@ -55,65 +53,25 @@ class CtlControlTest : public ::testing::Test {
  protected:
   void SetUp() override {
     port_ = testing::find_free_ports(8);
-    remove_services();
+    testing::remove_tandem_services();
     std::error_code ignored;
     std::filesystem::remove_all(paths::jobs_dir(), ignored);
     std::filesystem::remove_all(work_, ignored);
     std::filesystem::create_directories(work_);
     win32::RegistryKey::delete_tree(HKEY_LOCAL_MACHINE, win32::kTrainerKey);
-    std::filesystem::create_directories(paths::config_dir());
-    write_file_atomically(
-        paths::llm_server_config(),
-        nlohmann::json{
-            {"port", port_}, {"port_range", 8}, {"parallel", 2}, {"ctx_size", 512}, {"threads", 1}}
-            .dump(2));
-    write_file_atomically(
-        paths::trainer_config(),
-        nlohmann::json{{"resolve_timeout_ms", 60000}, {"connect_timeout_ms", 1000}}.dump(2));
-    create(kLlm, TANDEM_LLM_EXE, "");
-    create(kTrainer, TANDEM_TRAINER_EXE, kLlm);
+    testing::write_llm_test_config(port_);
+    testing::write_trainer_test_config();
+    testing::register_service(kLlm, TANDEM_LLM_EXE);
+    testing::register_service(kTrainer, TANDEM_TRAINER_EXE, kLlm);
   }
 
   void TearDown() override {
-    remove_services();
-    if (HasFailure()) {
-      for (const char* log : {"tandem-trainer.log", "tandem-llm.log"}) {
-        auto text = read_file_if_exists(paths::logs_dir() / log);
-        std::printf(
-            "--- %s (last 4000 bytes) ---\n%s\n", log,
-            text ? text->substr(text->size() > 4000 ? text->size() - 4000 : 0).c_str() : "(none)");
-      }
-    }
+    testing::remove_tandem_services();
+    if (HasFailure()) testing::print_service_logs();
     std::error_code ignored;
     std::filesystem::remove(paths::llm_server_config(), ignored);
     std::filesystem::remove(paths::trainer_config(), ignored);
     std::filesystem::remove_all(work_, ignored);
-  }
-
-  // Through the SCM API, as tandemctl install does (Wine 8's `sc create depend=` is malformed).
-  static void create(const std::string& name, const std::string& exe, const std::string& depends) {
-    win32::ServiceConfig config;
-    config.name = name;
-    config.binary_path = windows_path(exe);
-    if (!depends.empty()) config.dependencies = {depends};
-    win32::Service::create(win32::ScManager::open(SC_MANAGER_ALL_ACCESS), config);
-  }
-
-  static void remove_services() {
-    auto scm = win32::ScManager::open(SC_MANAGER_ALL_ACCESS);
-    for (const char* name : {kTrainer, kLlm}) {
-      auto service = win32::Service::try_open(scm, name);
-      if (!service) continue;
-      if (service->query().state != ServiceState::stopped) {
-        try {
-          service->stop();
-        } catch (const Error&) {
-          // Already stopping.
-        }
-        service->wait_for_state(ServiceState::stopped, 30s);
-      }
-      service->remove();
-    }
   }
 
   static win32::ServiceStatusInfo query(const char* name) {

@@ -21,7 +21,7 @@
 #include "common/win32/security.h"
 #include "common/win32/service_sid.h"
 #include "tests/support/loopback_socket.h"
-#include "tests/support/service_waits.h"
+#include "tests/support/service_e2e.h"
 #include "tests/support/win_process.h"
 
 namespace tandem {
@@ -51,6 +51,13 @@ std::optional<win32::Service> find_service(const char* name) {
   return win32::Service::try_open(scm, name, SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG);
 }
 
+// The command the Run key starts the tray with at logon; empty when there is none.
+std::string tray_at_logon() {
+  auto run = win32::RegistryKey::open(HKEY_LOCAL_MACHINE,
+                                      "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run");
+  return run ? run->get_string("TandemTray").value_or("") : "";
+}
+
 std::string folder_dacl(const fs::path& folder) {
   win32::FileHandle handle(CreateFileW(folder.wstring().c_str(), READ_CONTROL,
                                        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
@@ -78,14 +85,7 @@ class InstallerTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (HasFailure()) {
-      for (const char* log : {"tandem-llm.log", "tandem-trainer.log"}) {
-        std::error_code ignored;
-        if (fs::exists(paths::logs_dir() / log, ignored)) {
-          std::printf("--- %s\n%s\n", log, read_file(paths::logs_dir() / log).c_str());
-        }
-      }
-    }
+    if (HasFailure()) testing::print_service_logs();
     remove_everything();
   }
 
@@ -94,16 +94,7 @@ class InstallerTest : public ::testing::Test {
     for (const char* msi : {TANDEM_MSI, TANDEM_NEXT_MSI}) {
       msiexec("/x \"" + windows_path(msi) + "\" /qn REMOVEDATA=1");
     }
-    for (const char* name : {"TandemTrainer", "TandemLlm"}) {
-      static auto scm = win32::ScManager::open(SC_MANAGER_ALL_ACCESS);
-      if (auto service = win32::Service::try_open(scm, name)) {
-        if (service->query().state != ServiceState::stopped) {
-          service->stop();
-          service->wait_for_state(ServiceState::stopped, 60s);
-        }
-        service->remove();
-      }
-    }
+    testing::remove_tandem_services();
     win32::RegistryKey::delete_tree(HKEY_LOCAL_MACHINE, "SOFTWARE\\Tandem");
     std::error_code ignored;
     fs::remove_all(paths::data_dir(), ignored);
@@ -147,10 +138,11 @@ TEST_F(InstallerTest, MsiInstallStartsBothAndRunsAJobUninstallRemovesAllButUserD
   double install_s = 0;
   install(TANDEM_MSI, &install_s);
   expect_both_running();
-  for (const char* exe :
-       {"tandem-llm.exe", "tandem-trainer.exe", "tandemctl.exe", "tandem-tiny.gguf"}) {
+  for (const char* exe : {"tandem-llm.exe", "tandem-trainer.exe", "tandemctl.exe",
+                          "tandem-tray.exe", "tandem-tiny.gguf"}) {
     EXPECT_TRUE(fs::exists(kInstallDir / exe)) << exe;
   }
+  EXPECT_EQ(tray_at_logon(), "\"" + (kInstallDir / "tandem-tray.exe").string() + "\"");
   EXPECT_TRUE(fs::exists(paths::trainer_config())) << "the default trainer.json was not written";
   EXPECT_NE(read_file(paths::llm_server_config()).find("\"threads\": 1"), std::string::npos)
       << "the install overwrote the admin's llm-server.json";
@@ -222,6 +214,8 @@ TEST_F(InstallerTest, MsiInstallStartsBothAndRunsAJobUninstallRemovesAllButUserD
   for (const char* name : kServices) EXPECT_FALSE(find_service(name)) << name << " is still there";
   EXPECT_FALSE(fs::exists(kInstallDir / "tandem-llm.exe"));
   EXPECT_FALSE(fs::exists(kInstallDir / "tandemctl.exe"));
+  EXPECT_FALSE(fs::exists(kInstallDir / "tandem-tray.exe"));
+  EXPECT_EQ(tray_at_logon(), "") << "the Run value stayed";
   EXPECT_FALSE(win32::RegistryKey::open(HKEY_LOCAL_MACHINE, "SOFTWARE\\Tandem"))
       << "publication keys left behind";
   EXPECT_TRUE(fs::exists(paths::llm_server_config()));

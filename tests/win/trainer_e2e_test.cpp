@@ -22,7 +22,7 @@
 #include "common/win32/scm.h"
 #include "tests/support/loopback_socket.h"
 #include "tests/support/raw_http_client.h"
-#include "tests/support/service_waits.h"
+#include "tests/support/service_e2e.h"
 #include "tests/support/win_process.h"
 #include "trainer/jobs/checkpoint.h"
 
@@ -55,70 +55,22 @@ class TrainerServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     port_ = testing::find_free_ports(8);
-    remove_services();
+    testing::remove_tandem_services();
     std::error_code ignored;
     std::filesystem::remove_all(paths::jobs_dir(), ignored);
     win32::RegistryKey::delete_tree(HKEY_LOCAL_MACHINE, win32::kTrainerKey);
-    write_llm_config();
-    write_trainer_config();
-    create(std::string(kLlm), TANDEM_LLM_EXE, "");
-    create(std::string(kTrainer), TANDEM_TRAINER_EXE, kLlm);
+    testing::write_llm_test_config(port_);
+    testing::write_trainer_test_config();
+    testing::register_service(kLlm, TANDEM_LLM_EXE);
+    testing::register_service(kTrainer, TANDEM_TRAINER_EXE, kLlm);
   }
 
   void TearDown() override {
-    remove_services();
-    if (HasFailure()) {
-      for (const char* log : {"tandem-trainer.log", "tandem-llm.log"}) {
-        auto text = read_file_if_exists(paths::logs_dir() / log);
-        std::printf(
-            "--- %s (last 6000 bytes) ---\n%s\n", log,
-            text ? text->substr(text->size() > 6000 ? text->size() - 6000 : 0).c_str() : "(none)");
-      }
-    }
+    testing::remove_tandem_services();
+    if (HasFailure()) testing::print_service_logs();
     std::error_code ignored;
     std::filesystem::remove(paths::llm_server_config(), ignored);
     std::filesystem::remove(paths::trainer_config(), ignored);
-  }
-
-  void write_llm_config() {
-    nlohmann::json config = {
-        {"port", port_}, {"port_range", 8}, {"parallel", 2}, {"ctx_size", 512}, {"threads", 1}};
-    std::filesystem::create_directories(paths::config_dir());
-    write_file_atomically(paths::llm_server_config(), config.dump(2));
-  }
-
-  void write_trainer_config(const nlohmann::json& extra = nlohmann::json::object()) {
-    nlohmann::json config = {{"resolve_timeout_ms", 60000}, {"connect_timeout_ms", 1000}};
-    config.update(extra);
-    std::filesystem::create_directories(paths::config_dir());
-    write_file_atomically(paths::trainer_config(), config.dump(2));
-  }
-
-  // Through the SCM API, as tandemctl install does: Wine 8's `sc create depend=` writes a
-  // malformed DependOnService list.
-  static void create(const std::string& name, const std::string& exe, const std::string& depends) {
-    win32::ServiceConfig config;
-    config.name = name;
-    config.binary_path = windows_path(exe);
-    if (!depends.empty()) config.dependencies = {depends};
-    win32::Service::create(win32::ScManager::open(SC_MANAGER_ALL_ACCESS), config);
-  }
-
-  static void remove_services() {
-    auto scm = win32::ScManager::open(SC_MANAGER_ALL_ACCESS);
-    for (const char* name : {kTrainer, kLlm}) {
-      auto service = win32::Service::try_open(scm, name);
-      if (!service) continue;
-      if (service->query().state != ServiceState::stopped) {
-        try {
-          service->stop();
-        } catch (const Error&) {
-          // Already stopping.
-        }
-        service->wait_for_state(ServiceState::stopped, 30s);
-      }
-      service->remove();
-    }
   }
 
   static win32::Service service(const char* name) {
@@ -351,7 +303,7 @@ TEST_F(TrainerServiceTest, BadJobsFailWithReasonsAndTheGoodOneStillRuns) {
 }
 
 TEST_F(TrainerServiceTest, WithoutTheServerTheTrainerSaysWhyAndGoesOnWhenItComes) {
-  write_trainer_config({{"resolve_timeout_ms", 1500}});
+  testing::write_trainer_test_config({{"resolve_timeout_ms", 1500}});
   start(kTrainer);  // Wine's SCM leaves the dependency stopped: a server that is not there
   submit_distill("patient", dataset("patient.jsonl", 10));
   auto waiting = wait_trainer(

@@ -1,19 +1,28 @@
-// Waits the Windows end-to-end suites share: on registry change notifications for the
-// services' publications (never polling), each bounded and naming what it waited for.
+// What the Windows end-to-end suites share: the two services registered and removed, their test
+// configs and logs, and waits on registry change notifications for their publications (never
+// polling), each bounded and naming what it waited for.
 #pragma once
 
 #include <windows.h>
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "common/error.h"
+#include "common/files.h"
+#include "common/paths.h"
 #include "common/win32/handle.h"
 #include "common/win32/registry.h"
 #include "common/win32/registry_publication.h"
+#include "common/win32/scm.h"
+#include "common/win32/trainer_registry.h"
 
 namespace tandem::testing {
 
@@ -25,25 +34,9 @@ inline std::string windows_path(std::string path) {
 }
 
 // The trainer's published status (HKLM\SOFTWARE\Tandem\Trainer), as a test reads it.
-struct TrainerValues {
-  std::string state, job, last_error, server_url;
-  std::uint32_t items_done = 0, items_total = 0, jobs_done = 0, jobs_failed = 0, pid = 0;
-};
-
+using TrainerValues = win32::TrainerRegistry;
 inline std::optional<TrainerValues> read_trainer() {
-  auto key = win32::RegistryKey::open(HKEY_LOCAL_MACHINE, win32::kTrainerKey);
-  if (!key) return std::nullopt;
-  TrainerValues v;
-  v.state = key->get_string("State").value_or("");
-  v.job = key->get_string("Job").value_or("");
-  v.last_error = key->get_string("LastError").value_or("");
-  v.server_url = key->get_string("ServerUrl").value_or("");
-  v.items_done = key->get_dword("ItemsDone").value_or(0);
-  v.items_total = key->get_dword("ItemsTotal").value_or(0);
-  v.jobs_done = key->get_dword("JobsDone").value_or(0);
-  v.jobs_failed = key->get_dword("JobsFailed").value_or(0);
-  v.pid = key->get_dword("Pid").value_or(0);
-  return v;
+  return win32::read_trainer_registry();
 }
 
 inline std::string describe(const std::optional<TrainerValues>& v) {
@@ -91,6 +84,68 @@ inline std::uint16_t wait_llm_published(DWORD pid, std::chrono::milliseconds tim
         deadline - std::chrono::steady_clock::now());
     if (left <= 0ms) throw Error("TandemLlm pid " + std::to_string(pid) + " never published ready");
     WaitForSingleObject(event.get(), static_cast<DWORD>(left.count()));
+  }
+}
+
+// Through the SCM API, as tandemctl install does: Wine 8's `sc create depend=` writes a
+// malformed DependOnService list.
+inline void register_service(const std::string& name, const std::string& exe,
+                             const std::string& depends = {}) {
+  win32::ServiceConfig config;
+  config.name = name;
+  config.binary_path = windows_path(exe);
+  if (!depends.empty()) config.dependencies = {depends};
+  win32::Service::create(win32::ScManager::open(SC_MANAGER_ALL_ACCESS), config);
+}
+
+// Stops (trainer first) and deletes whichever of the two services exists.
+inline void remove_tandem_services() {
+  auto scm = win32::ScManager::open(SC_MANAGER_ALL_ACCESS);
+  for (const char* name : {"TandemTrainer", "TandemLlm"}) {
+    auto service = win32::Service::try_open(scm, name);
+    if (!service) continue;
+    if (service->query().state != win32::ServiceState::stopped) {
+      try {
+        service->stop();
+      } catch (const Error&) {
+        // Already stopping.
+      }
+      service->wait_for_state(win32::ServiceState::stopped, 30s);
+    }
+    service->remove();
+  }
+}
+
+// The server's test config: the given ports, one thread (the tiny model is slower on two threads
+// of a shared two-core machine), a small context.
+inline void write_llm_test_config(std::uint16_t port) {
+  std::filesystem::create_directories(paths::config_dir());
+  write_file_atomically(
+      paths::llm_server_config(),
+      nlohmann::json{
+          {"port", port}, {"port_range", 8}, {"parallel", 2}, {"ctx_size", 512}, {"threads", 1}}
+          .dump(2));
+}
+
+inline void write_trainer_test_config(const nlohmann::json& extra = nlohmann::json::object()) {
+  nlohmann::json config = {{"resolve_timeout_ms", 60000}, {"connect_timeout_ms", 1000}};
+  config.update(extra);
+  std::filesystem::create_directories(paths::config_dir());
+  write_file_atomically(paths::trainer_config(), config.dump(2));
+}
+
+// The end of both services' logs, for a failed test's output.
+inline void print_service_logs() {
+  for (const char* log : {"tandem-trainer.log", "tandem-llm.log"}) {
+    std::error_code ignored;
+    const auto file = paths::logs_dir() / log;
+    if (!std::filesystem::exists(file, ignored)) {
+      std::printf("--- %s: none\n", log);
+      continue;
+    }
+    const std::string text = read_file(file);
+    std::printf("--- %s (last 4000 bytes) ---\n%s\n", log,
+                text.substr(text.size() > 4000 ? text.size() - 4000 : 0).c_str());
   }
 }
 

@@ -1,11 +1,12 @@
-// TandemTrainer's published status (HKLM\SOFTWARE\Tandem\Trainer), as tandemctl shows it.
+// TandemTrainer's published status (HKLM\SOFTWARE\Tandem\Trainer), as its readers see it:
+// tandemctl, the tray and the end-to-end tests.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 
-namespace tandem::ctl {
+namespace tandem::win32 {
 
 struct TrainerRegistry {
   std::string state, job, last_error, server_url;
@@ -15,4 +16,4 @@ struct TrainerRegistry {
 // std::nullopt when the trainer has never published (not installed or never started).
 std::optional<TrainerRegistry> read_trainer_registry();
 
-}  // namespace tandem::ctl
+}  // namespace tandem::win32

@@ -1,12 +1,12 @@
-#include "ctl/trainer_registry.h"
+#include "common/win32/trainer_registry.h"
 
 #include "common/win32/registry.h"
 #include "common/win32/registry_publication.h"
 
-namespace tandem::ctl {
+namespace tandem::win32 {
 
 std::optional<TrainerRegistry> read_trainer_registry() {
-  auto key = win32::RegistryKey::open(HKEY_LOCAL_MACHINE, win32::kTrainerKey);
+  auto key = RegistryKey::open(HKEY_LOCAL_MACHINE, kTrainerKey);
   if (!key) return std::nullopt;
   TrainerRegistry t;
   t.state = key->get_string("State").value_or("");
@@ -21,4 +21,4 @@ std::optional<TrainerRegistry> read_trainer_registry() {
   return t;
 }
 
-}  // namespace tandem::ctl
+}  // namespace tandem::win32

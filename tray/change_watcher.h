@@ -1,0 +1,36 @@
+// The tray's only source of refreshes: a worker thread that reads a snapshot whenever something
+// it watches changes — the publication keys (registry change notifications), the services'
+// processes ending, or refresh_now() — and otherwise after `fallback` at the latest. Reading
+// happens here, not on the UI thread, because verifying the endpoint talks to the pipe and HTTP.
+#pragma once
+
+#include <windows.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "tray/tray_state.h"
+
+namespace tandem::tray {
+
+class ChangeWatcher {
+ public:
+  using Callback = std::function<void(Snapshot)>;
+  // `on_snapshot` runs on the worker thread.
+  ChangeWatcher(Callback on_snapshot, std::chrono::milliseconds fallback);
+  // Returns once the worker has finished its round and will call `on_snapshot` no more (or after
+  // a bound, logged). The worker is parked, not ended: see change_watcher.cpp.
+  ~ChangeWatcher();
+  ChangeWatcher(const ChangeWatcher&) = delete;
+  ChangeWatcher& operator=(const ChangeWatcher&) = delete;
+
+  void refresh_now();
+
+  struct Shared;  // what the worker owns with this object, so it may outlive it
+
+ private:
+  std::shared_ptr<Shared> shared_;
+};
+
+}  // namespace tandem::tray

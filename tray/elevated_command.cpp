@@ -1,0 +1,64 @@
+#include "tray/elevated_command.h"
+
+#include <shellapi.h>
+
+#include "common/win32/error.h"
+#include "common/win32/known_folders.h"
+#include "common/win32/strings.h"
+
+namespace tandem::tray {
+
+ElevatedCommands::~ElevatedCommands() {
+  // Waits for callbacks in flight; the processes themselves keep running.
+  for (auto& [id, run] : runs_) UnregisterWaitEx(run.wait, INVALID_HANDLE_VALUE);
+}
+
+bool ElevatedCommands::run(const std::string& arguments) {
+  const auto ctl = paths::detail::executable_dir() / "tandemctl.exe";
+  const std::wstring parameters = win32::widen(arguments);
+  SHELLEXECUTEINFOW info{};
+  info.cbSize = sizeof(info);
+  info.fMask = SEE_MASK_NOCLOSEPROCESS | SEE_MASK_FLAG_NO_UI;
+  info.hwnd = window_;
+  info.lpVerb = L"runas";
+  info.lpFile = ctl.c_str();
+  info.lpParameters = parameters.c_str();
+  info.nShow = SW_HIDE;
+  if (!ShellExecuteExW(&info)) {
+    if (GetLastError() == ERROR_CANCELLED) return false;
+    win32::throw_last_error("ShellExecuteExW(runas, " + ctl.string() + " " + arguments + ")");
+  }
+  if (!info.hProcess) return true;  // handed to an already running instance: nothing to await
+  const WPARAM id = next_id_++;
+  Run& r = runs_[id];
+  r.arguments = arguments;
+  r.process = win32::Handle(info.hProcess);
+  r.window = window_;
+  r.message = message_;
+  r.id = id;
+  if (!RegisterWaitForSingleObject(&r.wait, r.process.get(), on_exit, &r, INFINITE,
+                                   WT_EXECUTEONLYONCE)) {
+    runs_.erase(id);
+    win32::throw_last_error("RegisterWaitForSingleObject(tandemctl " + arguments + ")");
+  }
+  return true;
+}
+
+void CALLBACK ElevatedCommands::on_exit(void* context, BOOLEAN) {
+  const Run* r = static_cast<const Run*>(context);
+  PostMessageW(r->window, r->message, r->id, 0);
+}
+
+ElevatedCommands::Finished ElevatedCommands::finish(WPARAM id) {
+  auto it = runs_.find(id);
+  if (it == runs_.end()) return {};
+  UnregisterWaitEx(it->second.wait, INVALID_HANDLE_VALUE);
+  Finished f{it->second.arguments, 0};
+  if (!GetExitCodeProcess(it->second.process.get(), &f.exit_code)) {
+    win32::throw_last_error("GetExitCodeProcess(tandemctl " + f.arguments + ")");
+  }
+  runs_.erase(it);
+  return f;
+}
+
+}  // namespace tandem::tray

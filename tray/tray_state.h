@@ -1,0 +1,139 @@
+// What tandem-tray shows, computed from what it read: the SCM's view of both services, the LLM's
+// registry publication with the resolver's verdict, and the trainer's published status.
+// Portable (no windows.h), so every rule here is unit-tested natively.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/discovery/endpoint.h"
+
+namespace tandem::tray {
+
+// The SCM's states, plus "not installed" (no such service).
+enum class ServiceState {
+  not_installed,
+  stopped,
+  start_pending,
+  stop_pending,
+  running,
+  continue_pending,
+  pause_pending,
+  paused
+};
+std::string_view state_name(ServiceState state);
+
+struct ServiceInput {
+  ServiceState state = ServiceState::not_installed;
+  std::uint32_t pid = 0;        // the SCM's pid; 0 unless running
+  std::uint32_t exit_code = 0;  // once stopped: the service-specific or Win32 exit code
+  bool installed() const { return state != ServiceState::not_installed; }
+};
+
+// HKLM\SOFTWARE\Tandem\Trainer (trainer/status.cpp's value names).
+struct TrainerValues {
+  std::string state;  // idle, working, waiting, paused, stopped
+  std::string job;
+  std::string last_error;
+  std::uint32_t items_done = 0, items_total = 0, jobs_done = 0, jobs_failed = 0, pid = 0;
+};
+
+struct Snapshot {
+  ServiceInput llm;
+  ServiceInput trainer;
+  std::optional<discovery::Endpoint> publication;  // as read from the registry, unchecked
+  bool verified = false;  // the resolver's verdict (SCM pid, pipe, /health)
+  std::string problem;    // the resolver's reason when not verified
+  std::optional<TrainerValues> trainer_values;
+  bool recent_job_failure = false;  // set by Monitor
+};
+
+enum class Colour { green, amber, red, grey };
+std::string_view colour_name(Colour colour);
+
+// Ready only when every source agrees: a stale publication (pid not the SCM's, or not verified)
+// never counts.
+bool llm_ready(const Snapshot& s);
+// The trainer's values when they belong to the process the SCM runs now; stale ones are ignored.
+const TrainerValues* live_trainer(const Snapshot& s);
+
+Colour colour(const Snapshot& s);
+
+// One line each, for the menu header, the status window and the tooltip.
+std::string llm_summary(const Snapshot& s);      // "LLM ready on 127.0.0.1:8031"
+std::string trainer_summary(const Snapshot& s);  // "training demo 42%"
+// Percent of the current job, when the trainer reports a total.
+std::optional<int> job_percent(const Snapshot& s);
+
+// The notification-area tooltip: at most two lines and kMaxTooltip UTF-16 units (NOTIFYICONDATAW's
+// szTip holds 128 with the terminator).
+inline constexpr std::size_t kMaxTooltip = 127;
+std::string tooltip(const Snapshot& s);
+
+struct ServiceMenu {
+  bool start = false, stop = false, restart = false;
+};
+struct MenuState {
+  ServiceMenu llm, trainer;
+  bool copy_url = false;
+};
+MenuState menu_state(const Snapshot& s);
+
+// UTF-16 code units of a UTF-8 string (what the Win32 buffers count).
+std::size_t utf16_length(const std::string& utf8);
+// At most `max_units` UTF-16 units, cut at a character boundary and ending in "…" when cut.
+std::string truncate_utf16(const std::string& utf8, std::size_t max_units);
+
+// NOTIFYICONDATAW's szInfoTitle and szInfo, without the terminator.
+inline constexpr std::size_t kMaxBalloonTitle = 63;
+inline constexpr std::size_t kMaxBalloonText = 255;
+
+struct Notification {
+  enum class Kind { server_stopped, job_finished, job_failed } kind;
+  bool warning = false;
+  std::string title;
+  std::string text;
+};
+
+// Compares each snapshot with the previous one and says which transitions deserve a balloon;
+// remembers recent job failures (amber) and rate-limits what it announces. Time is passed in.
+class Monitor {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct Limits {
+    std::chrono::seconds failure_memory{600};  // amber this long after a job failed
+    std::chrono::seconds window{60};           // at most max_per_window balloons in any window
+    std::size_t max_per_window = 3;
+    std::chrono::seconds expected_stop{120};  // a stop asked for through the tray is no surprise
+  };
+  Monitor() : Monitor(Limits{}) {}
+  explicit Monitor(Limits limits) : limits_(limits) {}
+
+  // The user asked the tray to stop or restart TandemLlm: its stop is expected for a while.
+  void expect_llm_stop(Clock::time_point now) {
+    llm_stop_expected_until_ = now + limits_.expected_stop;
+  }
+
+  // Sets s.recent_job_failure and returns the notifications to show now.
+  std::vector<Notification> update(Snapshot& s, Clock::time_point now);
+
+  std::size_t suppressed() const { return suppressed_; }
+
+ private:
+  bool allow(Clock::time_point now);
+
+  Limits limits_;
+  std::optional<Snapshot> previous_;
+  std::optional<Clock::time_point> last_failure_;
+  std::optional<Clock::time_point> llm_stop_expected_until_;
+  std::deque<Clock::time_point> shown_;
+  std::size_t suppressed_ = 0;
+  std::size_t unannounced_ = 0;  // suppressed since the last balloon shown
+};
+
+}  // namespace tandem::tray
