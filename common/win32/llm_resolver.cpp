@@ -133,6 +133,8 @@ discovery::Endpoint LlmResolver::wait_ready(std::chrono::milliseconds timeout,
   const StopEvent stop_event(stop);
   const auto deadline = Clock::now() + timeout;
   std::string why;
+  std::string said;  // the last reason logged: a change under a watched key that does not
+                     // change the answer (SOFTWARE changes often) is not worth a line
   bool pipe_said_ready = false;
   for (;;) {
     RegistryWatch watch;  // armed before looking, so no change slips between look and wait
@@ -142,7 +144,10 @@ discovery::Endpoint LlmResolver::wait_ready(std::chrono::milliseconds timeout,
       throw Error("TandemLlm was not ready within " + std::to_string(timeout.count()) +
                   " ms: " + why);
     }
-    TLOG(info) << "waiting up to " << remaining.count() << " ms for TandemLlm: " << why;
+    if (why != said) {
+      TLOG(info) << "waiting up to " << remaining.count() << " ms for TandemLlm: " << why;
+      said = why;
+    }
     if (!pipe_said_ready) {
       // The server's own wait: answers the moment it turns ready.
       try {

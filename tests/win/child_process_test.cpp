@@ -281,8 +281,8 @@ TEST_F(ChildProcessTest, OnlyTheStandardHandlesAreInherited) {
   run({"--check-handle", value});
   EXPECT_EQ(out_, (Lines{"handle " + value + " invalid"}));
   // The check can see it: a plain CreateProcessW that inherits handles passes it on.
-  const testing::ProcessResult plain =
-      testing::run_process("\"" + helper_path() + "\" --check-handle " + value, 30s);
+  const testing::ProcessResult plain = testing::run_process(
+      "\"" + helper_path() + "\" --check-handle " + value, 30s, testing::Inherit::everything);
   EXPECT_EQ(plain.output, "handle " + value + " valid\r\n");
 }
 

@@ -37,8 +37,24 @@ namespace fs = std::filesystem;
 constexpr const char* kServices[] = {"TandemLlm", "TandemTrainer"};
 const fs::path kInstallDir = "C:\\Program Files\\Tandem";
 
-testing::ProcessResult msiexec(const std::string& arguments) {
-  return testing::run_process("msiexec " + arguments, 180s);
+// msiexec /qn prints nothing; its log goes to a file read on failure. Its helpers outlive it
+// (Wine's custom-action server), so it runs detached from any pipe of ours.
+struct MsiResult {
+  DWORD exit_code = 0;
+  std::string log;
+};
+MsiResult msiexec(const std::string& arguments) {
+  const fs::path log = fs::temp_directory_path() / "tandem-msiexec.log";
+  std::error_code ignored;
+  fs::remove(log, ignored);
+  MsiResult result;
+  result.exit_code =
+      testing::run_detached("msiexec " + arguments + " /l*v \"" + log.string() + "\"", 180s);
+  if (result.exit_code != 0 && fs::exists(log, ignored)) {
+    const std::string text = read_file(log);  // UTF-16 from Windows Installer: still greppable
+    result.log = text.substr(text.size() > 8000 ? text.size() - 8000 : 0);
+  }
+  return result;
 }
 
 testing::ProcessResult tandemctl(const std::string& arguments) {
@@ -105,7 +121,7 @@ class InstallerTest : public ::testing::Test {
     const auto start = std::chrono::steady_clock::now();
     auto result = msiexec("/i \"" + windows_path(msi) + "\" /qn");
     if (took) *took = seconds_since(start);
-    ASSERT_EQ(result.exit_code, 0u) << result.output << result.errors;
+    ASSERT_EQ(result.exit_code, 0u) << result.log;
   }
 
   static void expect_both_running() {
@@ -210,7 +226,7 @@ TEST_F(InstallerTest, MsiInstallStartsBothAndRunsAJobUninstallRemovesAllButUserD
   const auto start = std::chrono::steady_clock::now();
   auto removed = msiexec("/x \"" + windows_path(TANDEM_MSI) + "\" /qn");
   const double uninstall_s = seconds_since(start);
-  ASSERT_EQ(removed.exit_code, 0u) << removed.output << removed.errors;
+  ASSERT_EQ(removed.exit_code, 0u) << removed.log;
   for (const char* name : kServices) EXPECT_FALSE(find_service(name)) << name << " is still there";
   EXPECT_FALSE(fs::exists(kInstallDir / "tandem-llm.exe"));
   EXPECT_FALSE(fs::exists(kInstallDir / "tandemctl.exe"));
@@ -243,7 +259,7 @@ TEST_F(InstallerTest, ReinstallAndMajorUpgradeKeepTheAdminsConfig) {
   EXPECT_EQ(url.exit_code, 0u) << url.errors;
   // One product: removing the new one leaves nothing of the old behind.
   auto removed = msiexec("/x \"" + windows_path(TANDEM_NEXT_MSI) + "\" /qn REMOVEDATA=1");
-  ASSERT_EQ(removed.exit_code, 0u) << removed.errors;
+  ASSERT_EQ(removed.exit_code, 0u) << removed.log;
   for (const char* name : kServices) EXPECT_FALSE(find_service(name)) << name;
   EXPECT_FALSE(fs::exists(kInstallDir / "tandem-trainer.exe"));
   EXPECT_FALSE(fs::exists(paths::data_dir())) << "REMOVEDATA=1 kept the data";
