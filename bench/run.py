@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Runs every benchmark of bench/ in one go and prints one table (scripts/bench builds first).
+
+  bench/run.py --build build/bench [--quick] [--llama-server PATH] [--msi PATH]
+               [--bench-exe PATH] [--no-wine] [--no-native]
+"""
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from runner import report  # noqa: E402
+from runner.native import Native  # noqa: E402
+from runner.wine import Wine  # noqa: E402
+
+
+def median(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
+def native_rows(p2, p1):
+    rows = []
+    llama = {"llama-server": None} if "llama-server" in p2 else {}
+
+    def peers(path, key):
+        out = {"uvicorn": p2["uvicorn"][path][key]}
+        if llama:
+            out["llama-server"] = p2["llama-server"][path][key]
+        return out
+
+    for path, label in (("health", "GET /health"), ("completion", "1-token completion")):
+        note = "uvicorn's answer is canned: no inference" if path == "completion" else ""
+        for key, what in (("p50_us", "p50"), ("p99_us", "p99")):
+            rows.append(report.row(f"P2 {label} {what}, 1 conn", "native", "us",
+                                   p2["tandem"][f"{path}_1c"][key], peers(f"{path}_1c", key),
+                                   note=note))
+        if "tandem-logged" in p2:
+            rows.append(report.row(f"P2 {label} p50, 1 conn, Tandem logging each request",
+                                   "native", "us", p2["tandem-logged"][f"{path}_1c"]["p50_us"],
+                                   peers(f"{path}_1c", "p50_us"),
+                                   note="log_level info (the default): a file line per request"))
+        rows.append(report.row(f"P2 {label} throughput, 4 conns", "native", "req/s",
+                               p2["tandem"][f"{path}_4c"]["rps"], peers(f"{path}_4c", "rps"),
+                               better="higher", note=note))
+    if p1:
+        rows.append(report.row(
+            "P1 spawn -> first completion done", "native", "ms",
+            1000 * median(p1["tandem"], "first_request_s"),
+            {"uvicorn+sleep 6 s": 1000 * median(p1["peer_sleep6"], "first_request_s"),
+             "uvicorn+poll 10 ms": 1000 * median(p1["peer_poll10ms"], "first_request_s")},
+            note="Tandem: READY line, no polling; client: python requests for all"))
+    for key, label in (("idle_rss_mb", "idle"), ("loaded_rss_mb", "after load")):
+        peers_rss = {"uvicorn": p2["uvicorn"][key]}
+        if llama:
+            peers_rss["llama-server"] = p2["llama-server"][key]
+        rows.append(report.row(f"P4 server RSS {label}", "native", "MiB", p2["tandem"][key],
+                               peers_rss, note="tiny model is 17 MB; uvicorn has no model"))
+    return rows
+
+
+def wine_rows(p6, p1, rss, p5):
+    rows = []
+    if p5:
+        for key in ("kill_to_restart_ms", "kill_to_ready_ms", "kill_to_next_request_ms"):
+            rows.append(report.row(f"P5 {key[:-3]}", "Wine", "ms", p5[key], {},
+                                   note=f"restarted by {p5['restarted_by']}"))
+        rows.append(report.row("P5 items labelled / distinct / in dataset", "Wine", "items",
+                               p5["labelled"], {"distinct": p5["distinct"],
+                                                "dataset": p5["items"]}, better="higher"))
+    if p6:
+        for key, what in (("p50_ms", "p50"), ("p99_ms", "p99")):
+            rows.append(report.row(f"P6 resolve {what}", "Wine", "ms", p6["tandem"][key],
+                                   {"port file + GET /health": p6["peer"][key]},
+                                   note="Tandem: registry+SCM+pipe+/health, fresh resolver"))
+        for part, value in p6.get("parts", {}).items():
+            rows.append(report.row(f"P6 resolve part: {part} p50", "Wine", "ms", value["p50_ms"],
+                                   {}, note="one check of the resolver alone"))
+    if p1:
+        for mode, label in (("windows_order", "llm, then trainer"),
+                            ("trainer_waiting", "trainer waiting")):
+            runs = p1[mode]
+            for key in ("scm_to_process_ms", "model_load_ms", "publication_ms", "discovery_ms",
+                        "ready_to_resolved_ms", "resolved_to_first_request_done_ms",
+                        "total_ms"):
+                rows.append(report.row(f"P1 {key[:-3]} ({label})", "Wine", "ms",
+                                       median(runs, key), {}))
+    if rss:
+        for name, mb in sorted(rss.items()):
+            rows.append(report.row(f"P4 {name} idle RSS", "Wine", "MiB", mb, {},
+                                   note="Linux VmRSS of the Wine process, incl. Wine's DLLs"))
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build/bench")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--llama-server", default="")
+    ap.add_argument("--msi", default="")
+    ap.add_argument("--bench-exe", default="")
+    ap.add_argument("--no-wine", action="store_true")
+    ap.add_argument("--no-native", action="store_true")
+    a = ap.parse_args()
+    a.build = os.path.abspath(a.build)
+    out = os.path.join(a.build, "run")
+    os.makedirs(out, exist_ok=True)
+    started = time.time()
+    rows, raw = [], {}
+
+    if not a.no_native:
+        native = Native(a.build, out, a.quick, a.llama_server)
+        print("native: P2 request overhead", flush=True)
+        raw["p2"] = native.p2()
+        print("native: P1 spawn to first request", flush=True)
+        raw["p1_native"] = native.p1()
+        rows += native_rows(raw["p2"], raw["p1_native"])
+
+    if not a.no_wine:
+        wine = Wine(a.build, out, a.quick, a.msi, a.bench_exe)
+        print("Wine: fresh prefix, msiexec /i Tandem.msi", flush=True)
+        wine.up()
+        try:
+            for key, what, step in (("p4_wine", "P4 idle RSS", wine.service_rss_mb),
+                                    ("p6", "P6 resolve", wine.p6),
+                                    ("p1_wine", "P1 start to work", wine.p1),
+                                    ("p5", "P5 recovery", wine.p5)):
+                print(f"Wine: {what}", flush=True)
+                try:
+                    raw[key] = step()
+                except Exception as e:  # one figure failing must not lose the others
+                    raw[key] = None
+                    raw.setdefault("errors", []).append(f"{what}: {e}")
+                    print(f"  {what} failed: {e}", flush=True)
+        finally:
+            wine.down()
+        rows += wine_rows(raw["p6"], raw["p1_wine"], raw["p4_wine"], raw["p5"])
+
+    meta = {"quick": a.quick, "seconds": round(time.time() - started, 1),
+            "machine": f"{platform.node()} {os.cpu_count()} cores", "date": time.ctime(started)}
+    print()
+    print(report.table(rows))
+    path = os.path.join(a.build, "results.json")
+    report.write(path, rows, raw, meta)
+    for e in raw.get("errors", []):
+        print(f"NOT MEASURED: {e}")
+    print(f"\n{len(rows)} figures in {meta['seconds']} s; written to {path}")
+
+
+if __name__ == "__main__":
+    main()
