@@ -137,6 +137,20 @@ JsonSource::JsonSource(std::string origin, std::string_view text, int first_line
     if (auto colon = what.find(": "); colon != std::string::npos) what = what.substr(colon + 2);
     throw InputError(origin_ + ":" + std::to_string(p.line) + ":" + std::to_string(p.column),
                      "invalid JSON: " + what);
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number beyond a double ("1e400"): nlohmann names the token ("... parsing '1e400'") but
+    // not where it is, so find it; without this the error named neither file nor line.
+    std::string what = e.what();
+    if (auto bracket = what.find("] "); bracket != std::string::npos)
+      what = what.substr(bracket + 2);
+    std::size_t offset = 0;
+    if (auto quote = what.find('\''); quote != std::string::npos && what.back() == '\'') {
+      auto at = text.find(what.substr(quote + 1, what.size() - quote - 2));
+      if (at != std::string_view::npos) offset = at;
+    }
+    Position p = position_at(text, offset, first_line);
+    throw InputError(origin_ + ":" + std::to_string(p.line) + ":" + std::to_string(p.column),
+                     "invalid JSON: " + what);
   }
   LineScanner(text, first_line, lines_).run();
 }

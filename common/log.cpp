@@ -153,6 +153,10 @@ void shutdown() {
   core->remove_all_sinks();
 }
 
+bool enabled(Level level) {
+  return level >= g_level.load();
+}
+
 void write(Level level, std::string_view message) {
   if (level < g_level.load()) return;
   auto& lg = logger();

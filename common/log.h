@@ -36,6 +36,9 @@ Level parse_level(std::string_view name);  // "info" etc.; unknown names give in
 std::string_view level_name(Level level);
 
 void write(Level level, std::string_view message);
+// Whether a line of this level would be written; TLOG asks first, so a dropped line costs no
+// formatting (measured: 8.5 us of a 38 us /health request went to lines then dropped).
+bool enabled(Level level);
 
 // One log line, written when it goes out of scope.
 class Line {
@@ -56,6 +59,15 @@ class Line {
   std::ostringstream stream_;
 };
 
+// Turns `Line << ...` into a void expression, so TLOG can be the false branch of a ?: and needs
+// no if/else (which would capture a caller's else).
+struct Voidify {
+  void operator&(const Line&) const {}
+};
+
 }  // namespace tandem::log
 
-#define TLOG(level) ::tandem::log::Line(::tandem::log::Level::level)
+#define TLOG(level)                                    \
+  !::tandem::log::enabled(::tandem::log::Level::level) \
+      ? (void)0                                        \
+      : ::tandem::log::Voidify() & ::tandem::log::Line(::tandem::log::Level::level)

@@ -41,6 +41,13 @@ nlohmann::json parse_body(std::string_view body) {
     throw ApiError(400, "invalid_request_error", "invalid_json",
                    "request body is not valid JSON at line " + std::to_string(line) + ", column " +
                        std::to_string(column) + " (byte " + std::to_string(offset) + "): " + what);
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number beyond a double ("1e400") is the client's bad JSON too, not a server fault (500).
+    std::string what = e.what();
+    if (auto bracket = what.find("] "); bracket != std::string::npos)
+      what = what.substr(bracket + 2);
+    throw ApiError(400, "invalid_request_error", "invalid_json",
+                   "request body is not valid JSON: " + what);
   }
   if (!root.is_object()) {
     throw ApiError(400, "invalid_request_error", "invalid_json",

@@ -27,6 +27,16 @@ TEST(JsonSource, SyntaxErrorNamesFileLineAndColumn) {
   }
 }
 
+TEST(JsonSource, ANumberBeyondADoubleNamesFileAndLine) {
+  try {
+    JsonSource("trainer.json", "{\n  \"max_retries\": 1e400\n}");
+    FAIL() << "accepted 1e400";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where(), "trainer.json:2:18");
+    EXPECT_NE(std::string(e.what()).find("1e400"), std::string::npos) << e.what();
+  }
+}
+
 TEST(JsonSource, KeysWithSlashesAreEscapedInPointers) {
   JsonSource s("x.json", "{\"a/b\":\n 1}");
   EXPECT_EQ(s.line_of("/a~1b"), 2);
