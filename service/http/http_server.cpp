@@ -246,6 +246,13 @@ void HttpServer::Impl::configure(Listener& l) {
                  out);
       return;
     }
+    // A body announced over the limit is refused before a byte of it is read: waiting for it
+    // would let a client that never sends it hold a worker until the read timeout. The 413
+    // closes the connection, so its unread body is never taken for a next request.
+    if (in.get_header_value_u64("Content-Length") > options.max_body_bytes) {
+      to_httplib(in, transport_error(in, 413, options.max_body_bytes), out);
+      return;
+    }
     std::string body;
     // On failure httplib has set 413 or 400 and answers through the error handler.
     if (!reader([&body](const char* data, std::size_t n) {
