@@ -134,6 +134,20 @@ inline void write_trainer_test_config(const nlohmann::json& extra = nlohmann::js
   write_file_atomically(paths::trainer_config(), config.dump(2));
 }
 
+// The pair as the service suites run it: no services, jobs or trainer status left from before,
+// the test configs, both registered (the trainer depending on the server), not started.
+inline void set_up_test_pair(std::uint16_t port, const std::string& llm_exe,
+                             const std::string& trainer_exe) {
+  remove_tandem_services();
+  std::error_code ignored;
+  std::filesystem::remove_all(paths::jobs_dir(), ignored);
+  win32::RegistryKey::delete_tree(HKEY_LOCAL_MACHINE, win32::kTrainerKey);
+  write_llm_test_config(port);
+  write_trainer_test_config();
+  register_service("TandemLlm", llm_exe);
+  register_service("TandemTrainer", trainer_exe, "TandemLlm");
+}
+
 // The end of both services' logs, for a failed test's output.
 inline void print_service_logs() {
   for (const char* log : {"tandem-trainer.log", "tandem-llm.log"}) {
@@ -147,6 +161,15 @@ inline void print_service_logs() {
     std::printf("--- %s (last 4000 bytes) ---\n%s\n", log,
                 text.substr(text.size() > 4000 ? text.size() - 4000 : 0).c_str());
   }
+}
+
+// Both services removed, their logs shown when the test failed, the test configs gone.
+inline void tear_down_test_pair(bool failed) {
+  remove_tandem_services();
+  if (failed) print_service_logs();
+  std::error_code ignored;
+  std::filesystem::remove(paths::llm_server_config(), ignored);
+  std::filesystem::remove(paths::trainer_config(), ignored);
 }
 
 }  // namespace tandem::testing

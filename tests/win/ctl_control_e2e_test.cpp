@@ -53,24 +53,15 @@ class CtlControlTest : public ::testing::Test {
  protected:
   void SetUp() override {
     port_ = testing::find_free_ports(8);
-    testing::remove_tandem_services();
+    testing::set_up_test_pair(port_, TANDEM_LLM_EXE, TANDEM_TRAINER_EXE);
     std::error_code ignored;
-    std::filesystem::remove_all(paths::jobs_dir(), ignored);
     std::filesystem::remove_all(work_, ignored);
     std::filesystem::create_directories(work_);
-    win32::RegistryKey::delete_tree(HKEY_LOCAL_MACHINE, win32::kTrainerKey);
-    testing::write_llm_test_config(port_);
-    testing::write_trainer_test_config();
-    testing::register_service(kLlm, TANDEM_LLM_EXE);
-    testing::register_service(kTrainer, TANDEM_TRAINER_EXE, kLlm);
   }
 
   void TearDown() override {
-    testing::remove_tandem_services();
-    if (HasFailure()) testing::print_service_logs();
+    testing::tear_down_test_pair(HasFailure());
     std::error_code ignored;
-    std::filesystem::remove(paths::llm_server_config(), ignored);
-    std::filesystem::remove(paths::trainer_config(), ignored);
     std::filesystem::remove_all(work_, ignored);
   }
 
