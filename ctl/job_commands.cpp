@@ -40,12 +40,6 @@ fs::path jobs_root() {
   return config.jobs_dir.empty() ? paths::jobs_dir() : from_utf8(config.jobs_dir);
 }
 
-std::optional<TrainerProgress> read_progress() {
-  auto t = win32::read_trainer_registry();
-  if (!t) return std::nullopt;
-  return TrainerProgress{t->state, t->job, t->items_done, t->items_total};
-}
-
 std::string still_waiting(const WaitVerdict& verdict, const std::string& name,
                           const fs::path& root) {
   if (!verdict.job) return "no job named '" + name + "' in " + path_utf8(root);
@@ -53,7 +47,7 @@ std::string still_waiting(const WaitVerdict& verdict, const std::string& name,
     return "it is still queued in " + path_utf8(verdict.job->file.parent_path()) +
            " (is TandemTrainer running? `tandemctl status`)";
   }
-  auto progress = read_progress();
+  auto progress = win32::read_trainer_registry();
   std::string text = "it is still running as " + verdict.job->id;
   if (progress && progress->job == verdict.job->id) {
     text += " (" + std::to_string(progress->items_done) + "/" +
@@ -169,7 +163,7 @@ int jobs_command(Args& args) {
   const fs::path root = jobs_root();
   if (name) return wait_for_job(root, *name, seconds);
   const auto jobs = list_jobs(root);
-  const auto progress = read_progress();
+  const auto progress = win32::read_trainer_registry();
   if (as_json) {
     std::printf("%s\n", jobs_json(jobs, progress).dump(2).c_str());
   } else if (jobs.empty()) {

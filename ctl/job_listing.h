@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/trainer_published.h"
+
 namespace tandem::ctl {
 
 enum class JobState { queued, running, done, failed };
@@ -34,12 +36,7 @@ std::vector<JobEntry> list_jobs(const std::filesystem::path& root);
 std::string first_line(const std::filesystem::path& file);
 
 // Progress of the running job as the trainer publishes it, when it does.
-struct TrainerProgress {
-  std::string state;  // idle, working, waiting, paused, stopped
-  std::string job;    // the id of the job it works on
-  std::uint32_t items_done = 0;
-  std::uint32_t items_total = 0;
-};
+using TrainerProgress = TrainerPublished;
 
 nlohmann::json jobs_json(const std::vector<JobEntry>& jobs,
                          const std::optional<TrainerProgress>& progress);

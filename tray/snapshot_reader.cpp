@@ -44,21 +44,6 @@ ServiceInput read_service(const win32::ScManager& scm, const char* name) {
   return {convert(status.state), stopped ? 0 : status.pid, stopped ? exit_code : 0};
 }
 
-std::optional<TrainerValues> read_trainer() {
-  auto t = win32::read_trainer_registry();
-  if (!t) return std::nullopt;
-  TrainerValues v;
-  v.state = t->state;
-  v.job = t->job;
-  v.last_error = t->last_error;
-  v.items_done = t->items_done;
-  v.items_total = t->items_total;
-  v.jobs_done = t->jobs_done;
-  v.jobs_failed = t->jobs_failed;
-  v.pid = t->pid;
-  return v;
-}
-
 }  // namespace
 
 Snapshot read_snapshot() {
@@ -88,7 +73,7 @@ Snapshot read_snapshot() {
     }
   }
   try {
-    s.trainer_values = read_trainer();
+    s.trainer_values = win32::read_trainer_registry();
   } catch (const Error& e) {
     TLOG(warning) << "reading the trainer's status: " << e.what();
   }

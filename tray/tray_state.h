@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/discovery/endpoint.h"
+#include "common/trainer_published.h"
 
 namespace tandem::tray {
 
@@ -36,12 +37,7 @@ struct ServiceInput {
 };
 
 // HKLM\SOFTWARE\Tandem\Trainer (trainer/status.cpp's value names).
-struct TrainerValues {
-  std::string state;  // idle, working, waiting, paused, stopped
-  std::string job;
-  std::string last_error;
-  std::uint32_t items_done = 0, items_total = 0, jobs_done = 0, jobs_failed = 0, pid = 0;
-};
+using TrainerValues = TrainerPublished;
 
 struct Snapshot {
   ServiceInput llm;

@@ -5,10 +5,10 @@
 
 namespace tandem::win32 {
 
-std::optional<TrainerRegistry> read_trainer_registry() {
+std::optional<TrainerPublished> read_trainer_registry() {
   auto key = RegistryKey::open(HKEY_LOCAL_MACHINE, kTrainerKey);
   if (!key) return std::nullopt;
-  TrainerRegistry t;
+  TrainerPublished t;
   t.state = key->get_string("State").value_or("");
   t.job = key->get_string("Job").value_or("");
   t.last_error = key->get_string("LastError").value_or("");

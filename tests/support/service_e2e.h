@@ -34,7 +34,7 @@ inline std::string windows_path(std::string path) {
 }
 
 // The trainer's published status (HKLM\SOFTWARE\Tandem\Trainer), as a test reads it.
-using TrainerValues = win32::TrainerRegistry;
+using TrainerValues = TrainerPublished;
 inline std::optional<TrainerValues> read_trainer() {
   return win32::read_trainer_registry();
 }

@@ -95,7 +95,11 @@ TEST(CtlJobListing, ProgressShowsOnlyForTheJobTheTrainerWorksOn) {
   write(root / "failed" / "x-00000000.json", "{}");
   write(root / "failed" / "x-00000000.reason.txt", "dataset gone\n");
   const auto jobs = list_jobs(root.path());
-  TrainerProgress progress{"working", "big-0123abcd", 3, 10};
+  TrainerProgress progress;
+  progress.state = "working";
+  progress.job = "big-0123abcd";
+  progress.items_done = 3;
+  progress.items_total = 10;
   EXPECT_EQ(jobs_text(jobs, progress),
             "running  big-0123abcd  3/10 items\nfailed   x-00000000  dataset gone\n");
   auto j = jobs_json(jobs, progress);
@@ -104,7 +108,9 @@ TEST(CtlJobListing, ProgressShowsOnlyForTheJobTheTrainerWorksOn) {
   EXPECT_EQ(j[1]["reason"], "dataset gone");
   progress.job = "other-11111111";
   EXPECT_FALSE(jobs_json(jobs, progress)[0].contains("items_done"));
-  progress = {"waiting", "big-0123abcd", 0, 10};
+  progress.state = "waiting";
+  progress.job = "big-0123abcd";
+  progress.items_done = 0;
   EXPECT_EQ(jobs_text(jobs, progress).substr(0, 44),
             "running  big-0123abcd  0/10 items (waiting)\n");
 }
