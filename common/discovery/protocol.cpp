@@ -130,6 +130,11 @@ json parse_limited(std::string_view message, bool request) {
          std::string(request ? "request" : "response") + " is " + std::to_string(message.size()) +
              " bytes; the limit is " + std::to_string(kMaxMessageBytes));
   }
+  // nlohmann takes a NUL byte for the end of its input, so "{...}\0anything" would pass as its
+  // first part. No JSON text holds a raw NUL (strings must escape it): refuse it first.
+  if (auto nul = message.find('\0'); nul != std::string_view::npos) {
+    fail(request, kBadRequest, "invalid JSON: a NUL byte at offset " + std::to_string(nul));
+  }
   try {
     json root = json::parse(message, [&](int depth, json::parse_event_t, json&) {
       if (depth > kMaxDepth) fail(request, kBadRequest, "nested deeper than the protocol allows");

@@ -99,6 +99,22 @@ TEST(DiscoveryRequest, NonObjectsAndGarbageAreBadRequests) {
   EXPECT_EQ(refusal("{\"v\":1,\"op\":\"\xc3\x28\"}").first, "bad_request");  // invalid UTF-8
 }
 
+// Regression (issue #7): the JSON parser stopped at a NUL byte, so a valid request followed by
+// "\0" and anything at all was accepted as the valid request alone.
+TEST(DiscoveryRequest, ANulByteAnywhereIsABadRequest) {
+  const std::string valid = R"({"v":1,"op":"resolve"})";
+  for (std::size_t at = 0; at <= valid.size(); ++at) {
+    std::string text = valid;
+    text.insert(at, 1, '\0');
+    EXPECT_EQ(refusal(text),
+              std::make_pair(std::string("bad_request"),
+                             "invalid JSON: a NUL byte at offset " + std::to_string(at)))
+        << at;
+  }
+  EXPECT_EQ(refusal(valid + std::string("\0{\"v\":2}", 8)).first, "bad_request");
+  EXPECT_THROW(decode_response(encode_endpoint(ready_endpoint()) + std::string(1, '\0')), Error);
+}
+
 TEST(DiscoveryRequest, DeepNestingIsRefusedWithoutRecursing) {
   std::string deep = "{\"v\":1,\"op\":\"resolve\",\"x\":";
   deep += std::string(30000, '[') + std::string(30000, ']') + "}";
