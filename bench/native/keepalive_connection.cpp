@@ -85,7 +85,8 @@ std::string KeepAliveConnection::read_exactly(std::size_t count) {
 }
 
 Reply KeepAliveConnection::request(const std::string& method, const std::string& path,
-                                   const std::string& body) {
+                                   const std::string& body,
+                                   const std::function<void(std::string_view)>& on_data) {
   if (fd_ < 0) {  // the server closed the last one (it caps requests per connection)
     connect();
     ++reconnects_;
@@ -96,13 +97,27 @@ Reply KeepAliveConnection::request(const std::string& method, const std::string&
         "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   out += "\r\n" + body;
-  for (std::size_t sent = 0; sent < out.size();) {
-    const ssize_t n = ::send(fd_, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
-    if (n < 0) throw failure("send()");
-    sent += static_cast<std::size_t>(n);
+  auto send_all = [&] {
+    for (std::size_t sent = 0; sent < out.size();) {
+      const ssize_t n = ::send(fd_, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+      if (n < 0) throw failure("send()");
+      sent += static_cast<std::size_t>(n);
+    }
+  };
+  send_all();
+  std::string head;
+  try {
+    head = lower(read_until("\r\n\r\n"));
+  } catch (const std::runtime_error&) {
+    // llama-server closes a connection after a streamed reply without saying so: a reused
+    // connection that ends before any byte of the reply is opened again and the request resent.
+    if (!buffer_.empty()) throw;
+    ::close(fd_);
+    connect();
+    ++reconnects_;
+    send_all();
+    head = lower(read_until("\r\n\r\n"));
   }
-
-  const std::string head = lower(read_until("\r\n\r\n"));
   if (head.rfind("http/1.", 0) != 0 || head.size() < 12) {
     throw std::runtime_error("not an HTTP reply: " + head.substr(0, 40));
   }
@@ -111,10 +126,13 @@ Reply KeepAliveConnection::request(const std::string& method, const std::string&
   const auto length_at = head.find("\r\ncontent-length:");
   if (length_at != std::string::npos) {
     reply.body = read_exactly(std::stoul(head.substr(length_at + 17)));
+    if (on_data) on_data(reply.body);
   } else if (head.find("\r\ntransfer-encoding: chunked") != std::string::npos) {
     for (;;) {
       const std::size_t size = std::stoul(read_until("\r\n"), nullptr, 16);
-      reply.body += read_exactly(size);
+      const std::string piece = read_exactly(size);
+      if (on_data && size > 0) on_data(piece);
+      reply.body += piece;
       read_exactly(2);
       if (size == 0) break;
     }

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 
 namespace tandem::bench {
 
@@ -21,7 +23,9 @@ class KeepAliveConnection {
 
   // Sends the request and reads the whole reply (Content-Length or chunked framing).
   // Reconnects first when the server closed the connection after its last reply.
-  Reply request(const std::string& method, const std::string& path, const std::string& body);
+  // `on_data`, when given, sees each piece of the body as it arrives (a streamed reply's events).
+  Reply request(const std::string& method, const std::string& path, const std::string& body,
+                const std::function<void(std::string_view)>& on_data = {});
   int reconnects() const { return reconnects_; }
 
  private:

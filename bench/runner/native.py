@@ -17,7 +17,7 @@ PEERS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class Native:
-    def __init__(self, build, out, quick, llama_server):
+    def __init__(self, build, out, quick, llama_server, vocab=""):
         self.build = build
         self.out = out
         self.quick = quick
@@ -25,16 +25,20 @@ class Native:
         self.model = os.path.join(build, "native", "service", "tandem-tiny.gguf")
         self.load_exe = os.path.join(build, "native", "bench", "tandem-bench-load")
         self.server_exe = os.path.join(build, "native", "bench", "tandem-bench-server")
+        self.stream_exe = os.path.join(build, "native", "bench", "tandem-bench-stream")
+        self.model_tool = os.path.join(build, "native", "tools", "make-tiny-model")
+        self.vocab = vocab
 
     # --- servers -----------------------------------------------------------------------------
-    def start_tandem(self, name="tandem", log_level="warning"):
+    def start_tandem(self, name="tandem", log_level="warning", model=None, threads=1, parallel=2,
+                     ctx_size=256):
         # warning: no line per request, like llama-server; "info" (the service's default) logs
-        # every request to a file as the service does.
+        # every request to a file as the service does. ctx_size is per slot.
         config = os.path.join(self.out, f"{name}.json")
         with open(config, "w") as f:
-            json.dump({"port": free_port(), "port_range": 20, "threads": 1, "ctx_size": 256,
-                       "parallel": 2, "log_level": log_level}, f)
-        cmd = [self.server_exe, config, self.model]
+            json.dump({"port": free_port(), "port_range": 20, "threads": threads,
+                       "ctx_size": ctx_size, "parallel": parallel, "log_level": log_level}, f)
+        cmd = [self.server_exe, config, model or self.model]
         if log_level == "info":
             cmd.append(os.path.join(self.out, f"{name}-logs"))
         s = Server(name, cmd, r"^READY (\d+)", os.path.join(self.out, f"{name}.log"))
@@ -50,12 +54,13 @@ class Native:
         s.port = int(s.match.group(1))
         return s
 
-    def start_llama_server(self):
+    def start_llama_server(self, model=None, threads=1, parallel=2, ctx_size=256):
         port = free_port()
         # The same model, threads and context per slot as Tandem (-c is shared by the slots).
-        s = Server("llama-server", [self.llama_server, "-m", self.model, "--host", "127.0.0.1",
-                                    "--port", str(port), "-t", "1", "-tb", "1", "-c", "512",
-                                    "-np", "2"],
+        t = str(threads)
+        s = Server("llama-server", [self.llama_server, "-m", model or self.model, "--host",
+                                    "127.0.0.1", "--port", str(port), "-t", t, "-tb", t,
+                                    "-c", str(ctx_size * parallel), "-np", str(parallel)],
                    r"listening on http://127\.0\.0\.1:(\d+)",
                    os.path.join(self.out, "llama-server.log"))
         s.port = int(s.match.group(1))
@@ -148,3 +153,60 @@ class Native:
         print(f"  P1 native: tandem {out['tandem'][-1]}, peer {out['peer_poll10ms'][-1]}",
               flush=True)
         return out
+
+    # --- P3 ------------------------------------------------------------------------------------
+    def p3_model(self):
+        """A random-weight llama model sized like a small real one (~270 M parameters, Q8_0 as
+        small models ship), made once with the tiny-model tool and kept in the bench folder."""
+        path = os.path.join(self.build, "p3-model.gguf")
+        if not os.path.exists(path):
+            if not self.vocab:
+                raise BenchError("P3 needs --vocab (llama.cpp's models/ggml-vocab-llama-spm.gguf)")
+            r = subprocess.run([self.model_tool, self.vocab, path + ".tmp", "--embd", "1024",
+                                "--layers", "16", "--heads", "16", "--ff", "2816", "--q8"],
+                               capture_output=True, text=True, timeout=1800)
+            if r.returncode != 0:
+                raise BenchError(f"make-tiny-model: {r.stderr.strip()}")
+            os.replace(path + ".tmp", path)
+        return path
+
+    def stream(self, port, clients, requests_, max_tokens):
+        r = subprocess.run([self.stream_exe, "--port", str(port), "--clients", str(clients),
+                            "--requests", str(requests_), "--max-tokens", str(max_tokens)],
+                           capture_output=True, text=True, timeout=1800)
+        if r.returncode != 0:
+            raise BenchError(f"stream load on :{port}: {r.stderr.strip()}")
+        return json.loads(r.stdout)
+
+    def p3(self):
+        """Tokens/s and time to first token, 1 and 4 clients, the same GGUF, threads (= cores)
+        and context per slot in both servers; rounds interleaved, medians."""
+        model = self.p3_model()
+        threads = min(os.cpu_count() or 1, 4)
+        rounds, max_tokens = (1, 32) if self.quick else (3, 64)
+        plan = [("1c", 1, 2), ("4c", 4, 2)]
+        servers = [self.start_tandem("tandem-p3", model=model, threads=threads, parallel=4)]
+        try:
+            servers.append(self.start_llama_server(model=model, threads=threads, parallel=4))
+            runs = {s.name: {} for s in servers}
+            for r in range(rounds):
+                order = servers[r % len(servers):] + servers[:r % len(servers)]
+                for s in order:
+                    for key, clients, per_client in plan:
+                        runs[s.name].setdefault(key, []).append(
+                            self.stream(s.port, clients, per_client, max_tokens))
+            results = {"model_mb": os.path.getsize(model) / 2**20, "threads": threads}
+            for s in servers:
+                results[s.name] = {}
+                for key, samples in runs[s.name].items():
+                    results[s.name][key] = {
+                        m: statistics.median(x[m] for x in samples)
+                        for m in ("ttft_p50_ms", "stream_tps", "aggregate_tps")}
+                    results[s.name][key]["rounds"] = samples
+                results[s.name]["loaded_rss_mb"] = s.rss_mb()
+                print(f"  P3 {s.name}: 1 client {results[s.name]['1c']['stream_tps']:.1f} tok/s, "
+                      f"4 clients {results[s.name]['4c']['aggregate_tps']:.1f} tok/s", flush=True)
+        finally:
+            for s in servers:
+                s.stop()
+        return results

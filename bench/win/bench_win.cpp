@@ -1,4 +1,4 @@
-// tandem-bench-win resolve N PORTFILE | start [--trainer-first] | kill-server
+// tandem-bench-win resolve N PORTFILE | start [--trainer-first] | kill-server [--restart]
 #include "bench/win/bench_win.h"
 
 #include <algorithm>
@@ -40,13 +40,15 @@ int wmain(int argc, wchar_t** argv) {
     if (args.size() == 3 && args[0] == "resolve") {
       return tandem::bench::resolve_bench(std::stoi(args[1]), args[2]);
     }
-    if (args.size() == 1 && args[0] == "kill-server") return tandem::bench::kill_server();
+    if (!args.empty() && args[0] == "kill-server") {
+      return tandem::bench::kill_server(args.size() > 1 && args[1] == "--restart");
+    }
     if (!args.empty() && args[0] == "start") {
       return tandem::bench::start_services(args.size() > 1 && args[1] == "--trainer-first");
     }
-    std::fprintf(
-        stderr,
-        "usage: tandem-bench-win resolve N PORTFILE | start [--trainer-first] | kill-server\n");
+    std::fprintf(stderr,
+                 "usage: tandem-bench-win resolve N PORTFILE | start [--trainer-first] | "
+                 "kill-server [--restart]\n");
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tandem-bench-win: %s\n", e.what());

@@ -16,7 +16,8 @@ int resolve_bench(int iterations, const std::string& port_file);
 int start_services(bool trainer_first);
 
 // P5: ends TandemLlm's process as a crash would (SCM recovery then applies); prints the time.
-int kill_server();
+// Kills TandemLlm as a crash would; with `restart`, starts it again as SCM recovery would.
+int kill_server(bool restart);
 
 // {"p50_ms": .., "p99_ms": .., "mean_ms": .., "n": ..} of the samples (milliseconds).
 std::string summary_json(std::vector<double> samples_ms);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "bench/win/bench_win.h"
+#include "common/error.h"
 #include "common/service_names.h"
 #include "common/win32/error.h"
 #include "common/win32/handle.h"
@@ -42,16 +43,27 @@ int start_services(bool trainer_first) {
   return 0;
 }
 
-int kill_server() {
+int kill_server(bool restart) {
   auto scm = win32::ScManager::open();
-  auto llm = win32::Service::open(scm, kLlmServiceName, SERVICE_QUERY_STATUS);
+  auto llm = win32::Service::open(scm, kLlmServiceName, SERVICE_QUERY_STATUS | SERVICE_START);
   const DWORD pid = llm.query().pid;
-  win32::Handle process(OpenProcess(PROCESS_TERMINATE, FALSE, pid));
+  win32::Handle process(OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, pid));
   if (!process) win32::throw_last_error("OpenProcess(TandemLlm pid " + std::to_string(pid) + ")");
   const std::int64_t t0 = unix_micros_now();
   // A crash as SCM sees it: the process ends without reporting STOPPED.
   if (!TerminateProcess(process.get(), 1)) win32::throw_last_error("TerminateProcess(TandemLlm)");
-  std::printf("{\"t_kill_us\": %lld, \"pid\": %lu}\n", static_cast<long long>(t0),
+  std::int64_t t_restart = 0;
+  if (restart) {
+    // What the installed recovery action does on Windows, without its configured delay (Wine's
+    // SCM applies no recovery): start the service again once the process has ended.
+    if (WaitForSingleObject(process.get(), 30000) != WAIT_OBJECT_0) {
+      throw Error("TandemLlm pid " + std::to_string(pid) + " did not end within 30 s of the kill");
+    }
+    t_restart = unix_micros_now();
+    llm.start();
+  }
+  std::printf("{\"t_kill_us\": %lld, \"t_restart_us\": %lld, \"pid\": %lu}\n",
+              static_cast<long long>(t0), static_cast<long long>(t_restart),
               static_cast<unsigned long>(pid));
   return 0;
 }
