@@ -126,6 +126,13 @@ std::string json_pointer_child(const std::string& parent, std::string_view key) 
 
 JsonSource::JsonSource(std::string origin, std::string_view text, int first_line)
     : origin_(std::move(origin)), first_line_(first_line) {
+  // nlohmann stops at a NUL byte and takes what came before as the whole text, so a file with a
+  // NUL and anything after it would pass. JSON text never holds a raw NUL: refuse it here.
+  if (auto nul = text.find('\0'); nul != std::string_view::npos) {
+    Position p = position_at(text, nul, first_line);
+    throw InputError(origin_ + ":" + std::to_string(p.line) + ":" + std::to_string(p.column),
+                     "invalid JSON: a NUL byte (a binary file, or text saved as UTF-16?)");
+  }
   try {
     root_ = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {

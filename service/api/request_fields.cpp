@@ -16,31 +16,40 @@ std::string format_number(double d) {
   return out.str();
 }
 
+[[noreturn]] void throw_invalid_json(std::string_view body, std::size_t offset,
+                                     const std::string& what) {
+  std::size_t line = 1;
+  std::size_t column = 1;
+  for (std::size_t i = 0; i < offset && i < body.size(); ++i) {
+    if (body[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  throw ApiError(400, "invalid_request_error", "invalid_json",
+                 "request body is not valid JSON at line " + std::to_string(line) + ", column " +
+                     std::to_string(column) + " (byte " + std::to_string(offset) + "): " + what);
+}
+
 }  // namespace
 
 nlohmann::json parse_body(std::string_view body) {
+  // nlohmann stops at a NUL byte and takes what came before as the whole body, so
+  // `{...}\0garbage` would pass. JSON text never holds a raw NUL: refuse it first.
+  if (auto nul = body.find('\0'); nul != std::string_view::npos) {
+    throw_invalid_json(body, nul, "a NUL byte");
+  }
   nlohmann::json root;
   try {
     root = nlohmann::json::parse(body);
   } catch (const nlohmann::json::parse_error& e) {
-    // nlohmann's byte count points just past the offending character.
-    std::size_t offset = e.byte > 0 ? e.byte - 1 : 0;
-    std::size_t line = 1;
-    std::size_t column = 1;
-    for (std::size_t i = 0; i < offset && i < body.size(); ++i) {
-      if (body[i] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
-    }
     std::string what = e.what();
     // Drop nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 2: ".
     if (auto colon = what.find(": "); colon != std::string::npos) what = what.substr(colon + 2);
-    throw ApiError(400, "invalid_request_error", "invalid_json",
-                   "request body is not valid JSON at line " + std::to_string(line) + ", column " +
-                       std::to_string(column) + " (byte " + std::to_string(offset) + "): " + what);
+    // nlohmann's byte count points just past the offending character.
+    throw_invalid_json(body, e.byte > 0 ? e.byte - 1 : 0, what);
   } catch (const nlohmann::json::out_of_range& e) {
     // A number beyond a double ("1e400") is the client's bad JSON too, not a server fault (500).
     std::string what = e.what();

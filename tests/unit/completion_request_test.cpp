@@ -152,6 +152,15 @@ TEST(CompletionRequest, BadJsonSaysWhere) {
   EXPECT_NE(what.find("byte"), std::string::npos) << what;
 }
 
+// Regression (issue #7): nlohmann ends its input at a NUL byte, so `{...}\0garbage` was served.
+TEST(CompletionRequest, ANulByteIsInvalidJsonNamingWhere) {
+  auto e = completion_rejection(std::string("{\"prompt\":\"x\"}\0{\"max_tokens\":-1}", 32));
+  EXPECT_EQ(e.code(), "invalid_json");
+  const std::string what = e.what();
+  EXPECT_NE(what.find("NUL byte"), std::string::npos) << what;
+  EXPECT_NE(what.find("byte 14"), std::string::npos) << what;
+}
+
 TEST(CompletionRequest, InvalidUtf8IsRejected) {
   auto e = completion_rejection("{\"prompt\":\"caf\xC3\x28\"}");
   EXPECT_EQ(e.code(), "invalid_json");

@@ -37,6 +37,19 @@ TEST(JsonSource, ANumberBeyondADoubleNamesFileAndLine) {
   }
 }
 
+// Regression (issue #7): nlohmann ends its input at a NUL byte, so a valid object, a NUL and
+// anything at all passed as the valid object alone.
+TEST(JsonSource, ANulByteIsRefusedWithItsPlace) {
+  const std::string text = std::string("{\n  \"port\": 80\n}\0", 17) + "garbage";
+  try {
+    JsonSource s("llm-server.json", text);
+    FAIL() << "accepted a NUL byte";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where(), "llm-server.json:3:2") << e.what();
+    EXPECT_NE(std::string(e.what()).find("NUL byte"), std::string::npos) << e.what();
+  }
+}
+
 TEST(JsonSource, KeysWithSlashesAreEscapedInPointers) {
   JsonSource s("x.json", "{\"a/b\":\n 1}");
   EXPECT_EQ(s.line_of("/a~1b"), 2);
