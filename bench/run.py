@@ -133,6 +133,7 @@ def main():
     ap.add_argument("--no-p3", action="store_true")
     ap.add_argument("--only-p3", action="store_true")
     ap.add_argument("--vocab", default="")
+    ap.add_argument("--p3-threads", type=int, default=0, help="default: the core count")
     a = ap.parse_args()
     a.build = os.path.abspath(a.build)
     out = os.path.join(a.build, "run")
@@ -141,7 +142,8 @@ def main():
     rows, raw = [], {}
 
     if not a.no_native:
-        native = Native(a.build, out, a.quick, a.llama_server, a.vocab)
+        native = Native(a.build, out, a.quick, a.llama_server, a.vocab,
+                        a.p3_threads)
         if not a.only_p3:
             print("native: P2 request overhead", flush=True)
             raw["p2"] = native.p2()

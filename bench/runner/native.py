@@ -17,7 +17,7 @@ PEERS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class Native:
-    def __init__(self, build, out, quick, llama_server, vocab=""):
+    def __init__(self, build, out, quick, llama_server, vocab="", p3_threads=0):
         self.build = build
         self.out = out
         self.quick = quick
@@ -28,6 +28,7 @@ class Native:
         self.stream_exe = os.path.join(build, "native", "bench", "tandem-bench-stream")
         self.model_tool = os.path.join(build, "native", "tools", "make-tiny-model")
         self.vocab = vocab
+        self.p3_threads = p3_threads
 
     # --- servers -----------------------------------------------------------------------------
     def start_tandem(self, name="tandem", log_level="warning", model=None, threads=1, parallel=2,
@@ -182,7 +183,7 @@ class Native:
         """Tokens/s and time to first token, 1 and 4 clients, the same GGUF, threads (= cores)
         and context per slot in both servers; rounds interleaved, medians."""
         model = self.p3_model()
-        threads = min(os.cpu_count() or 1, 4)
+        threads = self.p3_threads or min(os.cpu_count() or 1, 4)
         rounds, max_tokens = (1, 32) if self.quick else (3, 64)
         plan = [("1c", 1, 2), ("4c", 4, 2)]
         servers = [self.start_tandem("tandem-p3", model=model, threads=threads, parallel=4)]
