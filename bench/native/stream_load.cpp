@@ -1,9 +1,10 @@
 // tandem-bench-stream --port P [--clients C] [--requests N] [--max-tokens T] [--prompt TEXT]
 // P3 inference: C clients at once, each on its own keep-alive connection, each sending N streamed
 // greedy completions of T tokens one after another. Every request's prompt starts with its own
-// number, so no server can answer from a cached prompt. Prints one JSON object: time to first
-// token (p50/p99, ms), the decode rate of one stream (median tokens/s after its first token) and
-// the aggregate rate (all streamed tokens / wall time). Any non-200 reply ends it with 1.
+// number, unique across runs, so no server can answer from a cached prompt. Prints one JSON object:
+// time to first token (p50/p99, ms), the decode rate of one stream (median tokens/s after its first
+// token) and the aggregate rate (all streamed tokens / wall time). Any non-200 reply ends it
+// with 1.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -115,6 +116,9 @@ int main(int argc, char** argv) {
       connections.push_back(
           std::make_unique<tandem::bench::KeepAliveConnection>("127.0.0.1", a.port));
     }
+    // Unique across runs too: llama-server keeps a slot's last prompt and reuses its prefix.
+    const std::string nonce =
+        std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 1'000'000'007);
     const auto started = Clock::now();
     std::vector<std::thread> threads;
     for (int c = 0; c < a.clients; ++c) {
@@ -122,7 +126,8 @@ int main(int argc, char** argv) {
         try {
           for (int r = 0; r < a.requests; ++r) {
             const std::string body = nlohmann::json{
-                {"prompt", "Request " + std::to_string(c * 1000 + r) + ": I " + a.prompt},
+                {"prompt", "Request " + nonce + "-" + std::to_string(c) + "-" + std::to_string(r) +
+                               ": I " + a.prompt},
                 {"max_tokens", a.max_tokens},
                 {"temperature", 0},
                 {"stream", true}}.dump();
