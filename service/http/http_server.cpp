@@ -20,6 +20,8 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "service/http/connection.h"
+#include "service/http/connection_gate.h"
 #include "service/http/error_body.h"
 #ifdef _WIN32
 #include "common/win32/error.h"
@@ -29,7 +31,10 @@ namespace tandem::http {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// How long a worker reads a request itself before handing the connection to the gate.
+constexpr milliseconds kInlineWait{20};
 
 // Marks an httplib response as made by our Handler, so the error handler leaves it alone.
 constexpr const char* kFromHandler = "tandem.from_handler";
@@ -118,13 +123,115 @@ class SharedQueue final : public httplib::TaskQueue {
   std::shared_ptr<httplib::ThreadPool> pool_;
 };
 
+// httplib reads each request through a stream of its own that dies with the request, taking
+// any bytes it read past it (a pipelined next request) along; and it lets a client that sends a
+// byte at a time hold a worker for ever. This stream reads from the Connection instead, whose
+// buffer outlives the request, and never waits past the request's deadline.
+class ConnectionStream final : public httplib::Stream {
+ public:
+  ConnectionStream(Connection& c, milliseconds read_timeout, milliseconds write_timeout)
+      : c_(c), read_timeout_(read_timeout), write_timeout_(write_timeout) {}
+  ~ConnectionStream() override { c_.pending.erase(0, offset_); }
+  ConnectionStream(const ConnectionStream&) = delete;
+  ConnectionStream& operator=(const ConnectionStream&) = delete;
+
+  bool is_readable() const override { return offset_ < c_.pending.size(); }
+  bool wait_readable() const override {
+    return is_readable() || net::wait_readable(c_.socket, read_wait()) > 0;
+  }
+  bool wait_writable() const override { return net::wait_writable(c_.socket, write_timeout_) > 0; }
+  bool is_peer_alive() const override {
+    if (net::wait_readable(c_.socket, milliseconds(0)) == 0) return true;
+    char byte;
+    return net::receive(c_.socket, &byte, 1, /*peek=*/true) > 0;
+  }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (is_readable()) {
+      const std::size_t n = std::min(size, c_.pending.size() - offset_);
+      std::copy_n(c_.pending.data() + offset_, n, ptr);
+      offset_ += n;
+      return static_cast<ssize_t>(n);
+    }
+    if (net::wait_readable(c_.socket, read_wait()) <= 0) {
+      error_ = httplib::Error::Timeout;
+      return -1;
+    }
+    const long n = net::receive(c_.socket, ptr, size);
+    if (n == 0) error_ = httplib::Error::ConnectionClosed;
+    if (n < 0) error_ = httplib::Error::Read;
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    if (!wait_writable()) return -1;
+    return static_cast<ssize_t>(net::send_some(c_.socket, ptr, size));
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = c_.remote_address;
+    port = c_.remote_port;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = c_.local_address;
+    port = c_.local_port;
+  }
+  socket_t socket() const override { return c_.socket; }
+  time_t duration() const override {
+    return static_cast<time_t>(
+        std::chrono::duration_cast<milliseconds>(Clock::now() - start_).count());
+  }
+  const char* buffered_data(size_t& size) const override {
+    size = c_.pending.size() - offset_;
+    return size ? c_.pending.data() + offset_ : nullptr;
+  }
+  void consume_buffered(size_t size) override { offset_ += size; }
+
+ private:
+  // Each wait for the client is bounded by the read timeout and by what is left of the
+  // request deadline, whichever ends first.
+  milliseconds read_wait() const {
+    const auto left = c_.request_deadline == Clock::time_point::max()
+                          ? read_timeout_
+                          : std::chrono::ceil<milliseconds>(c_.request_deadline - Clock::now());
+    return std::clamp(left, milliseconds(0), read_timeout_);
+  }
+
+  Connection& c_;
+  milliseconds read_timeout_;
+  milliseconds write_timeout_;
+  std::size_t offset_ = 0;
+  Clock::time_point start_ = Clock::now();
+};
+
+// httplib::Server with its per-connection loop replaced: an accepted socket goes to
+// `accepted` (which parks it in the ConnectionGate), and serve_one() runs one request that has
+// arrived. process_and_close_socket() is httplib's private virtual hook for exactly this
+// (its SSLServer overrides it the same way).
+class ListenerServer final : public httplib::Server {
+ public:
+  std::function<void(socket_t)> accepted;
+
+  bool serve_one(httplib::Stream& stream, const Connection& c, bool close_connection,
+                 bool& connection_closed) {
+    return serve_guarded([&] {
+      return process_request(stream, c.remote_address, c.remote_port, c.local_address, c.local_port,
+                             close_connection, connection_closed, nullptr);
+    });
+  }
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    accepted(sock);
+    return true;
+  }
+};
+
 }  // namespace
 
 struct HttpServer::Impl {
   struct Listener {
     const char* address = nullptr;
     int family = AF_UNSPEC;
-    httplib::Server server;
+    ListenerServer server;
     bool binding = false;      // error logger: record bind/listen failures, do not log them
     int bind_error = 0;        // socket error of the failed bind() or listen()
     std::string option_error;  // a socket option that could not be set
@@ -137,6 +244,7 @@ struct HttpServer::Impl {
       l.address = i == 0 ? "127.0.0.1" : "::1";
       l.family = i == 0 ? AF_INET : AF_INET6;
       configure(l);
+      l.server.accepted = [this, i](socket_t sock) { accept(i, sock); };
     }
   }
 
@@ -146,11 +254,17 @@ struct HttpServer::Impl {
   void dispatch(const httplib::Request& in, std::string body, httplib::Response& out);
   void to_httplib(const httplib::Request& in, Response res, httplib::Response& out);
   bool stream_cut_by_stop() const;
+  enum class Arrival { ready, later, gone };
+  void accept(std::size_t listener, socket_t sock);
+  Arrival read_ahead(Connection& c);
+  void serve(std::shared_ptr<Connection> c);
+  GateOptions gate_options() const;
 
   ServerOptions options;
   Handler handler;
   std::array<Listener, 2> listeners{};
   std::shared_ptr<httplib::ThreadPool> pool;
+  std::unique_ptr<ConnectionGate> gate;
   std::atomic<std::uint16_t> port{0};
   std::atomic<bool> stopping{false};
   std::atomic<Clock::time_point> stop_deadline{Clock::time_point::max()};
@@ -301,6 +415,80 @@ bool HttpServer::Impl::stream_cut_by_stop() const {
   return stopping.load() && Clock::now() >= stop_deadline.load();
 }
 
+GateOptions HttpServer::Impl::gate_options() const {
+  GateOptions g;
+  g.keep_alive_timeout = options.keep_alive_timeout;
+  g.request_timeout = options.request_timeout;
+  g.body_limit = std::min<std::size_t>(options.max_body_bytes, g.body_limit);
+  return g;
+}
+
+// On a worker, from httplib's accept loop.
+void HttpServer::Impl::accept(std::size_t listener, socket_t sock) {
+  auto c = std::make_shared<Connection>(sock);
+  c->listener = static_cast<int>(listener);
+  net::peer_address(c->socket, c->remote_address, c->remote_port);
+  net::local_address(c->socket, c->local_address, c->local_port);
+  c->idle_deadline = Clock::now() + options.keep_alive_timeout;
+  serve(std::move(c));
+}
+
+// Reads on the worker for a moment: most clients send their (next) request at once, and
+// serving it here saves two thread hand-overs through the gate. Slower ones go to the gate.
+HttpServer::Impl::Arrival HttpServer::Impl::read_ahead(Connection& c) {
+  const GateOptions g = gate_options();
+  const auto until = Clock::now() + kInlineWait;
+  for (;;) {
+    if (request_arrived(c.pending, g.body_limit, g.head_limit)) return Arrival::ready;
+    const auto now = Clock::now();
+    if (now >= until || now >= c.request_deadline) return Arrival::later;
+    if (net::wait_readable(c.socket, std::chrono::ceil<milliseconds>(until - now)) <= 0) {
+      return Arrival::later;
+    }
+    char chunk[16384];
+    const long n = net::receive(c.socket, chunk, sizeof(chunk));
+    if (n <= 0) return Arrival::gone;
+    if (c.pending.empty()) c.request_deadline = Clock::now() + options.request_timeout;
+    c.pending.append(chunk, static_cast<std::size_t>(n));
+  }
+}
+
+// On a worker: answers the requests that arrive on `c` (more than one if pipelined), then
+// parks it in the gate for the next, or closes it.
+void HttpServer::Impl::serve(std::shared_ptr<Connection> c) {
+  auto& server = listeners[static_cast<std::size_t>(c->listener)].server;
+  const std::size_t max_count = std::max<std::size_t>(options.keep_alive_max_count, 1);
+  for (;;) {
+    if (stopping.load()) {
+      c->close(/*drain=*/false);
+      return;
+    }
+    const Arrival arrival = read_ahead(*c);
+    if (arrival == Arrival::gone) {
+      c->close(/*drain=*/false);
+      return;
+    }
+    if (arrival == Arrival::later) break;
+    const bool last = c->requests_served + 1 >= max_count;
+    bool connection_closed = false;
+    bool ok = false;
+    {
+      ConnectionStream stream(*c, options.read_timeout, options.write_timeout);
+      ok = server.serve_one(stream, *c, last, connection_closed);
+    }
+    ++c->requests_served;
+    if (!ok || connection_closed || last) {
+      c->close(/*drain=*/true);
+      return;
+    }
+    const auto now = Clock::now();
+    c->idle_deadline = now + options.keep_alive_timeout;
+    c->request_deadline =
+        c->pending.empty() ? Clock::time_point::max() : now + options.request_timeout;
+  }
+  gate->park(std::move(c));
+}
+
 void HttpServer::Impl::to_httplib(const httplib::Request& in, Response res,
                                   httplib::Response& out) {
   out.user_data.set(kFromHandler, true);
@@ -439,6 +627,11 @@ void HttpServer::start() {
   impl.stop_deadline = Clock::time_point::max();
   impl.pool =
       std::make_shared<httplib::ThreadPool>(std::max<std::size_t>(impl.options.worker_threads, 1));
+  impl.gate =
+      std::make_unique<ConnectionGate>(impl.gate_options(), [&impl](std::shared_ptr<Connection> c) {
+        auto pool = impl.pool;
+        if (!pool || !pool->enqueue([&impl, c] { impl.serve(c); })) c->close(false);
+      });
 
   std::array<std::future<void>, 2> started;
   for (std::size_t i = 0; i < impl.listeners.size(); ++i) {
@@ -474,8 +667,10 @@ void HttpServer::start() {
       for (auto& l : impl.listeners) {
         if (l.thread.joinable()) l.thread.join();
       }
+      impl.gate->stop();
       impl.pool->shutdown();
       impl.pool.reset();
+      impl.gate.reset();
       impl.port = 0;
       throw Error("HTTP server on " + where + " failed to start: " + problem);
     }
@@ -499,8 +694,12 @@ void HttpServer::stop() {
       TLOG(info) << "HTTP: waiting for " << n << " streamed response(s); cut after "
                  << impl.options.stop_grace.count() << " ms";
     }
+    // Gate first: it hands connections to the pool, whose workers park them back in it (a
+    // stopped gate closes them).
+    impl.gate->stop();
     impl.pool->shutdown();
     impl.pool.reset();
+    impl.gate.reset();
   }
   TLOG(info) << "HTTP: stopped serving port " << impl.port;
   impl.port = 0;

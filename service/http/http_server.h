@@ -13,12 +13,16 @@ namespace tandem::http {
 
 struct ServerOptions {
   std::size_t max_body_bytes = 16 * 1024 * 1024;  // larger bodies get 413
-  // Shared by both addresses; each open keep-alive connection holds one while it lasts.
+  // Shared by both addresses; a connection holds one only while a request is being answered.
   std::size_t worker_threads = 8;
-  std::chrono::milliseconds read_timeout{30'000};
+  // Between connection and request, connections wait in one polling thread, not on a worker.
+  // A request must arrive whole within request_timeout of its first byte, else 408 and close;
+  // each read of a body too large for that thread to collect is bounded by read_timeout too.
+  std::chrono::milliseconds request_timeout{10'000};
+  std::chrono::milliseconds read_timeout{5'000};
   std::chrono::milliseconds write_timeout{30'000};
-  std::size_t keep_alive_max_count = 1000;  // requests per connection before it is closed
-  std::chrono::seconds keep_alive_timeout{5};
+  std::size_t keep_alive_max_count = 1000;     // requests per connection before it is closed
+  std::chrono::seconds keep_alive_timeout{5};  // an idle connection is closed after it
   // After stop(), streamed responses may run this long before their ChunkWriter returns false.
   std::chrono::milliseconds stop_grace{5'000};
   // start() fails if the accept loops are not running within this bound.

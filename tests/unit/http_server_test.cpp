@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "service/http/connection.h"
 #include "tests/support/loopback_socket.h"
 #include "tests/support/raw_http_client.h"
 #include "tests/support/temp_dir.h"
@@ -503,6 +504,90 @@ TEST(HttpTypesTest, HeaderNamesCompareCaseInsensitively) {
   EXPECT_FALSE(less("ABC", "abc"));
   EXPECT_FALSE(less("abc", "ABC"));
   EXPECT_TRUE(less("ab", "abc"));
+}
+
+}  // namespace
+}  // namespace tandem::http
+
+namespace tandem::http {
+namespace {
+
+// What the connection gate waits for before a worker takes a request (issue #7, slowloris).
+TEST(RequestArrivedTest, WaitsForTheHeadAndASmallAnnouncedBody) {
+  constexpr std::size_t kBody = 1024;
+  constexpr std::size_t kHead = 4096;
+  EXPECT_FALSE(request_arrived("", kBody, kHead));
+  EXPECT_FALSE(request_arrived("GET /health HTTP/1.1\r\nHost: x\r\n", kBody, kHead));
+  EXPECT_TRUE(request_arrived("GET /health HTTP/1.1\r\nHost: x\r\n\r\n", kBody, kHead));
+  EXPECT_TRUE(request_arrived("GET /health HTTP/1.1\nHost: x\n\n", kBody, kHead));  // bare LF
+  const std::string post = "POST /e HTTP/1.1\r\ncontent-LENGTH:  5 \r\n\r\n";
+  EXPECT_FALSE(request_arrived(post, kBody, kHead));
+  EXPECT_FALSE(request_arrived(post + "abcd", kBody, kHead));
+  EXPECT_TRUE(request_arrived(post + "abcde", kBody, kHead));
+  EXPECT_TRUE(request_arrived(post + "abcdeGET / HTTP/1.1\r\n", kBody, kHead));  // pipelined
+}
+
+TEST(RequestArrivedTest, HandsOverAtTheHeadWhatAWorkerMustReadOrRefuse) {
+  constexpr std::size_t kBody = 1024;
+  constexpr std::size_t kHead = 4096;
+  const std::string start = "POST /e HTTP/1.1\r\n";
+  // Bodies over the limit, chunked ones, and ones sent only after "100 Continue".
+  EXPECT_TRUE(request_arrived(start + "Content-Length: 1025\r\n\r\n", kBody, kHead));
+  EXPECT_TRUE(request_arrived(start + "Transfer-Encoding: chunked\r\n\r\n5\r\n", kBody, kHead));
+  EXPECT_TRUE(
+      request_arrived(start + "Expect: 100-continue\r\nContent-Length: 5\r\n\r\n", kBody, kHead));
+  // Malformed lengths: httplib answers 400 without reading a body.
+  for (const char* length : {"-1", "abc", "1e3", "", "99999999999999999999", "3, 4"}) {
+    EXPECT_TRUE(request_arrived(start + "Content-Length: " + length + "\r\n\r\n", kBody, kHead))
+        << length;
+  }
+  EXPECT_TRUE(
+      request_arrived(start + "Content-Length: 1\r\nContent-Length: 1\r\n\r\n", kBody, kHead));
+  // A head that never ends is handed over once longer than the limit, to be refused.
+  EXPECT_FALSE(request_arrived(start + std::string(kHead - start.size(), 'a'), kBody, kHead));
+  EXPECT_TRUE(request_arrived(start + std::string(kHead, 'a'), kBody, kHead));
+}
+
+using HttpServerDeadlineTest = HttpServerTest;
+
+// A client that keeps sending a byte now and then no longer renews its time: the request must
+// arrive whole within request_timeout, else 408 in the OpenAI shape and the connection closed.
+TEST_F(HttpServerDeadlineTest, ARequestNotInByItsDeadlineGets408) {
+  ServerOptions o;
+  o.request_timeout = 500ms;
+  o.read_timeout = 400ms;
+  auto server = serve(basic_routes, o);
+  RawHttpConnection c("127.0.0.1", server->port());
+  const auto start = std::chrono::steady_clock::now();
+  c.socket().send_all("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\nabc");
+  auto reply = c.read_reply();
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(reply.status, 408);
+  EXPECT_EQ(error_of(reply).at("code"), "request_timeout");
+  EXPECT_EQ(reply.header("connection"), "close");
+  EXPECT_GE(took, 450ms);
+  EXPECT_LT(took, 500ms + 1500ms);  // slack for a loaded machine under ASan
+  EXPECT_TRUE(c.closed_by_server());
+  // Serving goes on.
+  RawHttpConnection next("127.0.0.1", server->port());
+  EXPECT_EQ(next.request("GET", "/health").status, 200);
+}
+
+TEST_F(HttpServerDeadlineTest, PipelinedRequestsAreAnsweredInOrderWithoutWaiting) {
+  ServerOptions o;
+  o.keep_alive_timeout = std::chrono::seconds(5);
+  auto server = serve(basic_routes, o);
+  RawHttpConnection c("::1", server->port());
+  const auto start = std::chrono::steady_clock::now();
+  c.socket().send_all(
+      "POST /echo HTTP/1.1\r\nHost: [::1]\r\nContent-Length: 3\r\n\r\none"
+      "POST /echo HTTP/1.1\r\nHost: [::1]\r\nContent-Length: 3\r\n\r\ntwo"
+      "GET /health HTTP/1.1\r\nHost: [::1]\r\n\r\n");
+  EXPECT_EQ(c.read_reply().body, "one");
+  EXPECT_EQ(c.read_reply().body, "two");
+  EXPECT_EQ(c.read_reply().status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s) << "answered only at keep-alive's end";
+  EXPECT_EQ(c.request("POST", "/echo", "four").body, "four");  // the connection is still good
 }
 
 }  // namespace
