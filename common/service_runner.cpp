@@ -151,7 +151,7 @@ void watch_signals(int signals, int quit, StopSignal& stop, const std::string& n
 
 }  // namespace
 
-int run_in_console(const ServiceBody& body, const std::string& name) {
+int run_in_console(const ServiceBody& body, const std::string& name, ServiceStatus* status) {
   if (g_console_run_active.exchange(true)) {
     throw Error("run_in_console(" + name + "): another console run is active in this process");
   }
@@ -165,8 +165,8 @@ int run_in_console(const ServiceBody& body, const std::string& name) {
   StopSignalHandlers handlers(signals.write_end());
   std::thread watcher(watch_signals, signals.read_end(), quit.read_end(), std::ref(stop),
                       std::cref(name));
-  LoggingStatus status(name);
-  const int code = run_body(body, status, stop, name);
+  LoggingStatus logging(name);
+  const int code = run_body(body, status != nullptr ? *status : logging, stop, name);
   const unsigned char byte = 0;
   if (::write(quit.write_end(), &byte, 1) != 1) {
     // Unreachable with an empty pipe; without the byte the join below would never return.

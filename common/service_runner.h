@@ -30,7 +30,9 @@ int run_body(const ServiceBody& body, ServiceStatus& status, StopSignal& stop,
 // Foreground run on POSIX: SIGINT and SIGTERM request a stop (through a self-pipe, so the signal
 // handler does nothing but write one byte); the previous handlers are restored on return.
 // One console run per process at a time: a second concurrent call throws tandem::Error.
-int run_in_console(const ServiceBody& body, const std::string& name = "service");
+// `status` (e.g. systemd's notify protocol) replaces the default LoggingStatus when given.
+int run_in_console(const ServiceBody& body, const std::string& name = "service",
+                   ServiceStatus* status = nullptr);
 #endif
 
 }  // namespace tandem

@@ -1,0 +1,38 @@
+# The Linux package (issue 9): `cpack -G DEB` in a native build folder makes tandem_<ver>_<arch>.deb
+# with tandem-llm, tandem-trainer, the bundled test model, both systemd units, the sysusers entry
+# and default configs in /etc/tandem (conffiles: an upgrade keeps the administrator's edits).
+# Included from the root CMakeLists only when NOT WIN32. Only the `tandem` component is packaged,
+# so install rules of third-party code never end up in the .deb.
+set(_linux "${PROJECT_SOURCE_DIR}/installer/linux")
+
+install(TARGETS tandem-llm tandem-trainer RUNTIME DESTINATION bin COMPONENT tandem)
+if(TARGET tandemctl)
+  install(TARGETS tandemctl RUNTIME DESTINATION bin COMPONENT tandem)
+endif()
+install(FILES "${PROJECT_BINARY_DIR}/service/tandem-tiny.gguf" DESTINATION share/tandem
+        COMPONENT tandem)
+install(FILES "${_linux}/tandem-llm.service" "${_linux}/tandem-trainer.service"
+        DESTINATION lib/systemd/system COMPONENT tandem)
+install(FILES "${_linux}/tandem.sysusers" DESTINATION lib/sysusers.d RENAME tandem.conf
+        COMPONENT tandem)
+install(FILES "${_linux}/llm-server.json" "${_linux}/trainer.json" DESTINATION /etc/tandem
+        COMPONENT tandem)
+install(FILES "${PROJECT_SOURCE_DIR}/README.md" DESTINATION share/doc/tandem COMPONENT tandem)
+
+set(CPACK_GENERATOR "DEB")
+set(CPACK_PACKAGE_NAME "tandem")
+set(CPACK_PACKAGE_VENDOR "Tandem")
+set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Local LLM server and trainer as a systemd service pair")
+set(CPACK_PACKAGE_CONTACT "Tandem maintainers <tandem@localhost>")
+set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
+set(CPACK_DEB_COMPONENT_INSTALL ON)
+set(CPACK_COMPONENTS_ALL tandem)
+set(CPACK_COMPONENTS_GROUPING ALL_COMPONENTS_IN_ONE)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION "science")
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd | adduser")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    "${_linux}/conffiles;${_linux}/postinst;${_linux}/prerm;${_linux}/postrm")
+include(CPack)

@@ -1,0 +1,444 @@
+// tandem-llm and tandem-trainer as the Linux services, started the way systemd starts them (own
+// environment, a fake NOTIFY_SOCKET that must hear READY=1, SIGTERM to stop, SIGKILL as a crash
+// followed by a new start as Restart=on-failure does): the Windows suite's assertions, natively.
+// Every wait is on a notify datagram, inotify in the runtime folder or a pidfd, with a bound.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/files.h"
+#include "common/http_client.h"
+#include "common/posix/dir_watch.h"
+#include "common/posix/llm_resolver.h"
+#include "common/posix/runtime_dir.h"
+#include "common/posix/runtime_file.h"
+#include "common/posix/unix_socket.h"
+#include "service/exit_codes.h"
+#include "tests/posix/child_process.h"
+#include "tests/posix/notify_listener.h"
+#include "tests/posix/spawned_process.h"
+#include "tests/support/loopback_socket.h"
+#include "tests/support/temp_dir.h"
+#include "trainer/jobs/checkpoint.h"
+
+namespace tandem {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using testing::Family;
+using testing::NotifyListener;
+using testing::SpawnedProcess;
+
+std::vector<nlohmann::json> jsonl(const std::string& text) {
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(nlohmann::json::parse(line));
+  }
+  return lines;
+}
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+class LinuxPairTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    port_ = testing::find_free_ports(8);
+    for (const char* d : {"run", "data", "logs", "etc"})
+      std::filesystem::create_directories(dir_ / d);
+    write_file_atomically(
+        dir_ / "etc" / "llm-server.json",
+        nlohmann::json{
+            {"port", port_}, {"port_range", 8}, {"parallel", 2}, {"ctx_size", 512}, {"threads", 1}}
+            .dump(2));
+    write_trainer_config();
+  }
+
+  void TearDown() override {
+    trainer_.reset();
+    llm_.reset();
+    if (!HasFailure()) return;
+    for (const char* log : {"trainer.out", "llm.out"}) {
+      const auto text = read_file_if_exists(dir_ / log).value_or("(none)");
+      std::printf("--- %s (last 4000 bytes) ---\n%s\n", log,
+                  text.substr(text.size() > 4000 ? text.size() - 4000 : 0).c_str());
+    }
+  }
+
+  void write_trainer_config(const nlohmann::json& extra = nlohmann::json::object()) {
+    nlohmann::json config = {{"resolve_timeout_ms", 60000}, {"connect_timeout_ms", 1000}};
+    config.update(extra);
+    write_file_atomically(dir_ / "etc" / "trainer.json", config.dump(2));
+  }
+
+  std::filesystem::path runtime() const { return dir_ / "run"; }
+  std::filesystem::path jobs() const { return dir_ / "data" / "jobs"; }
+
+  std::map<std::string, std::string> env(const NotifyListener& notify) const {
+    return {{"TANDEM_RUNTIME_DIR", runtime().string()},
+            {"TANDEM_DATA_DIR", (dir_ / "data").string()},
+            {"LOGS_DIRECTORY", (dir_ / "logs").string()},
+            {"NOTIFY_SOCKET", notify.address()}};
+  }
+
+  // ExecStart=, then systemd waits for READY=1 (TimeoutStartSec bounds it).
+  void start_llm() {
+    llm_notify_ = std::make_unique<NotifyListener>();
+    llm_ = std::make_unique<SpawnedProcess>(
+        TANDEM_LLM_EXE,
+        std::vector<std::string>{"--config", (dir_ / "etc/llm-server.json").string()},
+        env(*llm_notify_), dir_ / "llm.out");
+    ASSERT_TRUE(llm_notify_->wait_for_line("READY=1", 120s))
+        << "tandem-llm never sent READY=1; exit " << llm_->wait(0ms).value_or(-1);
+  }
+  void start_trainer() {
+    trainer_notify_ = std::make_unique<NotifyListener>();
+    trainer_ = std::make_unique<SpawnedProcess>(
+        TANDEM_TRAINER_EXE,
+        std::vector<std::string>{"--config", (dir_ / "etc/trainer.json").string(), "--llm-config",
+                                 (dir_ / "etc/llm-server.json").string()},
+        env(*trainer_notify_), dir_ / "trainer.out");
+    ASSERT_TRUE(trainer_notify_->wait_for_line("READY=1", 60s))
+        << "tandem-trainer never sent READY=1; exit " << trainer_->wait(0ms).value_or(-1);
+  }
+
+  // SIGKILL, as a crash ends it; reaped; then `while_down`; then a new start, as
+  // Restart=on-failure does.
+  void kill_and_restart_llm(const std::function<void()>& while_down) {
+    llm_->signal(SIGKILL);
+    ASSERT_EQ(llm_->wait(30s), 128 + SIGKILL);
+    while_down();
+    start_llm();
+  }
+
+  std::optional<nlohmann::json> trainer_status() const {
+    const auto text = read_file_if_exists(runtime() / posix::kTrainerStatusFile);
+    if (!text) return std::nullopt;
+    return nlohmann::json::parse(*text);
+  }
+
+  // Until the trainer's status file satisfies `done`, woken by inotify in the runtime folder.
+  nlohmann::json wait_trainer(const std::function<bool(const nlohmann::json&)>& done,
+                              std::chrono::milliseconds timeout, const std::string& what) const {
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      posix::DirWatch watch(runtime());  // armed before reading
+      auto status = trainer_status();
+      if (status && done(*status)) return *status;
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left <= 0ms) {
+        throw Error("timed out after " + std::to_string(timeout.count()) + " ms waiting for " +
+                    what + "; trainer: " + (status ? status->dump() : "(no status file)"));
+      }
+      watch.wait(left, {});
+    }
+  }
+
+  // The port the running tandem-llm (this PID) has published as ready.
+  std::uint16_t published_port() const {
+    const auto deadline = Clock::now() + 60s;
+    for (;;) {
+      posix::DirWatch watch(runtime());
+      auto published = posix::read_runtime_file(runtime() / posix::kLlmPublicationFile);
+      if (published && published->state == discovery::State::ready &&
+          published->pid == static_cast<std::uint32_t>(llm_->pid())) {
+        return published->port;
+      }
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left <= 0ms)
+        throw Error("tandem-llm pid " + std::to_string(llm_->pid()) + " never published ready");
+      watch.wait(left, {});
+    }
+  }
+
+  // tandemctl with the pair's runtime folder: its exit code and everything it printed.
+  std::pair<int, std::string> ctl(const std::vector<std::string>& args) const {
+    const auto out = dir_ / "ctl.out";
+    std::filesystem::remove(out);
+    SpawnedProcess p(TANDEM_CTL_EXE, args,
+                     {{"TANDEM_RUNTIME_DIR", runtime().string()},
+                      {"TANDEM_CONFIG_DIR", (dir_ / "etc").string()},
+                      {"TANDEM_DATA_DIR", (dir_ / "data").string()}},
+                     out);
+    const auto code = p.wait(60s);
+    return {code.value_or(-1), read_file_if_exists(out).value_or("")};
+  }
+
+  std::filesystem::path dataset(const std::string& name, int count) const {
+    std::string text;
+    const char* words[] = {"bright", "storm", "quiet", "river", "green", "stone", "cloud", "fire"};
+    for (int i = 0; i < count; ++i) {
+      text += nlohmann::json{{"id", "t-" + std::to_string(i)},
+                             {"text", std::string(words[i % 8]) + " " + words[(i * 3 + 1) % 8] +
+                                          " number " + std::to_string(i)}}
+                  .dump() +
+              "\n";
+    }
+    auto file = dir_ / "data" / "datasets" / name;
+    std::filesystem::create_directories(file.parent_path());
+    write_file_atomically(file, text);
+    return file;
+  }
+
+  // Written elsewhere, then moved into the inbox, as a person (or tandemctl submit) does.
+  void submit_distill(const std::string& name, const std::filesystem::path& data) const {
+    std::filesystem::create_directories(dir_ / "staging");
+    std::filesystem::create_directories(jobs() / "inbox");
+    write_file_atomically(dir_ / "staging" / (name + ".json"),
+                          nlohmann::json{{"kind", "distill"},
+                                         {"dataset", data.string()},
+                                         {"labels", {"yes", "no"}},
+                                         {"epochs", 3}}
+                              .dump());
+    std::filesystem::rename(dir_ / "staging" / (name + ".json"),
+                            jobs() / "inbox" / (name + ".json"));
+  }
+
+  std::filesystem::path done_work(const std::string& name) const {
+    for (const auto& entry : std::filesystem::directory_iterator(jobs() / "done")) {
+      const auto file = entry.path().filename().string();
+      if (file.rfind(name + "-", 0) == 0 && entry.path().extension() == ".work")
+        return entry.path();
+    }
+    throw Error("no done/" + name + "-*.work");
+  }
+
+  void expect_each_labelled_once(const std::string& name, int count) const {
+    const auto work = done_work(name);
+    const auto labels = jsonl(read_file(work / "labels.jsonl"));
+    std::set<std::string> ids;
+    for (const auto& line : labels) ids.insert(line["id"].get<std::string>());
+    EXPECT_EQ(labels.size(), static_cast<std::size_t>(count));
+    EXPECT_EQ(ids.size(), static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i) EXPECT_TRUE(ids.count("t-" + std::to_string(i))) << i;
+    jobs::Checkpoint checkpoint(jobs::real_file_system(), work, work.stem().string());
+    EXPECT_EQ(checkpoint.done_count(), static_cast<std::size_t>(count));
+    const auto recorded = checkpoint.done_ids();
+    EXPECT_EQ(std::set<std::string>(recorded.begin(), recorded.end()).size(), recorded.size());
+    EXPECT_TRUE(std::filesystem::exists(work / "student.json"));
+    EXPECT_TRUE(std::filesystem::exists(work / "metrics.json"));
+  }
+
+  testing::TempDir dir_;
+  std::uint16_t port_ = 0;
+  std::unique_ptr<NotifyListener> llm_notify_, trainer_notify_;
+  std::unique_ptr<SpawnedProcess> llm_, trainer_;
+};
+
+TEST_F(LinuxPairTest, ReadyOverNotifyAJobRunsAndSigtermStopsBothCleanly) {
+  submit_distill("small", dataset("small.jsonl", 20));  // waiting in the inbox from the start
+  const auto t0 = Clock::now();
+  start_llm();
+  const double ready_ms = ms_since(t0);
+  start_trainer();
+  const double trainer_ready_ms = ms_since(t0);
+  wait_trainer([](const nlohmann::json& s) { return s["items_done"].get<int>() >= 1; }, 120s,
+               "the first item labelled");
+  const double first_ms = ms_since(t0);
+  std::printf(
+      "P1 native: exec tandem-llm -> READY=1 %.0f ms -> trainer READY=1 %.0f ms -> "
+      "trainer's first completed item %.0f ms\n",
+      ready_ms, trainer_ready_ms, first_ms);
+
+  const auto done = wait_trainer([](const nlohmann::json& s) { return s["jobs_done"] == 1; }, 180s,
+                                 "the job to finish");
+  EXPECT_EQ(done["server_url"], "http://127.0.0.1:" + std::to_string(port_));
+  EXPECT_EQ(done["pid"], trainer_->pid());
+  expect_each_labelled_once("small", 20);
+
+  // tandemctl finds the same verified endpoint.
+  const std::string url = "http://127.0.0.1:" + std::to_string(port_);
+  EXPECT_EQ(ctl({"url"}), std::make_pair(0, url + "\n"));
+  EXPECT_EQ(ctl({"wait", "--timeout", "5"}), std::make_pair(0, url + "\n"));
+  const auto [status_code, status_text] = ctl({"status", "--json"});
+  EXPECT_EQ(status_code, 0) << status_text;
+  const auto status = nlohmann::json::parse(status_text);
+  EXPECT_EQ(status["verified"], true);
+  EXPECT_EQ(status["llm"]["pid"], llm_->pid());
+  EXPECT_EQ(status["trainer"]["jobs_done"], 1);
+
+  // P6: a client's resolve() against the running server process, every check included.
+  {
+    posix::LlmResolver resolver(runtime());
+    std::vector<double> micros;
+    std::string why;
+    for (int i = 0; i < 1000; ++i) {
+      const auto t = Clock::now();
+      ASSERT_TRUE(resolver.resolve(why)) << why;
+      micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
+    }
+    std::sort(micros.begin(), micros.end());
+    std::printf("P6 native (tandem-llm process): resolve p50 %.0f us, p99 %.0f us over 1000\n",
+                micros[500], micros[990]);
+  }
+
+  // The trainer's socket answers `status` from live state, served by the trainer itself.
+  const auto call =
+      posix::call_socket(runtime() / posix::kTrainerSocket, R"({"v":1,"op":"status"})", 5s);
+  EXPECT_EQ(call.server.pid, trainer_->pid());
+  EXPECT_EQ(nlohmann::json::parse(call.response)["state"], "idle") << call.response;
+
+  // The student is usable from the command line.
+  SpawnedProcess predict(
+      TANDEM_TRAINER_EXE,
+      {"predict", (done_work("small") / "student.json").string(), "bright storm number 3"}, {},
+      dir_ / "predict.out");
+  EXPECT_EQ(predict.wait(60s), 0);
+  const auto label = read_file(dir_ / "predict.out");
+  EXPECT_TRUE(label == "yes\n" || label == "no\n") << label;
+
+  trainer_->signal(SIGTERM);
+  EXPECT_EQ(trainer_->wait(30s), 0);
+  EXPECT_TRUE(trainer_notify_->wait_for_line("STOPPING=1", 1s));
+  EXPECT_EQ((*trainer_status())["state"], "stopped");
+  EXPECT_FALSE(std::filesystem::exists(runtime() / posix::kTrainerSocket));
+
+  llm_->signal(SIGTERM);
+  EXPECT_EQ(llm_->wait(30s), 0);
+  EXPECT_TRUE(llm_notify_->wait_for_line("STOPPING=1", 1s));
+  EXPECT_FALSE(std::filesystem::exists(runtime() / posix::kLlmPublicationFile));
+  EXPECT_FALSE(std::filesystem::exists(runtime() / posix::kLlmSocket));
+}
+
+TEST_F(LinuxPairTest, AJobSurvivesTheServerKilledTwiceAndTheStalePublicationIsNeverUsed) {
+  constexpr int kItems = 300;
+  start_llm();
+  start_trainer();
+  submit_distill("survivor", dataset("survivor.jsonl", kItems));
+
+  std::vector<testing::Socket> held;  // the old ports, so each restart must move on
+  std::set<std::uint16_t> ports = {published_port()};
+  for (int at : {kItems / 4, kItems / 2}) {
+    wait_trainer([at](const nlohmann::json& s) { return s["items_done"].get<int>() >= at; }, 180s,
+                 std::to_string(at) + " items labelled");
+    const std::uint16_t old_port = published_port();
+    const pid_t old_pid = llm_->pid();
+    kill_and_restart_llm([&] {
+      // What the killed server left: a `ready` file naming a dead PID, and a socket file.
+      auto stale = posix::read_runtime_file(runtime() / posix::kLlmPublicationFile);
+      ASSERT_TRUE(stale);
+      EXPECT_EQ(stale->state, discovery::State::ready);
+      EXPECT_EQ(stale->pid, static_cast<std::uint32_t>(old_pid));
+      std::string why;
+      posix::LlmResolver resolver(runtime());
+      EXPECT_FALSE(resolver.resolve(why)) << "a killed server's publication resolved";
+      EXPECT_NE(why.find("which is not running"), std::string::npos) << why;
+      const auto [code, text] = ctl({"url"});
+      EXPECT_EQ(code, 1) << text;
+      EXPECT_NE(text.find("which is not running"), std::string::npos) << text;
+      // SO_REUSEADDR: the killed server's connections leave the port in TIME_WAIT on Linux.
+      for (Family f : {Family::v4, Family::v6}) {
+        auto holder = testing::try_hold_port(f, old_port, testing::Sharing::ask);
+        ASSERT_TRUE(holder) << "cannot hold the old port " << old_port;
+        held.push_back(std::move(*holder));
+      }
+    });
+    ports.insert(published_port());
+  }
+  EXPECT_EQ(ports.size(), 3u) << "the server came back on the same port";
+
+  const auto done = wait_trainer([](const nlohmann::json& s) { return s["jobs_done"] == 1; }, 300s,
+                                 "the job to finish");
+  EXPECT_EQ(done["jobs_failed"], 0);
+  EXPECT_EQ(done["server_url"], "http://127.0.0.1:" + std::to_string(published_port()));
+  expect_each_labelled_once("survivor", kItems);
+}
+
+TEST_F(LinuxPairTest, AKilledTrainerResumesFromItsCheckpointWithoutRepeats) {
+  constexpr int kItems = 200;
+  start_llm();
+  start_trainer();
+  submit_distill("resumed", dataset("resumed.jsonl", kItems));
+  wait_trainer([](const nlohmann::json& s) { return s["items_done"].get<int>() >= kItems / 3; },
+               180s, "a third of the items labelled");
+  trainer_->signal(SIGKILL);
+  ASSERT_EQ(trainer_->wait(30s), 128 + SIGKILL);
+  start_trainer();
+  wait_trainer([](const nlohmann::json& s) { return s["jobs_done"] == 1; }, 300s,
+               "the job to finish");
+  expect_each_labelled_once("resumed", kItems);
+
+  // Nothing asked twice but the one item in flight at the kill: two labels, one request each.
+  HttpClient http("http://127.0.0.1:" + std::to_string(published_port()));
+  const auto metrics = http.get("/metrics").body;
+  const std::string series = "tandem_requests_total{route=\"/v1/completions\",status=\"200\"} ";
+  const auto at = metrics.find(series);
+  ASSERT_NE(at, std::string::npos) << metrics;
+  const long answered = std::stol(metrics.substr(at + series.size()));
+  EXPECT_GE(answered, 2 * kItems);
+  EXPECT_LE(answered, 2 * kItems + 2);
+}
+
+TEST_F(LinuxPairTest, WithoutTheServerTheTrainerSaysWhyAndGoesOnWhenItComes) {
+  write_trainer_config({{"resolve_timeout_ms", 1500}});
+  start_trainer();  // no Requires= here: a server that is not there
+  submit_distill("patient", dataset("patient.jsonl", 10));
+  const auto waiting = wait_trainer(
+      [](const nlohmann::json& s) {
+        return s["state"] == "waiting" && !s["last_error"].get<std::string>().empty();
+      },
+      60s, "the trainer to report the missing server");
+  EXPECT_NE(waiting["last_error"].get<std::string>().find("not ready within 1500 ms"),
+            std::string::npos)
+      << waiting.dump();
+  EXPECT_EQ(waiting["items_done"], 0);
+
+  start_llm();
+  const auto done = wait_trainer([](const nlohmann::json& s) { return s["jobs_done"] == 1; }, 180s,
+                                 "the job to finish once the server is up");
+  EXPECT_EQ(done["jobs_failed"], 0);
+  expect_each_labelled_once("patient", 10);
+}
+
+TEST_F(LinuxPairTest, ACommandJobGetsTheLiveEndpointAndItsOutputIsLogged) {
+  start_llm();
+  start_trainer();
+  write_file_atomically(
+      dir_ / "script.json",
+      nlohmann::json{
+          {"kind", "command"},
+          {"command", {"/bin/sh", "-c", "echo url=$TANDEM_LLM_URL base=$OPENAI_BASE_URL"}}}
+          .dump());
+  const auto [code, placed] = ctl({"submit", (dir_ / "script.json").string()});
+  ASSERT_EQ(code, 0) << placed;
+  EXPECT_EQ(placed, (jobs() / "inbox" / "script.json").string() + "\n");
+  const auto values = wait_trainer([](const nlohmann::json& s) { return s["jobs_done"] == 1; }, 60s,
+                                   "the command job to finish");
+  EXPECT_EQ(values["jobs_failed"], 0);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port_);
+  const auto log = read_file(dir_ / "logs" / "tandem-trainer.log");
+  EXPECT_NE(log.find("url=" + url + " base=" + url + "/v1"), std::string::npos) << log;
+}
+
+TEST_F(LinuxPairTest, ABadConfigOrASquatterFailsWithTheWindowsExitCodes) {
+  write_file_atomically(dir_ / "etc" / "bad.json", "{\"port\": \"eighty\"}");
+  NotifyListener notify;
+  SpawnedProcess bad(TANDEM_LLM_EXE, {"--config", (dir_ / "etc/bad.json").string()}, env(notify),
+                     dir_ / "llm.out");
+  EXPECT_EQ(bad.wait(60s), llm::kExitBadConfig);
+  EXPECT_NE(read_file(dir_ / "llm.out").find("bad.json:1"), std::string::npos);
+
+  testing::ForeignListener squatter((runtime() / posix::kLlmSocket).string(), "{}");
+  SpawnedProcess behind(TANDEM_LLM_EXE, {"--config", (dir_ / "etc/llm-server.json").string()},
+                        env(notify), dir_ / "llm.out");
+  EXPECT_EQ(behind.wait(60s), llm::kExitPublishFailed);
+  EXPECT_FALSE(notify.wait_for_line("READY=1", 0ms)) << "READY=1 from a server that failed";
+  EXPECT_FALSE(std::filesystem::exists(runtime() / posix::kLlmPublicationFile));
+}
+
+}  // namespace
+}  // namespace tandem
