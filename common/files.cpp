@@ -45,6 +45,15 @@ std::string read_file(const fs::path& file) {
 
 namespace {
 
+// Where the stream is in its file, as the system has it (the stream is unbuffered).
+long long file_position(std::FILE* f) {
+#ifdef _WIN32
+  return _ftelli64(f);
+#else
+  return static_cast<long long>(ftello(f));
+#endif
+}
+
 // Writes (or appends) `content` and flushes it to the disk before returning.
 void write_durably(const fs::path& file, std::string_view content, bool append) {
 #ifdef _WIN32
@@ -53,21 +62,45 @@ void write_durably(const fs::path& file, std::string_view content, bool append) 
   std::FILE* f = std::fopen(file.c_str(), append ? "ab" : "wb");
 #endif
   if (!f) {
-    throw Error(std::string(append ? "cannot open " : "cannot create ") + path_utf8(file) + ": " +
-                std::strerror(errno));
+    throw WriteError(std::string(append ? "cannot open " : "cannot create ") + path_utf8(file) +
+                     ": " + std::strerror(errno));
   }
-  bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size();
+  // Unbuffered, so the file position is the system's and a failure is seen where it happens.
+  std::setvbuf(f, nullptr, _IONBF, 0);
+  if (append) std::fseek(f, 0, SEEK_END);
+  const long long start = file_position(f);
+  errno = 0;
+  std::size_t written = 0;
+  bool ok = true;
+  while (ok && written < content.size()) {
+    const std::size_t n = std::fwrite(content.data() + written, 1, content.size() - written, f);
+    written += n;
+    if (n > 0) continue;
+    // Wine's msvcrt reports a short write as a failure with errno from a stale GetLastError()
+    // ("File exists", left by the open). The file position says how much did reach the file:
+    // the rest is tried again, and a disk that is really full then fails with its own reason.
+    const long long now = file_position(f);
+    if (start >= 0 && now > start + static_cast<long long>(written) &&
+        now <= start + static_cast<long long>(content.size())) {
+      written = static_cast<std::size_t>(now - start);
+      errno = 0;
+      continue;
+    }
+    ok = false;
+  }
+  int saved = ok ? 0 : errno;
   ok = ok && std::fflush(f) == 0;
 #ifdef _WIN32
   ok = ok && _commit(_fileno(f)) == 0;
 #else
   ok = ok && ::fsync(fileno(f)) == 0;
 #endif
-  int saved = errno;
+  if (!ok && saved == 0) saved = errno;
   ok = (std::fclose(f) == 0) && ok;
+  if (!ok && saved == 0) saved = errno;
   if (!ok) {
-    throw Error(std::string(append ? "cannot append to " : "cannot write ") + path_utf8(file) +
-                ": " + std::strerror(saved ? saved : errno));
+    throw WriteError(std::string(append ? "cannot append to " : "cannot write ") + path_utf8(file) +
+                     ": " + (saved != 0 ? std::strerror(saved) : "the system gave no reason"));
   }
 }
 
@@ -91,7 +124,7 @@ void write_file_atomically(const fs::path& file, std::string_view content) {
   fs::rename(temp, file, ec);  // MoveFileExW(MOVEFILE_REPLACE_EXISTING) on Windows
   if (ec) {
     fs::remove(temp, ec);
-    throw Error("cannot replace " + path_utf8(file) + ": " + ec.message());
+    throw WriteError("cannot replace " + path_utf8(file) + ": " + ec.message());
   }
 }
 

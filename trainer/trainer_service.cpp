@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <optional>
+#include <random>
 
 #include "common/config.h"
 #include "common/discovery/identity.h"
@@ -67,6 +68,20 @@ struct Worker {
     return c;
   }
 
+  // A write the disk refused (full, read-only): not the job's fault, and its checkpoint is as it
+  // was before that write. The job stays active; the trainer says which file and why, then waits
+  // (growing delays: nothing signals that space came back) or throws Stopped.
+  void wait_for_disk(const jobs::Job& job, const WriteError& e, Backoff& backoff, int& attempt) {
+    const auto delay = backoff.delay(attempt++);
+    TLOG(error) << "job " << job.id << " cannot write its files, trying again in " << delay.count()
+                << " ms: " << e.what();
+    board.update([&](TrainerStatus& s) {
+      s.state = "waiting";
+      s.last_error = "job " + job.id + ": " + e.what();
+    });
+    wait_unless_stopped(delay, stop);
+  }
+
   // Runs the job to an end (done or failed) or throws Stopped (it stays active for next time).
   void run(const jobs::Job& job) {
     const bool distill = job.spec.distill() != nullptr;
@@ -79,6 +94,8 @@ struct Worker {
       s.items_done = s.items_total = 0;
     });
     std::string failure;
+    Backoff disk_backoff(500ms, 15s, std::random_device{}());
+    int disk_attempt = 0;
     for (;;) {
       try {
         jobs::Checkpoint checkpoint(jobs::real_file_system(), job.work_dir, job.id);
@@ -100,6 +117,8 @@ struct Worker {
           s.last_error = e.what();
         });
         if (stop.stop_requested()) throw Stopped();
+      } catch (const WriteError& e) {
+        wait_for_disk(job, e, disk_backoff, disk_attempt);
       } catch (const Stopped&) {
         throw;
       } catch (const std::exception& e) {
@@ -107,7 +126,16 @@ struct Worker {
         break;
       }
     }
-    const std::filesystem::path moved = spool.finish(job, failure.empty(), failure);
+    std::filesystem::path moved;
+    for (;;) {
+      try {
+        moved = spool.finish(job, failure.empty(), failure);
+        break;
+      } catch (const WriteError& e) {
+        // The outcome marker is written before anything moves, so a full disk stops it there.
+        wait_for_disk(job, e, disk_backoff, disk_attempt);
+      }
+    }
     if (failure.empty()) {
       TLOG(info) << "job " << job.id << " done: " << path_utf8(moved);
     } else {

@@ -21,22 +21,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kServiceName = "TandemLlm";
 
-std::optional<std::string> check_scm(const discovery::Endpoint& published) {
-  auto scm = ScManager::open();
-  auto service = Service::try_open(scm, kServiceName, SERVICE_QUERY_STATUS);
-  if (!service) return "service TandemLlm is not installed";
-  auto status = service->query();
-  if (status.state != ServiceState::running) {
-    return "service TandemLlm is " + std::string(to_string(status.state)) +
-           " (the registry still says ready: a stale publication)";
-  }
-  if (status.pid != published.pid) {
-    return "stale publication: registry Pid " + std::to_string(published.pid) +
-           " but the SCM runs TandemLlm as pid " + std::to_string(status.pid);
-  }
-  return std::nullopt;
-}
-
 std::optional<std::string> check_pipe(const discovery::Endpoint& published) {
   PipeCall call;
   try {
@@ -92,13 +76,14 @@ class RegistryWatch {
       }
     }
   }
-  // Until the next change, `timeout`, or `stop` (StopRequested).
-  void wait(std::chrono::milliseconds timeout, HANDLE stop) const {
-    const HANDLE handles[] = {event_.get(), stop};
-    DWORD r = WaitForMultipleObjects(2, handles, FALSE,
+  // Until the next change, `timeout`, `also` (when given) is signalled, or `stop`
+  // (StopRequested).
+  void wait(std::chrono::milliseconds timeout, HANDLE stop, HANDLE also) const {
+    const HANDLE handles[] = {stop, event_.get(), also};
+    DWORD r = WaitForMultipleObjects(also ? 3 : 2, handles, FALSE,
                                      static_cast<DWORD>(std::max<long long>(0, timeout.count())));
     if (r == WAIT_FAILED) throw_last_error("WaitForMultipleObjects(registry change)");
-    if (r == WAIT_OBJECT_0 + 1) throw StopRequested();
+    if (r == WAIT_OBJECT_0) throw StopRequested();
   }
 
  private:
@@ -107,6 +92,76 @@ class RegistryWatch {
 };
 
 }  // namespace
+
+std::optional<ServiceStatusInfo> LlmResolver::query_service() {
+  for (;;) {
+    const bool kept = service_.has_value();
+    try {
+      if (!scm_) scm_ = ScManager::open();
+      if (!service_) service_ = Service::try_open(*scm_, kServiceName, SERVICE_QUERY_STATUS);
+      if (!service_) return std::nullopt;
+      auto status = service_->query();
+      // Kept only while it runs: a deleted service lingers as long as a handle to it is open,
+      // and an uninstall or reinstall must not wait for this one.
+      if (status.state != ServiceState::running) service_.reset();
+      return status;
+    } catch (const Error&) {
+      // A kept handle may have gone stale (the SCM restarted, the service was deleted): once
+      // more with fresh ones; a failure with fresh ones is the answer.
+      service_.reset();
+      scm_.reset();
+      if (!kept) throw;
+    }
+  }
+}
+
+std::optional<std::string> LlmResolver::check_scm(const discovery::Endpoint& published) {
+  auto status = query_service();
+  if (!status) return "service TandemLlm is not installed";
+  if (status->state != ServiceState::running) {
+    return "service TandemLlm is " + std::string(to_string(status->state)) +
+           " (the registry still says ready: a stale publication)";
+  }
+  if (status->pid != published.pid) {
+    return "stale publication: registry Pid " + std::to_string(published.pid) +
+           " but the SCM runs TandemLlm as pid " + std::to_string(status->pid);
+  }
+  return std::nullopt;
+}
+
+// Wine's SCM keeps a killed service RUNNING with its dead PID (Windows' notices the end), so the
+// SCM's word is not enough: the process itself must still be there.
+std::optional<std::string> LlmResolver::check_process(const discovery::Endpoint& published) {
+  const std::string pid = std::to_string(published.pid);
+  if (!process_ || process_pid_ != published.pid) {
+    process_.reset();
+    process_pid_ = 0;
+    Handle process(
+        OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, published.pid));
+    if (!process) {
+      const DWORD error = GetLastError();
+      // A process this account may not open (a user's tray, a service of another account)
+      // exists: the pipe and /health checks that follow still prove it is the server.
+      if (error == ERROR_ACCESS_DENIED) return std::nullopt;
+      if (error == ERROR_INVALID_PARAMETER) {
+        return "server process " + pid +
+               " has ended (the registry and the SCM still name it: a stale publication)";
+      }
+      return "cannot open server process " + pid + ": " + error_text(error);
+    }
+    process_ = std::move(process);
+    process_pid_ = published.pid;
+  }
+  const DWORD r = WaitForSingleObject(process_.get(), 0);
+  if (r == WAIT_FAILED) throw_last_error("WaitForSingleObject(server process " + pid + ")");
+  if (r == WAIT_OBJECT_0) {
+    DWORD code = 0;
+    GetExitCodeProcess(process_.get(), &code);
+    return "server process " + pid + " has ended (exit code " + std::to_string(code) +
+           "; the registry and the SCM still name it: a stale publication)";
+  }
+  return std::nullopt;
+}
 
 std::optional<discovery::Endpoint> LlmResolver::resolve(std::string& why) {
   auto published = read_publication(kLlmServerKey);
@@ -119,11 +174,13 @@ std::optional<discovery::Endpoint> LlmResolver::resolve(std::string& why) {
     why = "TandemLlm is " + std::string(discovery::state_name(published->state));
     return std::nullopt;
   }
-  for (auto check : {check_scm, check_pipe, check_health}) {
-    if (auto failed = check(*published)) {
-      why = *failed;
-      return std::nullopt;
-    }
+  auto failed = check_scm(*published);
+  if (!failed) failed = check_process(*published);
+  if (!failed) failed = check_pipe(*published);
+  if (!failed) failed = check_health(*published);
+  if (failed) {
+    why = *failed;
+    return std::nullopt;
   }
   return published;
 }
@@ -165,8 +222,12 @@ discovery::Endpoint LlmResolver::wait_ready(std::chrono::milliseconds timeout,
       }
     }
     // Ready by the pipe yet not verified, or no pipe at all: the next registry change (a restart
-    // writes State) is the next moment anything can differ.
-    watch.wait(remaining, stop_event.get());
+    // writes State) or the end of the published server's process is the next moment anything
+    // can differ. A process that has already ended is no reason to wake again.
+    HANDLE server = process_ && WaitForSingleObject(process_.get(), 0) == WAIT_TIMEOUT
+                        ? process_.get()
+                        : nullptr;
+    watch.wait(remaining, stop_event.get(), server);
     pipe_said_ready = false;
   }
 }

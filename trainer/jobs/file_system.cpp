@@ -10,7 +10,7 @@ namespace fs = std::filesystem;
 namespace {
 
 [[noreturn]] void fail(const std::string& what, const fs::path& file, const std::string& why) {
-  throw Error("cannot " + what + " " + path_utf8(file) + ": " + why);
+  throw WriteError("cannot " + what + " " + path_utf8(file) + ": " + why);
 }
 
 class RealFileSystem final : public FileSystem {
