@@ -3,8 +3,86 @@
 #include <httplib.h>
 
 #include <cctype>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
 
 namespace tandem {
+
+namespace {
+
+// Runs cpp-httplib requests on threads that live until the process ends. cpp-httplib keeps
+// thread_local objects with destructors (a std::regex for the status line, among others); with
+// MinGW g++ 12 the emutls block holding them is freed before their destructors run, so any thread
+// that made a request corrupts the heap when it exits (issue #7). The caller's thread may exit;
+// these never do. One thread per concurrent request: a new one starts only when none is idle.
+class RequestThreads {
+ public:
+  // Never destroyed: a static destructor would run while its threads may still be waiting.
+  static RequestThreads& instance() {
+    static auto* threads = new RequestThreads;
+    return *threads;
+  }
+
+  // Runs `request` on one of the threads and returns its result or rethrows its exception. The
+  // wait needs no bound of its own: the request is bounded by the client's connect, read and write
+  // timeouts.
+  httplib::Result run(const std::function<httplib::Result()>& request) {
+    httplib::Result result;
+    std::packaged_task<void()> job([&] { result = request(); });
+    auto done = job.get_future();
+    {
+      std::lock_guard lock(mutex_);
+      // Started before the job is queued: a failed start leaves no job pointing into this frame.
+      if (queue_.size() >= idle_) std::thread([this] { serve(); }).detach();
+      queue_.push_back(std::move(job));
+    }
+    ready_.notify_one();
+    done.get();
+    return result;
+  }
+
+ private:
+  RequestThreads() = default;
+
+  [[noreturn]] void serve() {
+    for (;;) {
+      std::packaged_task<void()> job;
+      {
+        std::unique_lock lock(mutex_);
+        ++idle_;
+        ready_.wait(lock, [&] { return !queue_.empty(); });
+        --idle_;
+        job = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      job();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::packaged_task<void()>> queue_;
+  std::size_t idle_ = 0;
+};
+
+HttpResult convert(const httplib::Result& r, const std::string& what) {
+  if (!r) throw ConnectionError(what + ": " + httplib::to_string(r.error()));
+  HttpResult out;
+  out.status = r->status;
+  out.body = r->body;
+  for (const auto& [name, value] : r->headers) {
+    std::string lower = name;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers[lower] = value;
+  }
+  return out;
+}
+
+}  // namespace
 
 struct HttpClient::Impl {
   explicit Impl(const std::string& url) : client(url) {}
@@ -23,29 +101,17 @@ HttpClient::HttpClient(std::string base_url, HttpClientOptions options)
 
 HttpClient::~HttpClient() = default;
 
-namespace {
-
-HttpResult convert(const httplib::Result& r, const std::string& what) {
-  if (!r) throw ConnectionError(what + ": " + httplib::to_string(r.error()));
-  HttpResult out;
-  out.status = r->status;
-  out.body = r->body;
-  for (const auto& [name, value] : r->headers) {
-    std::string lower = name;
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out.headers[lower] = value;
-  }
-  return out;
-}
-
-}  // namespace
-
 HttpResult HttpClient::get(const std::string& path) {
-  return convert(impl_->client.Get(path), "GET " + base_url_ + path);
+  auto& c = impl_->client;
+  return convert(RequestThreads::instance().run([&] { return c.Get(path); }),
+                 "GET " + base_url_ + path);
 }
 
 HttpResult HttpClient::post_json(const std::string& path, const std::string& body) {
-  return convert(impl_->client.Post(path, body, "application/json"), "POST " + base_url_ + path);
+  auto& c = impl_->client;
+  return convert(
+      RequestThreads::instance().run([&] { return c.Post(path, body, "application/json"); }),
+      "POST " + base_url_ + path);
 }
 
 }  // namespace tandem
