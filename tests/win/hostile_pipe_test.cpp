@@ -477,8 +477,7 @@ TEST_F(HostilePipeTest, ClientsThatNeverReadOrNeverWriteDoNotBlockOthers) {
               "")
         << i;
   }
-  std::printf("flooder: %d unread requests written, then its writes backed up\n",
-              flooded.load());
+  std::printf("flooder: %d unread requests written, then its writes backed up\n", flooded.load());
 
   auto stopping = std::async(std::launch::async, [&] { server_->stop(); });
   ASSERT_EQ(stopping.wait_for(kPrompt), std::future_status::ready)
