@@ -6,8 +6,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "common/log.h"
 #include "common/paths.h"
 #include "common/posix/dir_watch.h"
@@ -18,7 +16,7 @@
 #include "common/posix/status_publication.h"
 #include "common/posix/systemd_notify.h"
 #include "common/service_runner.h"
-#include "trainer/distill/student.h"
+#include "trainer/distill/predict_command.h"
 #include "trainer/trainer_service.h"
 
 namespace {
@@ -31,40 +29,6 @@ int usage(const std::string& problem) {
                "       tandem-trainer predict MODEL TEXT [--json]\n",
                problem.c_str());
   return 2;
-}
-
-// Prints the student's label for TEXT (with --json: every label's probability).
-int predict(int argc, char** argv) {
-  std::vector<std::string> args;
-  bool as_json = false;
-  for (int i = 2; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--json") {
-      as_json = true;
-    } else {
-      args.push_back(arg);
-    }
-  }
-  if (args.size() != 2) return usage("predict needs MODEL and TEXT");
-  try {
-    const distill::Student student = distill::Student::load(args[0]);
-    const distill::Prediction p = student.predict(args[1]);
-    if (as_json) {
-      nlohmann::json probabilities = nlohmann::json::object();
-      for (std::size_t k = 0; k < student.labels().size(); ++k) {
-        probabilities[student.labels()[k]] = p.probabilities[k];
-      }
-      std::printf(
-          "%s\n",
-          nlohmann::json{{"label", p.label}, {"probabilities", probabilities}}.dump().c_str());
-    } else {
-      std::printf("%s\n", p.label.c_str());
-    }
-    return 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tandem-trainer predict: %s\n", e.what());
-    return 3;
-  }
 }
 
 // The trainer's status in <runtime>/trainer-status.json and on <runtime>/trainer.sock.
@@ -87,7 +51,9 @@ class LinuxStatusPublication final : public trainer::StatusPublication {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc >= 2 && std::string(argv[1]) == "predict") return predict(argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "predict") {
+    return distill::predict_command(std::vector<std::string>(argv + 2, argv + argc), usage);
+  }
 
   trainer::TrainerServiceOptions options;
   options.config_file = posix::config_dir() / "trainer.json";

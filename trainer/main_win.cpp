@@ -6,8 +6,7 @@
 
 #include <cstdio>
 #include <string>
-
-#include <nlohmann/json.hpp>
+#include <vector>
 
 #include "common/log.h"
 #include "common/paths.h"
@@ -19,7 +18,7 @@
 #include "common/win32/service_host.h"
 #include "common/win32/status_publication.h"
 #include "common/win32/strings.h"
-#include "trainer/distill/student.h"
+#include "trainer/distill/predict_command.h"
 #include "trainer/trainer_service.h"
 
 namespace {
@@ -34,40 +33,6 @@ int usage(const std::wstring& problem) {
                 L"       tandem-trainer.exe predict MODEL TEXT [--json]\n",
                 problem.c_str());
   return 2;
-}
-
-// Prints the student's label for TEXT (with --json: every label's probability).
-int predict(int argc, wchar_t** argv) {
-  std::vector<std::string> args;
-  bool as_json = false;
-  for (int i = 2; i < argc; ++i) {
-    std::wstring arg = argv[i];
-    if (arg == L"--json") {
-      as_json = true;
-    } else {
-      args.push_back(win32::narrow(arg));
-    }
-  }
-  if (args.size() != 2) return usage(L"predict needs MODEL and TEXT");
-  try {
-    const distill::Student student = distill::Student::load(win32::widen(args[0]));
-    const distill::Prediction p = student.predict(args[1]);
-    if (as_json) {
-      nlohmann::json probabilities = nlohmann::json::object();
-      for (std::size_t k = 0; k < student.labels().size(); ++k) {
-        probabilities[student.labels()[k]] = p.probabilities[k];
-      }
-      std::printf(
-          "%s\n",
-          nlohmann::json{{"label", p.label}, {"probabilities", probabilities}}.dump().c_str());
-    } else {
-      std::printf("%s\n", p.label.c_str());
-    }
-    return 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tandem-trainer predict: %s\n", e.what());
-    return 3;
-  }
 }
 
 // The trainer's status in HKLM\SOFTWARE\Tandem\Trainer and on \\.\pipe\tandem-trainer.
@@ -91,7 +56,12 @@ class WindowsStatusPublication final : public trainer::StatusPublication {
 }  // namespace
 
 int wmain(int argc, wchar_t** argv) {
-  if (argc >= 2 && std::wstring(argv[1]) == L"predict") return predict(argc, argv);
+  if (argc >= 2 && std::wstring(argv[1]) == L"predict") {
+    std::vector<std::string> words;
+    for (int i = 2; i < argc; ++i) words.push_back(win32::narrow(argv[i]));
+    return distill::predict_command(
+        words, [](const std::string& problem) { return usage(win32::widen(problem)); });
+  }
 
   win32::ServiceOptions host;
   host.console = win32::console_requested(argc, argv);

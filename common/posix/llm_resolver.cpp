@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "common/discovery/health_check.h"
 #include "common/discovery/protocol.h"
 #include "common/files.h"
-#include "common/http_client.h"
 #include "common/log.h"
 #include "common/posix/dir_watch.h"
 #include "common/posix/runtime_dir.h"
@@ -57,26 +57,6 @@ std::optional<std::string> check_socket(const discovery::Endpoint& published,
   return std::nullopt;
 }
 
-std::optional<std::string> check_health(const discovery::Endpoint& published) {
-  try {
-    HttpClientOptions options;
-    options.connect_timeout = 1s;
-    options.read_timeout = 5s;
-    HttpClient client(published.url, options);
-    auto r = client.get("/health");
-    if (r.status != 200) {
-      return "GET " + published.url + "/health answered " + std::to_string(r.status);
-    }
-    if (r.header("x-tandem-instance") != published.instance_id) {
-      return published.url + " is answered by instance '" + r.header("x-tandem-instance") +
-             "', not " + published.instance_id + ": another program holds the port";
-    }
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 LlmResolver::LlmResolver(std::filesystem::path runtime_dir)
@@ -110,7 +90,7 @@ std::optional<discovery::Endpoint> LlmResolver::resolve(std::string& why) {
     why = *failed;
     return std::nullopt;
   }
-  if (auto failed = check_health(*published)) {
+  if (auto failed = discovery::check_health(*published)) {
     why = *failed;
     return std::nullopt;
   }

@@ -2,8 +2,8 @@
 
 #include <windows.h>
 
+#include "common/discovery/health_check.h"
 #include "common/discovery/protocol.h"
-#include "common/http_client.h"
 #include "common/log.h"
 #include "common/win32/error.h"
 #include "common/win32/handle.h"
@@ -39,25 +39,6 @@ std::optional<std::string> check_pipe(const discovery::Endpoint& published) {
       response.endpoint->port != published.port) {
     return "pipe instance " + response.endpoint->instance_id + " does not match the registry's " +
            published.instance_id;
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> check_health(const discovery::Endpoint& published) {
-  try {
-    HttpClientOptions options;
-    options.connect_timeout = 1s;
-    options.read_timeout = 5s;
-    HttpClient client(published.url, options);
-    auto r = client.get("/health");
-    if (r.status != 200)
-      return "GET " + published.url + "/health answered " + std::to_string(r.status);
-    if (r.header("x-tandem-instance") != published.instance_id) {
-      return published.url + " is answered by instance '" + r.header("x-tandem-instance") +
-             "', not " + published.instance_id + ": another program holds the port";
-    }
-  } catch (const Error& e) {
-    return e.what();
   }
   return std::nullopt;
 }
@@ -177,7 +158,7 @@ std::optional<discovery::Endpoint> LlmResolver::resolve(std::string& why) {
   auto failed = check_scm(*published);
   if (!failed) failed = check_process(*published);
   if (!failed) failed = check_pipe(*published);
-  if (!failed) failed = check_health(*published);
+  if (!failed) failed = discovery::check_health(*published);
   if (failed) {
     why = *failed;
     return std::nullopt;

@@ -40,6 +40,7 @@
 #include "tests/support/raw_http_client.h"
 #include "tests/support/scratch_volume.h"
 #include "tests/support/service_e2e.h"
+#include "tests/support/service_pair_test.h"
 #include "tests/support/temp_dir.h"
 #include "trainer/jobs/checkpoint.h"
 
@@ -50,13 +51,11 @@ using namespace std::chrono_literals;
 using testing::Family;
 using win32::ServiceState;
 using Clock = std::chrono::steady_clock;
+using testing::jsonl;
 using testing::TrainerValues;
 using testing::wait_llm_published;
 using testing::wait_trainer;
 using testing::windows_path;
-
-constexpr const char* kLlm = "TandemLlm";
-constexpr const char* kTrainer = "TandemTrainer";
 
 std::string env(const char* name) {
   const char* value = std::getenv(name);
@@ -84,131 +83,17 @@ std::vector<std::uint32_t> fault_points(std::mt19937& rng, int count, std::uint3
   return {points.begin(), points.end()};
 }
 
-std::vector<nlohmann::json> jsonl(const std::string& text) {
-  std::vector<nlohmann::json> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(nlohmann::json::parse(line));
-  }
-  return lines;
-}
-
 double percentile(std::vector<double> samples, double p) {
   std::sort(samples.begin(), samples.end());
   const auto at = static_cast<std::size_t>(p * static_cast<double>(samples.size() - 1));
   return samples[at];
 }
 
-class FaultTest : public ::testing::Test {
+class FaultTest : public testing::ServicePairTest {
  protected:
   void SetUp() override {
-    port_ = testing::find_free_ports(8);
-    testing::set_up_test_pair(port_, TANDEM_LLM_EXE, TANDEM_TRAINER_EXE);
+    ServicePairTest::SetUp();
     std::printf("[fault] seed %u (TANDEM_FAULT_SEED repeats it)\n", seed());
-  }
-
-  void TearDown() override { testing::tear_down_test_pair(HasFailure()); }
-
-  static win32::Service service(const char* name) {
-    static auto scm = win32::ScManager::open(SC_MANAGER_ALL_ACCESS);
-    return win32::Service::open(scm, name);
-  }
-
-  static void start(const char* name) {
-    service(name).start();
-    service(name).wait_for_state(ServiceState::running, 60s);
-  }
-
-  // TerminateProcess, as a crash ends it; then what SCM recovery would do: wait for the process
-  // to be gone, start the service again, wait for the new process.
-  static void kill_and_restart(
-      const char* name, const std::function<void()>& while_down = [] {}) {
-    const auto before = service(name).query();
-    ASSERT_EQ(before.state, ServiceState::running) << name;
-    kill_process(before.pid);
-    while_down();
-    service(name).start();
-    service(name).wait_until(
-        [&](const win32::ServiceStatusInfo& s) {
-          return s.state == ServiceState::running && s.pid != before.pid;
-        },
-        60s, "to run again after the kill");
-  }
-
-  static void kill_process(DWORD pid) {
-    win32::Handle process(OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, pid));
-    ASSERT_TRUE(process) << "OpenProcess(" << pid << ")";
-    ASSERT_TRUE(TerminateProcess(process.get(), 9));
-    ASSERT_EQ(WaitForSingleObject(process.get(), 30000), WAIT_OBJECT_0);
-  }
-
-  // A JSONL dataset of `count` items with ids "t-<i>", in the data folder.
-  static std::filesystem::path dataset(const std::string& name, int count) {
-    std::string text;
-    const char* words[] = {"bright", "storm", "quiet", "river", "green", "stone", "cloud", "fire"};
-    for (int i = 0; i < count; ++i) {
-      text += nlohmann::json{{"id", "t-" + std::to_string(i)},
-                             {"text", std::string(words[i % 8]) + " " + words[(i * 3 + 1) % 8] +
-                                          " number " + std::to_string(i)}}
-                  .dump() +
-              "\n";
-    }
-    auto file = paths::data_dir() / "datasets" / name;
-    std::filesystem::create_directories(file.parent_path());
-    write_file_atomically(file, text);
-    return file;
-  }
-
-  // Drops a distill job in `jobs` (default: the trainer's spool) the way a person would: written
-  // elsewhere, then moved in.
-  static void submit_distill(const std::string& name, const std::filesystem::path& data,
-                             const std::filesystem::path& jobs = paths::jobs_dir()) {
-    auto staging = paths::data_dir() / "staging";
-    std::filesystem::create_directories(staging);
-    std::filesystem::create_directories(jobs / "inbox");
-    write_file_atomically(staging / (name + ".json"),
-                          nlohmann::json{{"kind", "distill"},
-                                         {"dataset", windows_path(data.string())},
-                                         {"labels", {"yes", "no"}},
-                                         {"epochs", 3}}
-                              .dump());
-    std::filesystem::copy_file(staging / (name + ".json"), jobs / "inbox" / (name + ".json.part"));
-    std::filesystem::rename(jobs / "inbox" / (name + ".json.part"),
-                            jobs / "inbox" / (name + ".json"));
-  }
-
-  static std::filesystem::path done_work(const std::string& name,
-                                         const std::filesystem::path& jobs = paths::jobs_dir()) {
-    for (const auto& entry : std::filesystem::directory_iterator(jobs / "done")) {
-      const auto file = entry.path().filename().string();
-      if (file.rfind(name + "-", 0) == 0 && entry.path().extension() == ".work")
-        return entry.path();
-    }
-    throw Error("no done/" + name + "-*.work");
-  }
-
-  // Every dataset id labelled exactly once: in labels.jsonl and in the checkpoint.
-  static void expect_each_labelled_once(const std::string& name, int count,
-                                        const std::filesystem::path& jobs = paths::jobs_dir()) {
-    const auto work = done_work(name, jobs);
-    const auto labels = jsonl(read_file(work / "labels.jsonl"));
-    std::set<std::string> ids;
-    for (const auto& line : labels) ids.insert(line["id"].get<std::string>());
-    EXPECT_EQ(labels.size(), static_cast<std::size_t>(count));
-    EXPECT_EQ(ids.size(), static_cast<std::size_t>(count));
-    for (int i = 0; i < count; ++i) EXPECT_TRUE(ids.count("t-" + std::to_string(i))) << i;
-
-    jobs::Checkpoint checkpoint(jobs::real_file_system(), work, work.stem().string());
-    EXPECT_EQ(checkpoint.done_count(), static_cast<std::size_t>(count));
-    const auto recorded = checkpoint.done_ids();
-    EXPECT_EQ(std::set<std::string>(recorded.begin(), recorded.end()).size(), recorded.size());
-    EXPECT_TRUE(std::filesystem::exists(work / "student.json"));
-    EXPECT_TRUE(std::filesystem::exists(work / "metrics.json"));
-  }
-
-  // The port of the TandemLlm the SCM runs now, once it has published it.
-  static std::uint16_t published_port() {
-    return wait_llm_published(service(kLlm).query().pid, 60s);
   }
 
   static std::string published_instance() {
@@ -225,8 +110,6 @@ class FaultTest : public ::testing::Test {
     if (at == std::string::npos) throw Error("no " + series + "in /metrics:\n" + metrics);
     return std::stol(metrics.substr(at + series.size()));
   }
-
-  std::uint16_t port_ = 0;
 };
 
 // The full size: 1,000 items and 20 kills took 145 s under Wine on the shared two-core

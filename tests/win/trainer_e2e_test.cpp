@@ -23,6 +23,7 @@
 #include "tests/support/loopback_socket.h"
 #include "tests/support/raw_http_client.h"
 #include "tests/support/service_e2e.h"
+#include "tests/support/service_pair_test.h"
 #include "tests/support/win_process.h"
 #include "trainer/jobs/checkpoint.h"
 
@@ -33,132 +34,14 @@ using namespace std::chrono_literals;
 using testing::Family;
 using win32::ServiceState;
 using Clock = std::chrono::steady_clock;
+using testing::jsonl;
 using testing::read_trainer;
 using testing::TrainerValues;
 using testing::wait_llm_published;
 using testing::wait_trainer;
 using testing::windows_path;
 
-constexpr const char* kLlm = "TandemLlm";
-constexpr const char* kTrainer = "TandemTrainer";
-
-std::vector<nlohmann::json> jsonl(const std::string& text) {
-  std::vector<nlohmann::json> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(nlohmann::json::parse(line));
-  }
-  return lines;
-}
-
-class TrainerServiceTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    port_ = testing::find_free_ports(8);
-    testing::set_up_test_pair(port_, TANDEM_LLM_EXE, TANDEM_TRAINER_EXE);
-  }
-
-  void TearDown() override { testing::tear_down_test_pair(HasFailure()); }
-
-  static win32::Service service(const char* name) {
-    static auto scm = win32::ScManager::open(SC_MANAGER_ALL_ACCESS);
-    return win32::Service::open(scm, name);
-  }
-
-  static void start(const char* name) {
-    service(name).start();
-    service(name).wait_for_state(ServiceState::running, 60s);
-  }
-
-  // TerminateProcess on the service's process, as a crash would end it, then a start, as SCM
-  // recovery would do. Wine 8's SCM keeps reporting the dead process as RUNNING (Windows' sees it
-  // end) but starts the service again; so the new run is told apart by its PID.
-  static void kill_and_restart(
-      const char* name, const std::function<void()>& while_down = [] {}) {
-    const auto before = service(name).query();
-    ASSERT_EQ(before.state, ServiceState::running) << name;
-    win32::Handle process(OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, before.pid));
-    ASSERT_TRUE(process) << "OpenProcess(" << before.pid << ")";
-    ASSERT_TRUE(TerminateProcess(process.get(), 9));
-    ASSERT_EQ(WaitForSingleObject(process.get(), 30000), WAIT_OBJECT_0);
-    while_down();
-    service(name).start();
-    service(name).wait_until(
-        [&](const win32::ServiceStatusInfo& s) {
-          return s.state == ServiceState::running && s.pid != before.pid;
-        },
-        60s, "to run again after the kill");
-  }
-
-  // A JSONL dataset of `count` items with ids "t-<i>", in the data folder.
-  std::filesystem::path dataset(const std::string& name, int count) {
-    std::string text;
-    const char* words[] = {"bright", "storm", "quiet", "river", "green", "stone", "cloud", "fire"};
-    for (int i = 0; i < count; ++i) {
-      text += nlohmann::json{{"id", "t-" + std::to_string(i)},
-                             {"text", std::string(words[i % 8]) + " " + words[(i * 3 + 1) % 8] +
-                                          " number " + std::to_string(i)}}
-                  .dump() +
-              "\n";
-    }
-    auto file = paths::data_dir() / "datasets" / name;
-    std::filesystem::create_directories(file.parent_path());
-    write_file_atomically(file, text);
-    return file;
-  }
-
-  // Drops a job in the inbox the way a person would: written elsewhere, then moved in.
-  void submit(const std::string& file_name, const std::string& content) {
-    auto staging = paths::data_dir() / "staging";
-    std::filesystem::create_directories(staging);
-    std::filesystem::create_directories(paths::jobs_dir() / "inbox");
-    write_file_atomically(staging / file_name, content);
-    std::filesystem::rename(staging / file_name, paths::jobs_dir() / "inbox" / file_name);
-  }
-
-  void submit_distill(const std::string& name, const std::filesystem::path& data) {
-    submit(name + ".json", nlohmann::json{{"kind", "distill"},
-                                          {"dataset", windows_path(data.string())},
-                                          {"labels", {"yes", "no"}},
-                                          {"epochs", 3}}
-                               .dump());
-  }
-
-  // The finished job's work folder (done/<id>.work) for a job file named `name`.json.
-  static std::filesystem::path done_work(const std::string& name) {
-    for (const auto& entry : std::filesystem::directory_iterator(paths::jobs_dir() / "done")) {
-      const auto file = entry.path().filename().string();
-      if (file.rfind(name + "-", 0) == 0 && entry.path().extension() == ".work")
-        return entry.path();
-    }
-    throw Error("no done/" + name + "-*.work");
-  }
-
-  // Every dataset id labelled exactly once: in labels.jsonl and in the checkpoint.
-  static void expect_each_labelled_once(const std::string& name, int count) {
-    const auto work = done_work(name);
-    const auto labels = jsonl(read_file(work / "labels.jsonl"));
-    std::set<std::string> ids;
-    for (const auto& line : labels) ids.insert(line["id"].get<std::string>());
-    EXPECT_EQ(labels.size(), static_cast<std::size_t>(count));
-    EXPECT_EQ(ids.size(), static_cast<std::size_t>(count));
-    for (int i = 0; i < count; ++i) EXPECT_TRUE(ids.count("t-" + std::to_string(i))) << i;
-
-    jobs::Checkpoint checkpoint(jobs::real_file_system(), work, work.stem().string());
-    EXPECT_EQ(checkpoint.done_count(), static_cast<std::size_t>(count));
-    const auto recorded = checkpoint.done_ids();
-    EXPECT_EQ(std::set<std::string>(recorded.begin(), recorded.end()).size(), recorded.size());
-    EXPECT_TRUE(std::filesystem::exists(work / "student.json"));
-    EXPECT_TRUE(std::filesystem::exists(work / "metrics.json"));
-  }
-
-  // The port of the TandemLlm the SCM runs now, once it has published it.
-  static std::uint16_t published_port() {
-    return wait_llm_published(service(kLlm).query().pid, 60s);
-  }
-
-  std::uint16_t port_ = 0;
-};
+using TrainerServiceTest = testing::ServicePairTest;
 
 TEST_F(TrainerServiceTest, DependencyIsRegisteredAndStartingTheTrainerBringsUpTheServer) {
   auto config = service(kTrainer).query_config();
