@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Runs every benchmark of bench/ in one go and prints one table (scripts/bench builds first).
 
-  bench/run.py --build build/bench [--quick] [--llama-server PATH] [--msi PATH]
-               [--bench-exe PATH] [--vocab PATH] [--no-wine] [--no-native] [--no-p3]
-               [--only-p3]
+  bench/run.py --build build/bench [--quick] [--llama-server PATH] [--llama-server-exe PATH]
+               [--msi PATH] [--bench-exe PATH] [--vocab PATH] [--no-wine] [--no-native]
+               [--no-p3] [--only-p3] [--p3-threads N]
 """
 import argparse
 import os
@@ -23,7 +23,7 @@ def median(runs, key):
     return statistics.median(r[key] for r in runs)
 
 
-def native_rows(p2, p1):
+def native_rows(p2, p1, pair):
     rows = []
     llama = {"llama-server": None} if "llama-server" in p2 else {}
 
@@ -60,27 +60,57 @@ def native_rows(p2, p1):
             peers_rss["llama-server"] = p2["llama-server"][key]
         rows.append(report.row(f"P4 server RSS {label}", "native", "MiB", p2["tandem"][key],
                                peers_rss, note="tiny model is 17 MB; uvicorn has no model"))
+    for name, target in (("tandem-llm", "target: <= 20 MB above the 17 MB model"),
+                         ("tandem-trainer", "target: <= 8 MB")):
+        rows.append(report.row(f"P4 {name} idle RSS, Linux service", "native", "MiB",
+                               pair[f"{name}_idle_rss_mb"], {}, note=target))
+        rows.append(report.row(f"P1 exec {name} -> READY=1, Linux service", "native", "ms",
+                               pair[f"{name}_ready_ms"], {}, note="defaults, tiny model"))
     return rows
 
 
-def p3_rows(p3):
+def p3_rows(p3, where="native", tandem="tandem-p3", peer_name="llama-server"):
     rows = []
     note = (f"{p3['model_mb']:.0f} MB Q8_0 random-weight llama (~270 M params), "
             f"{p3['threads']} threads, greedy")
     for key, label in (("1c", "1 client"), ("4c", "4 clients")):
-        t, peer = p3["tandem-p3"][key], p3["llama-server"][key]
-        rows.append(report.row(f"P3 decode tok/s per stream, {label}", "native", "tok/s",
+        t, peer = p3[tandem][key], p3[peer_name][key]
+        rows.append(report.row(f"P3 decode tok/s per stream, {label}", where, "tok/s",
                                t["stream_tps"], {"llama-server": peer["stream_tps"]},
                                better="higher", note=note))
-        rows.append(report.row(f"P3 aggregate tok/s, {label}", "native", "tok/s",
+        rows.append(report.row(f"P3 aggregate tok/s, {label}", where, "tok/s",
                                t["aggregate_tps"], {"llama-server": peer["aggregate_tps"]},
                                better="higher"))
-        rows.append(report.row(f"P3 time to first token p50, {label}", "native", "ms",
-                               t["ttft_p50_ms"], {"llama-server": peer["ttft_p50_ms"]}))
-    rows.append(report.row("P4 server RSS after P3 load", "native", "MiB",
-                           p3["tandem-p3"]["loaded_rss_mb"],
-                           {"llama-server": p3["llama-server"]["loaded_rss_mb"]},
+        for stat in ("p50", "mean"):
+            rows.append(report.row(f"P3 time to first token {stat}, {label}", where, "ms",
+                                   t[f"ttft_{stat}_ms"], {"llama-server": peer[f"ttft_{stat}_ms"]}))
+        rows.append(report.row(f"P3 server CPU after its last answer, {label}", where, "ms",
+                               t["cpu_after_ms"], {"llama-server": peer["cpu_after_ms"]},
+                               note="CPU time used once the requests have ended (10 ms ticks)"))
+    t, peer = p3[tandem]["1c_shared"], p3[peer_name]["1c_shared"]
+    rows.append(report.row("P3 time to first token mean, prompts sharing their start", where,
+                           "ms", t["ttft_mean_ms"], {"llama-server": peer["ttft_mean_ms"]},
+                           note="1 client, 2 requests; only the end differs: cached starts reused"))
+    rows.append(report.row("P4 server RSS after P3 load", where, "MiB",
+                           p3[tandem]["loaded_rss_mb"],
+                           {"llama-server": p3[peer_name]["loaded_rss_mb"]},
                            note=f"model file {p3['model_mb']:.0f} MB"))
+    return rows
+
+
+def wine_p2_rows(p2):
+    rows = []
+    note = "installed TandemLlm (tiny model, info log: a file line per request) vs llama-server.exe"
+    for path, label in (("health", "GET /health"), ("completion", "1-token completion")):
+        for key, what in (("p50_us", "p50"), ("p99_us", "p99")):
+            rows.append(report.row(f"P2 {label} {what}, 1 conn", "Wine", "us",
+                                   p2["tandem"][f"{path}_1c"][key],
+                                   {"llama-server": p2["llama-server"][f"{path}_1c"][key]},
+                                   note=note))
+        rows.append(report.row(f"P2 {label} throughput, 4 conns", "Wine", "req/s",
+                               p2["tandem"][f"{path}_4c"]["rps"],
+                               {"llama-server": p2["llama-server"][f"{path}_4c"]["rps"]},
+                               better="higher"))
     return rows
 
 
@@ -126,6 +156,7 @@ def main():
     ap.add_argument("--build", default="build/bench")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--llama-server", default="")
+    ap.add_argument("--llama-server-exe", default="", help="llama-server.exe for Wine's P2, P3")
     ap.add_argument("--msi", default="")
     ap.add_argument("--bench-exe", default="")
     ap.add_argument("--no-wine", action="store_true")
@@ -149,21 +180,28 @@ def main():
             raw["p2"] = native.p2()
             print("native: P1 spawn to first request", flush=True)
             raw["p1_native"] = native.p1()
-            rows += native_rows(raw["p2"], raw["p1_native"])
+            print("native: P4 the Linux service pair, idle", flush=True)
+            raw["p4_pair"] = native.pair_idle()
+            rows += native_rows(raw["p2"], raw["p1_native"], raw["p4_pair"])
         if not a.no_p3 and a.llama_server:
             print("native: P3 inference (model made once, ~1 GB)", flush=True)
             raw["p3"] = native.p3()
             rows += p3_rows(raw["p3"])
 
-    if not a.no_wine and not a.only_p3:
-        wine = Wine(a.build, out, a.quick, a.msi, a.bench_exe)
+    if not a.no_wine:
+        wine = Wine(a.build, out, a.quick, a.msi, a.bench_exe, a.llama_server_exe, a.vocab,
+                    a.p3_threads)
         print("Wine: fresh prefix, msiexec /i Tandem.msi", flush=True)
         wine.up()
+        steps = [("p4_wine", "P4 idle RSS", wine.service_rss_mb), ("p6", "P6 resolve", wine.p6),
+                 ("p2_wine", "P2 request overhead", wine.p2)]
+        if not a.no_p3:
+            steps.append(("p3_wine", "P3 inference", wine.p3))
+        steps += [("p1_wine", "P1 start to work", wine.p1), ("p5", "P5 recovery", wine.p5)]
+        if a.only_p3:
+            steps = [step for step in steps if step[0] == "p3_wine"]
         try:
-            for key, what, step in (("p4_wine", "P4 idle RSS", wine.service_rss_mb),
-                                    ("p6", "P6 resolve", wine.p6),
-                                    ("p1_wine", "P1 start to work", wine.p1),
-                                    ("p5", "P5 recovery", wine.p5)):
+            for key, what, step in steps:
                 print(f"Wine: {what}", flush=True)
                 try:
                     raw[key] = step()
@@ -173,7 +211,11 @@ def main():
                     print(f"  {what} failed: {e}", flush=True)
         finally:
             wine.down()
-        rows += wine_rows(raw["p6"], raw["p1_wine"], raw["p4_wine"], raw["p5"])
+        if raw.get("p2_wine"):
+            rows += wine_p2_rows(raw["p2_wine"])
+        if raw.get("p3_wine"):
+            rows += p3_rows(raw["p3_wine"], where="Wine")
+        rows += wine_rows(raw.get("p6"), raw.get("p1_wine"), raw.get("p4_wine"), raw.get("p5"))
 
     meta = {"quick": a.quick, "seconds": round(time.time() - started, 1),
             "machine": f"{platform.node()} {os.cpu_count()} cores", "date": time.ctime(started)}

@@ -73,14 +73,23 @@ struct Request {
   std::promise<CompletionResult> done;
 };
 
+std::size_t common_prefix(const std::vector<llama_token>& a, const std::vector<llama_token>& b) {
+  const std::size_t n = std::min(a.size(), b.size());
+  return static_cast<std::size_t>(std::mismatch(a.begin(), a.begin() + n, b.begin()).first -
+                                  a.begin());
+}
+
 // A sequence of the shared context; owned by the worker thread.
 struct Slot {
   llama_seq_id seq = 0;
   std::unique_ptr<Request> request;  // null while free
   SamplerPtr sampler;
   std::optional<Generation> generation;
-  std::size_t prompt_fed = 0;           // prompt tokens handed to llama_decode so far
-  llama_pos n_past = 0;                 // tokens in this sequence's KV cache
+  std::size_t prompt_fed = 0;  // prompt tokens handed to llama_decode so far
+  // The tokens this sequence's KV cache holds, in order. Kept after a request ends, so that the
+  // next one that starts the same way (a system prompt, a conversation so far) skips that part.
+  std::vector<llama_token> cached;
+  std::uint64_t used = 0;               // when it last took a request (Impl::uses)
   llama_token next = LLAMA_TOKEN_NULL;  // sampled, still to be decoded
   int generated = 0;
   int32_t output = -1;  // index of this slot's logits in the batch just decoded
@@ -116,6 +125,7 @@ struct Engine::Impl {
   std::uint64_t generated_tokens = 0;
 
   std::vector<Slot> slots;  // worker thread only
+  std::uint64_t uses = 0;   // requests taken up so far (worker thread only)
   std::thread worker;
   std::mutex join_mutex;
 
@@ -123,6 +133,7 @@ struct Engine::Impl {
   ~Impl();
 
   void load(const std::function<void(float)>& progress);
+  void warm_up();
   std::vector<llama_token> tokenize(const std::string& text) const;
   std::string token_bytes(llama_token token, bool special = false) const;
   std::vector<Piece> prompt_pieces(const std::string& prompt,
@@ -134,6 +145,9 @@ struct Engine::Impl {
   void run();
   bool any_running() const;
   void take_admitted();
+  Slot* free_slot_for(const std::vector<llama_token>& prompt);
+  void reuse_cache(Slot& slot);
+  void forget_cache(Slot& slot);
   void step();
   int32_t add_to_batch(llama_token token, Slot& slot, bool wants_logits);
   const float* logits(int32_t row) const;
@@ -167,6 +181,7 @@ Engine::Impl::Impl(const EngineOptions& o, const std::function<void(float)>& pro
                 " tokens for " + path_utf8(options.model) + " (see the log for its reason)");
   }
   batch = llama_batch_init(n_batch, 0, 1);
+  warm_up();
 
   slots.resize(static_cast<std::size_t>(options.parallel));
   for (std::size_t i = 0; i < slots.size(); ++i) slots[i].seq = static_cast<llama_seq_id>(i);
@@ -217,6 +232,24 @@ void Engine::Impl::load(const std::function<void(float)>& progress) {
   general_name = meta_string(model.get(), "general.name");
   id = general_name.empty() ? path_utf8(options.model.stem()) : general_name;
   chat.emplace(model.get());
+}
+
+void Engine::Impl::warm_up() {
+  // The first decode maps the weights in and sizes ggml's buffers; done before the server says
+  // it is ready, so that its first request runs at full speed (as llama-server does).
+  std::vector<llama_token> tokens;
+  for (const llama_token t : {llama_vocab_bos(vocab), llama_vocab_eos(vocab)}) {
+    if (t != LLAMA_TOKEN_NULL) tokens.push_back(t);
+  }
+  if (tokens.empty()) tokens.push_back(0);
+  const int32_t rc = llama_decode(
+      ctx.get(), llama_batch_get_one(tokens.data(), static_cast<int32_t>(tokens.size())));
+  if (rc != 0) {
+    throw Error("llama_decode failed with code " + std::to_string(rc) + " on a first batch of " +
+                std::to_string(tokens.size()) + " tokens of " + path_utf8(options.model));
+  }
+  llama_memory_clear(llama_get_memory(ctx.get()), true);
+  llama_synchronize(ctx.get());
 }
 
 std::vector<llama_token> Engine::Impl::tokenize(const std::string& text) const {
@@ -329,26 +362,68 @@ bool Engine::Impl::any_running() const {
 }
 
 void Engine::Impl::take_admitted() {
-  for (auto& slot : slots) {
-    if (admitted.empty()) return;
-    if (slot.request) continue;
-    slot.request = std::move(admitted.front());
+  while (!admitted.empty()) {
+    Slot* slot = free_slot_for(admitted.front()->prompt);
+    if (!slot) return;
+    slot->request = std::move(admitted.front());
     admitted.pop_front();
-    slot.sampler = make_sampler(slot.request->params);
-    slot.generation.emplace(slot.request->params, *slot.request->on_piece);
-    slot.prompt_fed = 0;
-    slot.n_past = 0;
-    slot.next = LLAMA_TOKEN_NULL;
-    slot.generated = 0;
-    slot.prompt_done = false;
-    slot.echo_rows.clear();
+    slot->sampler = make_sampler(slot->request->params);
+    slot->generation.emplace(slot->request->params, *slot->request->on_piece);
+    slot->next = LLAMA_TOKEN_NULL;
+    slot->generated = 0;
+    slot->prompt_done = false;
+    slot->echo_rows.clear();
+    reuse_cache(*slot);
   }
+}
+
+Slot* Engine::Impl::free_slot_for(const std::vector<llama_token>& prompt) {
+  // The free slot whose cache starts as the prompt does, for at least half of the shorter of the
+  // two (a BOS or a chat template's first marker alone does not count); else the least recently
+  // used, so that an unrelated request does not evict a conversation that may go on.
+  Slot* best = nullptr;
+  std::size_t best_shared = 0;
+  for (auto& slot : slots) {
+    if (slot.request) continue;
+    std::size_t shared = common_prefix(slot.cached, prompt);
+    if (shared * 2 < std::min(slot.cached.size(), prompt.size())) shared = 0;
+    if (!best || shared > best_shared || (shared == best_shared && slot.used < best->used)) {
+      best = &slot;
+      best_shared = shared;
+    }
+  }
+  if (best) best->used = ++uses;
+  return best;
+}
+
+void Engine::Impl::reuse_cache(Slot& slot) {
+  const auto& prompt = slot.request->prompt;
+  llama_memory_t memory = llama_get_memory(ctx.get());
+  // A scored prompt needs the logits after each of its tokens, and the last prompt token is
+  // always decoded again for the logits to sample from. A cache that lost its first positions
+  // (sliding-window attention) is not reused.
+  std::size_t keep =
+      slot.scoring() ? 0 : std::min(common_prefix(slot.cached, prompt), prompt.size() - 1);
+  if (keep > 0 && llama_memory_seq_pos_min(memory, slot.seq) > 0) keep = 0;
+  if (keep > 0 && !llama_memory_seq_rm(memory, slot.seq, static_cast<llama_pos>(keep), -1)) {
+    keep = 0;
+  }
+  if (keep == 0) return forget_cache(slot);
+  slot.cached.resize(keep);
+  slot.prompt_fed = keep;
+}
+
+void Engine::Impl::forget_cache(Slot& slot) {
+  llama_memory_seq_rm(llama_get_memory(ctx.get()), slot.seq, -1, -1);
+  slot.cached.clear();
+  slot.prompt_fed = 0;
 }
 
 int32_t Engine::Impl::add_to_batch(llama_token token, Slot& slot, bool wants_logits) {
   const int32_t i = batch.n_tokens++;
   batch.token[i] = token;
-  batch.pos[i] = slot.n_past++;
+  batch.pos[i] = static_cast<llama_pos>(slot.cached.size());
+  slot.cached.push_back(token);
   batch.n_seq_id[i] = 1;
   batch.seq_id[i][0] = slot.seq;
   batch.logits[i] = wants_logits ? 1 : 0;
@@ -501,11 +576,11 @@ void Engine::Impl::finish(Slot& slot, FinishReason reason) {
 }
 
 void Engine::Impl::fail(Slot& slot, std::exception_ptr error) {
+  forget_cache(slot);  // what a failed batch left in it is unknown
   release(slot)->done.set_exception(std::move(error));
 }
 
 std::unique_ptr<Request> Engine::Impl::release(Slot& slot) {
-  llama_memory_seq_rm(llama_get_memory(ctx.get()), slot.seq, -1, -1);
   slot.generation.reset();
   slot.sampler.reset();
   slot.next = LLAMA_TOKEN_NULL;

@@ -1,7 +1,10 @@
 // tandem-bench-stream --port P [--clients C] [--requests N] [--max-tokens T] [--prompt TEXT]
+//                     [--shared-start]
 // P3 inference: C clients at once, each on its own keep-alive connection, each sending N streamed
 // greedy completions of T tokens one after another. Every request's prompt starts with its own
-// number, unique across runs, so no server can answer from a cached prompt. Prints one JSON object:
+// number, unique across runs, so no server can answer from a cached prompt; with --shared-start
+// the number ends the prompt instead, as requests that share a long instruction (servers that
+// keep a slot's cache decode only the end). Prints one JSON object:
 // time to first token (p50/p99, ms), the decode rate of one stream (median tokens/s after its first
 // token) and the aggregate rate (all streamed tokens / wall time). Any non-200 reply ends it
 // with 1.
@@ -10,6 +13,7 @@
 #include <cstdio>
 #include <exception>
 #include <mutex>
+#include <numeric>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +31,7 @@ struct Args {
   int clients = 1;
   int requests = 3;
   int max_tokens = 64;
+  bool shared_start = false;
   std::string prompt =
       "wrote a short story about a lighthouse keeper who finds a message in a bottle, and the "
       "story begins on a cold morning when the fog is thick and the sea is calm";
@@ -34,9 +39,14 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
-    const std::string value = argv[i + 1];
+    if (flag == "--shared-start") {
+      a.shared_start = true;
+      continue;
+    }
+    if (i + 1 >= argc) throw std::runtime_error(flag + " needs a value");
+    const std::string value = argv[++i];
     if (flag == "--port") {
       a.port = static_cast<std::uint16_t>(std::stoul(value));
     } else if (flag == "--clients") {
@@ -116,7 +126,7 @@ int main(int argc, char** argv) {
       connections.push_back(
           std::make_unique<tandem::bench::KeepAliveConnection>("127.0.0.1", a.port));
     }
-    // Unique across runs too: llama-server keeps a slot's last prompt and reuses its prefix.
+    // Unique across runs too: the servers keep a slot's last prompt and reuse its prefix.
     const std::string nonce =
         std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 1'000'000'007);
     const auto started = Clock::now();
@@ -125,9 +135,10 @@ int main(int argc, char** argv) {
       threads.emplace_back([&, c] {
         try {
           for (int r = 0; r < a.requests; ++r) {
+            const std::string id = std::to_string(r) + "-" + std::to_string(c) + "-" + nonce;
             const std::string body = nlohmann::json{
-                {"prompt", "Request " + nonce + "-" + std::to_string(c) + "-" + std::to_string(r) +
-                               ": I " + a.prompt},
+                {"prompt", a.shared_start ? "I " + a.prompt + ". Request " + id
+                                          : "Request " + id + ": I " + a.prompt},
                 {"max_tokens", a.max_tokens},
                 {"temperature", 0},
                 {"stream", true}}.dump();
@@ -159,8 +170,10 @@ int main(int argc, char** argv) {
     }
     std::printf(
         "{\"clients\": %d, \"streams\": %zu, \"tokens\": %ld, \"ttft_p50_ms\": %.1f, "
-        "\"ttft_p99_ms\": %.1f, \"stream_tps\": %.2f, \"aggregate_tps\": %.2f}\n",
+        "\"ttft_p99_ms\": %.1f, \"ttft_mean_ms\": %.1f, \"stream_tps\": %.2f, "
+        "\"aggregate_tps\": %.2f}\n",
         a.clients, streams.size(), tokens, percentile(ttft, 0.5), percentile(ttft, 0.99),
+        std::accumulate(ttft.begin(), ttft.end(), 0.0) / static_cast<double>(ttft.size()),
         percentile(decode, 0.5), static_cast<double>(tokens) / seconds);
     return 0;
   } catch (const std::exception& e) {

@@ -3,16 +3,15 @@ client for all), P1 start-to-first-request (Tandem's ready signal vs the report'
 pattern) and P4 idle/after-load RSS, all on this Linux machine."""
 import json
 import os
-import statistics
+import shutil
 import subprocess
 import sys
 import time
 
 import requests
 
-from .procs import BenchError, Server, free_port
-
-COMPLETION = json.dumps({"prompt": "Hello", "max_tokens": 1, "temperature": 0})
+from .clients import COMPLETION, p2_rounds, p3_model, p3_rounds, tool
+from .procs import BenchError, NotifySocket, Server, free_port, rss_mb, wait_quiet
 PEERS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "peers")
 
 
@@ -23,10 +22,11 @@ class Native:
         self.quick = quick
         self.llama_server = llama_server
         self.model = os.path.join(build, "native", "service", "tandem-tiny.gguf")
-        self.load_exe = os.path.join(build, "native", "bench", "tandem-bench-load")
-        self.server_exe = os.path.join(build, "native", "bench", "tandem-bench-server")
-        self.stream_exe = os.path.join(build, "native", "bench", "tandem-bench-stream")
-        self.model_tool = os.path.join(build, "native", "tools", "make-tiny-model")
+        self.load_exe = tool(build, "tandem-bench-load")
+        self.server_exe = tool(build, "tandem-bench-server")
+        self.stream_exe = tool(build, "tandem-bench-stream")
+        self.llm_exe = os.path.join(build, "native", "service", "tandem-llm")
+        self.trainer_exe = os.path.join(build, "native", "trainer", "tandem-trainer")
         self.vocab = vocab
         self.p3_threads = p3_threads
 
@@ -68,51 +68,22 @@ class Native:
         return s
 
     # --- P2 ------------------------------------------------------------------------------------
-    def load(self, port, method, path, body, requests_, connections):
-        cmd = [self.load_exe, "--port", str(port), "--method", method, "--path", path,
-               "--requests", str(requests_), "--warmup", "20" if self.quick else "100",
-               "--connections", str(connections)]
-        if body:
-            cmd += ["--body", body]
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-        if r.returncode != 0:
-            raise BenchError(f"load {method} {path} on :{port}: {r.stderr.strip()}")
-        return json.loads(r.stdout)
-
     def p2(self):
         """All servers up at once (idle ones cost nothing), then rounds that measure each in
-        turn, so the machine's drift hits every server alike; each figure is the median over
-        the rounds."""
-        rounds = 3 if self.quick else 5
+        turn; each figure is the median over the rounds."""
         n_health = 1000 if self.quick else 5000
         n_compl = 100 if self.quick else 500
         servers = [self.start_tandem(), self.start_tandem("tandem-logged", "info"),
                    self.start_uvicorn()]
         if self.llama_server:
             servers.append(self.start_llama_server())
-        runs = {s.name: {} for s in servers}
         try:
-            results = {s.name: {"idle_rss_mb": s.rss_mb(), "ready_s": s.ready_s}
-                       for s in servers}
-            for r in range(rounds):
-                order = servers[r % len(servers):] + servers[:r % len(servers)]
-                for s in order:
-                    plan = [("health_1c", "GET", "/health", "", n_health, 1),
-                            ("completion_1c", "POST", "/v1/completions", COMPLETION, n_compl, 1)]
-                    if s.name != "tandem-logged":
-                        plan += [("health_4c", "GET", "/health", "", n_health, 4),
-                                 ("completion_4c", "POST", "/v1/completions", COMPLETION,
-                                  n_compl, 4)]
-                    for key, method, path, body, n, conns in plan:
-                        runs[s.name].setdefault(key, []).append(
-                            self.load(s.port, method, path, body, n, conns))
+            idle = {s.name: s.rss_mb() for s in servers}
+            results = p2_rounds(self.load_exe, servers, 3 if self.quick else 5, n_health,
+                                n_compl, self.quick, one_conn_only={"tandem-logged"})
             for s in servers:
-                for key, samples in runs[s.name].items():
-                    results[s.name][key] = {
-                        m: statistics.median(x[m] for x in samples)
-                        for m in ("p50_us", "p99_us", "mean_us", "rps")}
-                    results[s.name][key]["rounds"] = samples
-                results[s.name]["loaded_rss_mb"] = s.rss_mb()
+                results[s.name].update(idle_rss_mb=idle[s.name], ready_s=s.ready_s,
+                                       loaded_rss_mb=s.rss_mb())
                 print(f"  P2 {s.name}: health p50 {results[s.name]['health_1c']['p50_us']} us, "
                       f"completion p50 {results[s.name]['completion_1c']['p50_us']} us",
                       flush=True)
@@ -155,55 +126,58 @@ class Native:
               flush=True)
         return out
 
+    # --- P4: the Linux service pair ------------------------------------------------------------
+    def pair_idle(self):
+        """The real tandem-llm and tandem-trainer (the Linux services of #9: the same service
+        bodies as on Windows), started as systemd starts Type=notify units (READY=1 on
+        $NOTIFY_SOCKET awaited, no polling), default configs; RSS once both are idle."""
+        root = os.path.join(self.out, "pair")
+        shutil.rmtree(root, ignore_errors=True)
+        for d in ("etc", "run", "data", "logs"):
+            os.makedirs(os.path.join(root, d))
+        with open(os.path.join(root, "etc", "llm-server.json"), "w") as f:
+            json.dump({"port": free_port(), "model": self.model}, f)
+        with open(os.path.join(root, "etc", "trainer.json"), "w") as f:
+            json.dump({}, f)
+        procs, sockets, out = [], [], {}
+        try:
+            for name, exe in (("tandem-llm", self.llm_exe), ("tandem-trainer", self.trainer_exe)):
+                notify = NotifySocket(os.path.join(root, f"{name}.notify"))
+                sockets.append(notify)  # open until the end: they say STOPPING=1 there too
+                env = dict(os.environ, TANDEM_CONFIG_DIR=os.path.join(root, "etc"),
+                           TANDEM_RUNTIME_DIR=os.path.join(root, "run"),
+                           TANDEM_DATA_DIR=os.path.join(root, "data"),
+                           LOGS_DIRECTORY=os.path.join(root, "logs"), NOTIFY_SOCKET=notify.path)
+                t0 = time.perf_counter()
+                with open(os.path.join(root, f"{name}.out"), "w") as log:
+                    procs.append(subprocess.Popen([exe], env=env, stdin=subprocess.DEVNULL,
+                                                  stdout=log, stderr=subprocess.STDOUT))
+                notify.wait_for("READY=1", 120, procs[-1])
+                out[f"{name}_ready_ms"] = 1000 * (time.perf_counter() - t0)
+            wait_quiet([p.pid for p in procs], window_s=0.5)
+            for name, p in zip(("tandem-llm", "tandem-trainer"), procs):
+                out[f"{name}_idle_rss_mb"] = rss_mb(p.pid)
+        finally:
+            for p in procs:
+                p.terminate()
+                p.wait(timeout=30)
+            for notify in sockets:
+                notify.close()
+        print(f"  P4 native pair: {out}", flush=True)
+        return out
+
     # --- P3 ------------------------------------------------------------------------------------
-    def p3_model(self):
-        """A random-weight llama model sized like a small real one (~270 M parameters, Q8_0 as
-        small models ship), made once with the tiny-model tool and kept in the bench folder."""
-        path = os.path.join(self.build, "p3-model.gguf")
-        if not os.path.exists(path):
-            if not self.vocab:
-                raise BenchError("P3 needs --vocab (llama.cpp's models/ggml-vocab-llama-spm.gguf)")
-            r = subprocess.run([self.model_tool, self.vocab, path + ".tmp", "--embd", "1024",
-                                "--layers", "16", "--heads", "16", "--ff", "2816", "--q8"],
-                               capture_output=True, text=True, timeout=1800)
-            if r.returncode != 0:
-                raise BenchError(f"make-tiny-model: {r.stderr.strip()}")
-            os.replace(path + ".tmp", path)
-        return path
-
-    def stream(self, port, clients, requests_, max_tokens):
-        r = subprocess.run([self.stream_exe, "--port", str(port), "--clients", str(clients),
-                            "--requests", str(requests_), "--max-tokens", str(max_tokens)],
-                           capture_output=True, text=True, timeout=1800)
-        if r.returncode != 0:
-            raise BenchError(f"stream load on :{port}: {r.stderr.strip()}")
-        return json.loads(r.stdout)
-
     def p3(self):
         """Tokens/s and time to first token, 1 and 4 clients, the same GGUF, threads (= cores)
         and context per slot in both servers; rounds interleaved, medians."""
-        model = self.p3_model()
+        model = p3_model(self.build, self.vocab)
         threads = self.p3_threads or min(os.cpu_count() or 1, 4)
-        rounds, max_tokens = (1, 32) if self.quick else (3, 64)
-        plan = [("1c", 1, 2), ("4c", 4, 2)]
         servers = [self.start_tandem("tandem-p3", model=model, threads=threads, parallel=4)]
         try:
             servers.append(self.start_llama_server(model=model, threads=threads, parallel=4))
-            runs = {s.name: {} for s in servers}
-            for r in range(rounds):
-                order = servers[r % len(servers):] + servers[:r % len(servers)]
-                for s in order:
-                    for key, clients, per_client in plan:
-                        runs[s.name].setdefault(key, []).append(
-                            self.stream(s.port, clients, per_client, max_tokens))
-            results = {"model_mb": os.path.getsize(model) / 2**20, "threads": threads}
+            results = p3_rounds(self.stream_exe, servers, self.quick)
+            results.update(model_mb=os.path.getsize(model) / 2**20, threads=threads)
             for s in servers:
-                results[s.name] = {}
-                for key, samples in runs[s.name].items():
-                    results[s.name][key] = {
-                        m: statistics.median(x[m] for x in samples)
-                        for m in ("ttft_p50_ms", "stream_tps", "aggregate_tps")}
-                    results[s.name][key]["rounds"] = samples
                 results[s.name]["loaded_rss_mb"] = s.rss_mb()
                 print(f"  P3 {s.name}: 1 client {results[s.name]['1c']['stream_tps']:.1f} tok/s, "
                       f"4 clients {results[s.name]['4c']['aggregate_tps']:.1f} tok/s", flush=True)

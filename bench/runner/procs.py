@@ -1,5 +1,5 @@
 """Processes for the bench: start one and wait for the line that says it is ready (a bounded
-wait on its output, never a fixed sleep), resident memory from /proc, free ports."""
+wait on its output, never a fixed sleep), resident memory and CPU time from /proc, free ports."""
 import os
 import re
 import selectors
@@ -12,6 +12,36 @@ import time
 
 class BenchError(Exception):
     pass
+
+
+class NotifySocket:
+    """A $NOTIFY_SOCKET as systemd makes one for a Type=notify unit: a datagram socket the
+    service sends READY=1 and STATUS=... to."""
+
+    def __init__(self, path):
+        if os.path.exists(path):
+            os.unlink(path)
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+
+    def wait_for(self, line, timeout, proc):
+        """Until a datagram holds `line` (bounded; the process ending first is an error)."""
+        deadline = time.monotonic() + timeout
+        sel = selectors.DefaultSelector()
+        sel.register(self.sock, selectors.EVENT_READ)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or proc.poll() is not None:
+                raise BenchError(f"no {line} on {self.path} within {timeout} s "
+                                 f"(exit code {proc.poll()})")
+            if sel.select(min(left, 1.0)):  # 1 s: to notice a process that ended
+                if line in self.sock.recv(4096).decode(errors="replace").splitlines():
+                    return
+
+    def close(self):
+        self.sock.close()
+        os.unlink(self.path)
 
 
 def free_port():
@@ -29,6 +59,7 @@ class Server:
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+        self.pid = self.proc.pid
         self.match = self._wait_for(re.compile(ready), timeout)
         self.ready_s = time.perf_counter() - t0
 
@@ -89,6 +120,37 @@ class Server:
         for t in getattr(self, "pumps", []):
             t.join(timeout=10)  # its pipes end with the process
         self.log.close()
+
+
+TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ms(pid):
+    """CPU time (user + system, all threads) the process has used so far, in ms."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * TICK_MS
+
+
+def wait_quiet(pids, window_s=0.1, bound_s=15):
+    """Returns once none of the processes has used CPU for window_s: what a server still does
+    after its last answer (llama-server's ggml threads spin for ~0.2 s after each graph) must
+    not slow the next server measured. /proc offers no event for this, so it is sampled; the
+    kernel counts CPU time in ticks, hence a window of several ticks. Returns the CPU ms each
+    used meanwhile; raises when they are still busy after bound_s."""
+    start = {pid: cpu_ms(pid) for pid in pids}
+    last, still_since = dict(start), time.monotonic()
+    deadline = still_since + bound_s
+    while True:
+        now = time.monotonic()
+        if now - still_since >= window_s:
+            return {pid: last[pid] - start[pid] for pid in pids}
+        if now > deadline:
+            raise BenchError(f"processes {pids} still busy {bound_s} s after the last request")
+        time.sleep(TICK_MS / 1000)
+        current = {pid: cpu_ms(pid) for pid in pids}
+        if current != last:
+            last, still_since = current, time.monotonic()
 
 
 def rss_mb(pid):

@@ -1,6 +1,8 @@
 """Figures under Wine, against TandemLlm and TandemTrainer installed from Tandem.msi in a fresh
-prefix (as scripts/demo does): P6 resolution, P1 start-to-work split from the services' own log
-lines, P4 idle RSS of the services' Wine processes. Never compared with a native figure."""
+prefix (as scripts/demo does): P6 resolution, P2 request overhead of the installed server and
+P3 inference of tandem-llm.exe, each against llama-server.exe built the same way, P1
+start-to-work split from the services' own log lines, P4 idle RSS of the services' Wine
+processes, P5 recovery. Never compared with a native figure."""
 import json
 import os
 import re
@@ -8,7 +10,8 @@ import shutil
 import subprocess
 from datetime import datetime, timezone
 
-from .procs import BenchError, rss_mb
+from .clients import Endpoint, p2_rounds, p3_model, p3_rounds, tool
+from .procs import BenchError, Server, free_port, rss_mb
 
 WINE = "/usr/lib/wine/wine64"
 WINESERVER = "/usr/lib/wine/wineserver64"
@@ -25,8 +28,13 @@ def stamp_us(text):
 
 
 class Wine:
-    def __init__(self, build, out, quick, msi, bench_exe):
+    def __init__(self, build, out, quick, msi, bench_exe, llama_server_exe="", vocab="",
+                 p3_threads=0):
+        self.build = build
         self.out = out
+        self.llama_server_exe = llama_server_exe
+        self.vocab = vocab
+        self.p3_threads = p3_threads
         self.quick = quick
         self.msi = msi
         self.bench_exe = bench_exe
@@ -84,28 +92,98 @@ class Wine:
         return json.loads(out)
 
     # --- P4 -----------------------------------------------------------------------------------
-    def service_rss_mb(self):
-        """VmRSS of the Wine processes running the services in this prefix (a Wine process maps
-        Wine's own DLLs too: this is what the Linux kernel charges, not a Windows working set)."""
+    def service_pids(self):
+        """{exe name: [pid]} of the Wine processes running the services in this prefix."""
         found = {}
         for pid in filter(str.isdigit, os.listdir("/proc")):
             try:
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
                     cmd = f.read().decode(errors="replace")
-                if "tandem-llm.exe" not in cmd and "tandem-trainer.exe" not in cmd:
+                name = next((n for n in ("tandem-llm", "tandem-trainer") if f"{n}.exe" in cmd),
+                            None)
+                if not name:
                     continue
                 with open(f"/proc/{pid}/environ", "rb") as f:
                     if f"WINEPREFIX={self.prefix}".encode() not in f.read().split(b"\0"):
                         continue
-                with open(f"/proc/{pid}/status") as f:
-                    kb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-            except (OSError, StopIteration):
+            except OSError:
                 continue
-            name = "tandem-llm" if "tandem-llm.exe" in cmd else "tandem-trainer"
-            found[name] = found.get(name, 0) + kb / 1024
+            found.setdefault(name, []).append(int(pid))
+        return found
+
+    def service_rss_mb(self):
+        """VmRSS of the Wine processes running the services in this prefix (a Wine process maps
+        Wine's own DLLs too: this is what the Linux kernel charges, not a Windows working set)."""
+        found = {name: sum(rss_mb(pid) for pid in pids)
+                 for name, pids in self.service_pids().items()}
         # What any Wine process costs: the idle `cmd` that keeps the services alive.
         found["wine cmd.exe (baseline)"] = rss_mb(self.keeper.pid)
         return found
+
+    # --- P2, P3 against llama-server.exe --------------------------------------------------------
+    def start_llama_server(self, model, threads, parallel, ctx_size):
+        port = free_port()
+        t = str(threads)
+        s = Server("llama-server", [WINE, winpath(self.llama_server_exe), "-m", winpath(model),
+                                    "--host", "127.0.0.1", "--port", str(port), "-t", t, "-tb", t,
+                                    "-c", str(ctx_size * parallel), "-np", str(parallel)],
+                   r"listening on http://127\.0\.0\.1:(\d+)",
+                   os.path.join(self.out, "wine-llama-server.log"), env=self.env)
+        s.port = int(s.match.group(1))
+        return s
+
+    def p2(self):
+        """The installed TandemLlm as users meet it (its default config: tiny model, threads =
+        cores, 2 slots of 2,048 tokens, a log line per request) against llama-server.exe with
+        the same model, threads and slots; the native load client for both (Wine's sockets are
+        the host's)."""
+        if not self.llama_server_exe:
+            raise BenchError("no --llama-server-exe")
+        pids = self.service_pids().get("tandem-llm")
+        if not pids:
+            raise BenchError("TandemLlm's process is not running")
+        port = int(self.url.rsplit(":", 1)[1].strip("/"))
+        tandem = Endpoint("tandem", port, pids[0])
+        model = os.path.join(self.prefix, "drive_c", "Program Files", "Tandem", "tandem-tiny.gguf")
+        peer = self.start_llama_server(model, os.cpu_count() or 1, 2, 2048)
+        try:
+            n_health, n_compl = (300, 50) if self.quick else (2000, 300)
+            results = p2_rounds(tool(self.build, "tandem-bench-load"), [tandem, peer],
+                                2 if self.quick else 3, n_health, n_compl, self.quick)
+            results["tandem"]["rss_mb"] = rss_mb(tandem.pid)
+            results["llama-server"]["rss_mb"] = peer.rss_mb()
+        finally:
+            peer.stop()
+        return results
+
+    def p3(self):
+        """tandem-llm.exe in the foreground (--console; the services stopped) against
+        llama-server.exe: the same GGUF, threads, 4 slots of 256 tokens, as natively."""
+        if not self.llama_server_exe:
+            raise BenchError("no --llama-server-exe")
+        model = p3_model(self.build, self.vocab)
+        threads = self.p3_threads or min(os.cpu_count() or 1, 4)
+        self.ctl("stop", "all", "--timeout", "120")
+        config = os.path.join(self.prefix, "drive_c", "TandemBench", "p3-llm.json")
+        with open(config, "w") as f:
+            json.dump({"model": winpath(model), "port": free_port(), "port_range": 20,
+                       "threads": threads, "ctx_size": 256, "parallel": 4, "log_level": "info"},
+                      f)
+        servers = [Server("tandem-p3", [WINE, "C:\\Program Files\\Tandem\\tandem-llm.exe",
+                                        "--console", "--config", "C:\\TandemBench\\p3-llm.json"],
+                          r"ready: http://127\.0\.0\.1:(\d+)",
+                          os.path.join(self.out, "wine-tandem-p3.log"), env=self.env)]
+        try:
+            servers[0].port = int(servers[0].match.group(1))
+            servers.append(self.start_llama_server(model, threads, 4, 256))
+            results = p3_rounds(tool(self.build, "tandem-bench-stream"), servers, self.quick)
+            results.update(model_mb=os.path.getsize(model) / 2**20, threads=threads)
+            for s in servers:
+                results[s.name]["loaded_rss_mb"] = s.rss_mb()
+        finally:
+            for s in servers:
+                s.stop()
+        return results
 
     # --- P1 -----------------------------------------------------------------------------------
     def log_tail(self, name, offset):

@@ -266,6 +266,60 @@ TEST(Engine, QueueFullWhenEverySlotAndTheQueueAreTaken) {
   EXPECT_EQ(engine.complete("Room again", greedy(2)).completion_tokens, 2);
 }
 
+// Prompt tokens decoded for one request: what stats() counted while it ran.
+std::uint64_t decoded_prompt(Engine& engine, const std::string& prompt, CompletionResult* out) {
+  const auto before = engine.stats().prompt_tokens;
+  *out = engine.complete(prompt, greedy(8));
+  return engine.stats().prompt_tokens - before;
+}
+
+TEST(Engine, APromptThatGoesOnFromTheLastOneDecodesOnlyTheNewPart) {
+  Engine engine(options(/*parallel=*/2));
+  const std::string conversation = "The keeper climbed the stairs of the old lighthouse";
+  CompletionResult first, second;
+  const auto full = decoded_prompt(engine, conversation, &first);
+  EXPECT_EQ(full, static_cast<std::uint64_t>(first.prompt_tokens));
+
+  const std::string more = conversation + first.text + " and then he";
+  const auto decoded = decoded_prompt(engine, more, &second);
+  ASSERT_GT(second.prompt_tokens, first.prompt_tokens);
+  // At least most of the shared start came from the cache (the tokenizer may join the last
+  // token of the old text with the new one differently).
+  EXPECT_LE(decoded + full / 2, static_cast<std::uint64_t>(second.prompt_tokens))
+      << "decoded " << decoded << " of " << second.prompt_tokens << " prompt tokens";
+  EXPECT_GE(decoded, 1u);
+
+  // The same text as a fresh engine that had nothing cached.
+  Engine fresh(options(/*parallel=*/1));
+  CompletionResult expected;
+  const auto decoded_fresh = decoded_prompt(fresh, more, &expected);
+  EXPECT_EQ(decoded_fresh, static_cast<std::uint64_t>(expected.prompt_tokens));
+  EXPECT_EQ(second.text, expected.text);
+  EXPECT_EQ(second.prompt_tokens, expected.prompt_tokens);
+}
+
+TEST(Engine, AnInstructionSharedByRequestsIsDecodedOnce) {
+  Engine engine(options(/*parallel=*/2));
+  const std::string instruction =
+      "Answer in one word whether the following sentence is about the sea or about the land: ";
+  CompletionResult first, second;
+  const auto full = decoded_prompt(engine, instruction + "the waves were high", &first);
+  const auto decoded = decoded_prompt(engine, instruction + "the hills were green", &second);
+  EXPECT_LE(decoded + full / 2, static_cast<std::uint64_t>(second.prompt_tokens))
+      << "decoded " << decoded << " of " << second.prompt_tokens << " prompt tokens";
+}
+
+TEST(Engine, AnUnrelatedRequestDoesNotEvictTheLastConversation) {
+  Engine engine(options(/*parallel=*/2));
+  const std::string conversation = "A message in a bottle washed up on the cold grey shore";
+  CompletionResult r;
+  decoded_prompt(engine, conversation, &r);
+  decoded_prompt(engine, "Something else entirely, about mountains", &r);
+  // The unrelated request took the other slot: the conversation's cache is still there.
+  const auto decoded = decoded_prompt(engine, conversation + " that morning", &r);
+  EXPECT_LT(decoded, static_cast<std::uint64_t>(r.prompt_tokens) / 2) << r.prompt_tokens;
+}
+
 TEST(Engine, AfterShutdownRequestsAreRefused) {
   Engine engine(options(1, 64));
   engine.shutdown();
