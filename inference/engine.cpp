@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include <ggml-cpu.h>
 #include <llama.h>
 
 #include "common/error.h"
@@ -33,6 +34,9 @@ struct ModelFree {
 };
 struct ContextFree {
   void operator()(llama_context* c) const { llama_free(c); }
+};
+struct ThreadpoolFree {
+  void operator()(ggml_threadpool* t) const { ggml_threadpool_free(t); }
 };
 
 constexpr int kMaxSlots = 256;  // llama.cpp's limit on sequences in one context
@@ -106,7 +110,10 @@ struct Slot {
 struct Engine::Impl {
   EngineOptions options;
   std::unique_ptr<llama_model, ModelFree> model;
-  std::unique_ptr<llama_context, ContextFree> ctx;  // after model: freed first
+  // ggml's threads for the whole engine's life; without them ggml starts threads for every
+  // batch it decodes, which costs milliseconds per request under Wine.
+  std::unique_ptr<ggml_threadpool, ThreadpoolFree> threadpool;
+  std::unique_ptr<llama_context, ContextFree> ctx;  // after model and threads: freed first
   const llama_vocab* vocab = nullptr;
   int n_vocab = 0;
   std::string general_name;
@@ -165,6 +172,12 @@ Engine::Impl::Impl(const EngineOptions& o, const std::function<void(float)>& pro
   load(progress);
 
   const int threads = effective_threads(options.threads);
+  ggml_threadpool_params tp = ggml_threadpool_params_default(threads);
+  // They sleep as soon as a batch is done (llama-server's threads spin on for ~0.2 s: a core
+  // taken from the trainer and everything else on the machine after every answer).
+  tp.poll = 0;
+  threadpool.reset(ggml_threadpool_new(&tp));
+  if (!threadpool) throw Error("ggml could not start " + std::to_string(threads) + " threads");
   llama_context_params cp = llama_context_default_params();
   cp.n_seq_max = static_cast<uint32_t>(options.parallel);
   cp.n_ctx = static_cast<uint32_t>(options.ctx_size) * cp.n_seq_max;
@@ -180,6 +193,7 @@ Engine::Impl::Impl(const EngineOptions& o, const std::function<void(float)>& pro
     throw Error("llama.cpp could not create a context of " + std::to_string(cp.n_ctx) +
                 " tokens for " + path_utf8(options.model) + " (see the log for its reason)");
   }
+  llama_attach_threadpool(ctx.get(), threadpool.get(), threadpool.get());
   batch = llama_batch_init(n_batch, 0, 1);
   warm_up();
 

@@ -199,10 +199,10 @@ class Wine:
             return 0
 
     @staticmethod
-    def first(text, needle):
+    def first(text, needle, since_us=0):
         for line in text.splitlines():
             m = STAMP.match(line)
-            if m and needle(m.group(2)):
+            if m and needle(m.group(2)) and stamp_us(m.group(1)) >= since_us:
                 return stamp_us(m.group(1)), m.group(2)
         raise BenchError(f"no log line like that in:\n{text[-2000:]}")
 
@@ -305,9 +305,11 @@ class Wine:
             raise BenchError("60 s after the kill and restart the job has not finished; "
                              "tandemctl status: " + " | ".join(status.strip().splitlines()[:4]))
         llm = self.log_tail("tandem-llm", llm_at)
-        t_start, _ = self.first(llm, lambda m: m.startswith("TandemLlm starting"))
-        t_ready, _ = self.first(llm, lambda m: m.startswith("ready:"))
-        t_next, _ = self.first(llm, lambda m: m.startswith("POST /v1/completions 200"))
+        # Lines of requests that were answered before the kill come first in the log: only the
+        # restarted server's count.
+        t_start, _ = self.first(llm, lambda m: m.startswith("TandemLlm starting"), t_kill)
+        t_ready, _ = self.first(llm, lambda m: m.startswith("ready:"), t_start)
+        t_next, _ = self.first(llm, lambda m: m.startswith("POST /v1/completions 200"), t_ready)
         labels = glob.glob(os.path.join(self.data, "jobs", "done", "p5*", "labels.jsonl"))
         ids = []
         if labels:
