@@ -93,6 +93,10 @@ struct Slot {
   // The tokens this sequence's KV cache holds, in order. Kept after a request ends, so that the
   // next one that starts the same way (a system prompt, a conversation so far) skips that part.
   std::vector<llama_token> cached;
+  // The logprobs of cached[i] given cached[0..i), when a scored prompt put them there: a prompt
+  // scored again from the same start (the trainer scores one text with each label) reuses them.
+  std::vector<Piece> scores;
+  int scores_top = -1;                  // how many alternatives each of `scores` holds
   std::uint64_t used = 0;               // when it last took a request (Impl::uses)
   llama_token next = LLAMA_TOKEN_NULL;  // sampled, still to be decoded
   int generated = 0;
@@ -411,25 +415,41 @@ Slot* Engine::Impl::free_slot_for(const std::vector<llama_token>& prompt) {
 }
 
 void Engine::Impl::reuse_cache(Slot& slot) {
-  const auto& prompt = slot.request->prompt;
+  Request& request = *slot.request;
+  const auto& prompt = request.prompt;
   llama_memory_t memory = llama_get_memory(ctx.get());
-  // A scored prompt needs the logits after each of its tokens, and the last prompt token is
-  // always decoded again for the logits to sample from. A cache that lost its first positions
-  // (sliding-window attention) is not reused.
-  std::size_t keep =
-      slot.scoring() ? 0 : std::min(common_prefix(slot.cached, prompt), prompt.size() - 1);
+  // The last prompt token is always decoded again, for the logits to sample from. A scored
+  // prompt needs the logprob of every token: the kept ones take theirs from `scores`, and so
+  // does the first one decoded again (the token before it scored it), so that one must be
+  // shared and scored too. A cache that lost its first positions (sliding-window attention) is
+  // not reused.
+  const std::size_t shared = common_prefix(slot.cached, prompt);
+  std::size_t keep = std::min(shared, prompt.size() - 1);
+  if (slot.scoring()) {
+    const std::size_t scored = std::min(shared, slot.scores.size());
+    const bool reusable = slot.scores_top == request.params.top_logprobs && scored > 0;
+    keep = reusable ? std::min(keep, scored - 1) : 0;
+  }
   if (keep > 0 && llama_memory_seq_pos_min(memory, slot.seq) > 0) keep = 0;
   if (keep > 0 && !llama_memory_seq_rm(memory, slot.seq, static_cast<llama_pos>(keep), -1)) {
     keep = 0;
   }
   if (keep == 0) return forget_cache(slot);
+  if (slot.scoring()) {
+    for (std::size_t i = 1; i <= keep; ++i) {
+      request.prompt_pieces[i].logprob = slot.scores[i].logprob;
+      request.prompt_pieces[i].top = slot.scores[i].top;
+    }
+  }
   slot.cached.resize(keep);
+  slot.scores.resize(std::min(slot.scores.size(), keep));
   slot.prompt_fed = keep;
 }
 
 void Engine::Impl::forget_cache(Slot& slot) {
   llama_memory_seq_rm(llama_get_memory(ctx.get()), slot.seq, -1, -1);
   slot.cached.clear();
+  slot.scores.clear();
   slot.prompt_fed = 0;
 }
 
@@ -578,7 +598,9 @@ void Engine::Impl::finish(Slot& slot, FinishReason reason) {
   result.prompt_tokens = static_cast<int>(slot.request->prompt.size());
   result.completion_tokens = slot.generated;
   // Scored only in full: a request cancelled mid-prompt has no prompt logprobs.
-  if (slot.prompt_fed == slot.request->prompt.size() && slot.echo_rows.empty()) {
+  if (slot.scoring() && slot.prompt_fed == slot.request->prompt.size() && slot.echo_rows.empty()) {
+    slot.scores = slot.request->prompt_pieces;
+    slot.scores_top = slot.request->params.top_logprobs;
     result.prompt_pieces = std::move(slot.request->prompt_pieces);
   }
   TLOG(debug) << "slot " << slot.seq << " done: " << result.prompt_tokens << " prompt tokens, "

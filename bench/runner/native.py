@@ -1,6 +1,7 @@
 """Native figures: P2 request overhead (Tandem's server core vs uvicorn vs llama-server, one
 client for all), P1 start-to-first-request (Tandem's ready signal vs the report's sleep/poll
-pattern) and P4 idle/after-load RSS, all on this Linux machine."""
+pattern), P3 inference against llama-server, P4 idle/after-load RSS of the server core and the
+idle Linux service pair, all on this Linux machine."""
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import requests
 
 from .clients import COMPLETION, p2_rounds, p3_model, p3_rounds, tool
 from .procs import BenchError, NotifySocket, Server, free_port, rss_mb, wait_quiet
+
 PEERS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "peers")
 
 

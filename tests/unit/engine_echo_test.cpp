@@ -41,16 +41,18 @@ std::string words(int count) {
   return out;
 }
 
+EngineOptions echo_options() {
+  EngineOptions o;
+  o.model = testing::tiny_model_path();
+  o.parallel = 2;
+  o.ctx_size = 512;
+  o.threads = 1;  // llama.cpp's busy-waiting threads crawl when test processes share the cores
+  return o;
+}
+
 class EngineEcho : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    EngineOptions o;
-    o.model = testing::tiny_model_path();
-    o.parallel = 2;
-    o.ctx_size = 512;
-    o.threads = 1;  // llama.cpp's busy-waiting threads crawl when test processes share the cores
-    engine_ = std::make_unique<Engine>(o);
-  }
+  static void SetUpTestSuite() { engine_ = std::make_unique<Engine>(echo_options()); }
   static void TearDownTestSuite() { engine_.reset(); }
 
   // Every piece but the first carries a finite logprob <= 0 and `top` sorted alternatives.
@@ -172,7 +174,8 @@ TEST_F(EngineEcho, ALongPromptIsScoredAcrossBatchesAsAShortOneIs) {
   const auto whole = engine_->complete(full, scoring(1));
   expect_scored(whole, full, 1);
   ASSERT_GT(whole.prompt_tokens, 3 * 64);
-  const auto part = engine_->complete(prefix, scoring(1));
+  // On an engine of its own: the shared one would take the prefix's scores from its cache.
+  const auto part = Engine(echo_options()).complete(prefix, scoring(1));
   expect_scored(part, prefix, 1);
   ASSERT_GT(part.prompt_tokens, 64);
   ASSERT_LT(part.prompt_pieces.size(), whole.prompt_pieces.size());
@@ -188,8 +191,10 @@ TEST_F(EngineEcho, ConcurrentRequestsScoreAsTheyDoAlone) {
   const std::string a = words(70), b = words(50);
   const auto alone_a = engine_->complete(a, scoring(0));
   const auto alone_b = engine_->complete(b, scoring(0, 8));
-  auto run_a = std::async(std::launch::async, [&] { return engine_->complete(a, scoring(0)); });
-  auto run_b = std::async(std::launch::async, [&] { return engine_->complete(b, scoring(0, 8)); });
+  // A fresh engine: the shared one would take most of both from its cache.
+  Engine fresh(echo_options());
+  auto run_a = std::async(std::launch::async, [&] { return fresh.complete(a, scoring(0)); });
+  auto run_b = std::async(std::launch::async, [&] { return fresh.complete(b, scoring(0, 8)); });
   ASSERT_EQ(run_a.wait_for(kBound), std::future_status::ready);
   ASSERT_EQ(run_b.wait_for(kBound), std::future_status::ready);
   const auto together_a = run_a.get(), together_b = run_b.get();
@@ -201,7 +206,44 @@ TEST_F(EngineEcho, ConcurrentRequestsScoreAsTheyDoAlone) {
     }
   }
   EXPECT_EQ(together_b.text, alone_b.text);
-  EXPECT_EQ(engine_->stats().busy_slots, 0);
+  EXPECT_EQ(fresh.stats().busy_slots, 0);
+}
+
+// How the trainer labels a text: the same prompt scored with each label as its end.
+TEST(EngineEchoCache, AScoredPromptThatStartsAsTheLastOneScoresOnlyItsEnd) {
+  Engine engine(echo_options());
+  const std::string text = words(30) + " is the text, and its label is";
+  const auto first = engine.complete(text + " positive", scoring(2));
+  const auto before = engine.stats().prompt_tokens;
+  const auto second = engine.complete(text + " negative", scoring(2));
+  const auto decoded = engine.stats().prompt_tokens - before;
+  ASSERT_GT(second.prompt_tokens, 40);
+  EXPECT_LT(decoded, 10u) << "of " << second.prompt_tokens << " prompt tokens";
+
+  // Every logprob and alternative as an engine that had nothing cached gives them.
+  const auto expected = Engine(echo_options()).complete(text + " negative", scoring(2));
+  ASSERT_EQ(second.prompt_pieces.size(), expected.prompt_pieces.size());
+  EXPECT_EQ(joined(second.prompt_pieces), text + " negative");
+  EXPECT_TRUE(std::isnan(second.prompt_pieces[0].logprob));
+  for (std::size_t i = 1; i < expected.prompt_pieces.size(); ++i) {
+    const Piece &got = second.prompt_pieces[i], &want = expected.prompt_pieces[i];
+    EXPECT_NEAR(got.logprob, want.logprob, 1e-3) << "piece " << i;
+    ASSERT_EQ(got.top.size(), 2u) << "piece " << i;
+    for (std::size_t k = 0; k < 2; ++k) {
+      EXPECT_EQ(got.top[k].token, want.top[k].token) << "piece " << i;
+      EXPECT_NEAR(got.top[k].logprob, want.top[k].logprob, 1e-3) << "piece " << i;
+    }
+  }
+
+  // Other alternatives asked for: the cached ones do not fit, the prompt is scored in full.
+  const auto again = engine.stats().prompt_tokens;
+  const auto other = engine.complete(text + " negative", scoring(3));
+  EXPECT_EQ(engine.stats().prompt_tokens - again, static_cast<std::uint64_t>(other.prompt_tokens));
+  // A generation on the slot keeps its scores for what it still shares.
+  engine.complete(text + " neutral and more", scoring(-1, 4));
+  const auto last = engine.stats().prompt_tokens;
+  engine.complete(text + " positive", scoring(3));
+  EXPECT_LT(engine.stats().prompt_tokens - last, 10u);
 }
 
 }  // namespace
