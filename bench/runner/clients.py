@@ -31,6 +31,17 @@ def p3_model(build, vocab):
     return path
 
 
+def llama_server_args(model, port, threads, parallel, ctx_size):
+    """llama-server's options for the same model, threads and context per slot as Tandem's
+    (its -c is shared by the slots)."""
+    t = str(threads)
+    return ["-m", model, "--host", "127.0.0.1", "--port", str(port), "-t", t, "-tb", t,
+            "-c", str(ctx_size * parallel), "-np", str(parallel)]
+
+
+LLAMA_SERVER_READY = r"listening on http://127\.0\.0\.1:(\d+)"
+
+
 class Endpoint:
     """A server to measure: its name in the table, its port and the process that answers."""
 

@@ -11,7 +11,8 @@ import time
 
 import requests
 
-from .clients import COMPLETION, p2_rounds, p3_model, p3_rounds, tool
+from .clients import (COMPLETION, LLAMA_SERVER_READY, llama_server_args, p2_rounds, p3_model,
+                      p3_rounds, tool)
 from .procs import BenchError, NotifySocket, Server, free_port, rss_mb, wait_quiet
 
 PEERS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "peers")
@@ -58,14 +59,9 @@ class Native:
         return s
 
     def start_llama_server(self, model=None, threads=1, parallel=2, ctx_size=256):
-        port = free_port()
-        # The same model, threads and context per slot as Tandem (-c is shared by the slots).
-        t = str(threads)
-        s = Server("llama-server", [self.llama_server, "-m", model or self.model, "--host",
-                                    "127.0.0.1", "--port", str(port), "-t", t, "-tb", t,
-                                    "-c", str(ctx_size * parallel), "-np", str(parallel)],
-                   r"listening on http://127\.0\.0\.1:(\d+)",
-                   os.path.join(self.out, "llama-server.log"))
+        s = Server("llama-server", [self.llama_server, *llama_server_args(
+                       model or self.model, free_port(), threads, parallel, ctx_size)],
+                   LLAMA_SERVER_READY, os.path.join(self.out, "llama-server.log"))
         s.port = int(s.match.group(1))
         return s
 

@@ -10,7 +10,8 @@ import shutil
 import subprocess
 from datetime import datetime, timezone
 
-from .clients import Endpoint, p2_rounds, p3_model, p3_rounds, tool
+from .clients import (LLAMA_SERVER_READY, Endpoint, llama_server_args, p2_rounds, p3_model,
+                      p3_rounds, tool)
 from .procs import BenchError, Server, free_port, rss_mb
 
 WINE = "/usr/lib/wine/wine64"
@@ -122,13 +123,10 @@ class Wine:
 
     # --- P2, P3 against llama-server.exe --------------------------------------------------------
     def start_llama_server(self, model, threads, parallel, ctx_size):
-        port = free_port()
-        t = str(threads)
-        s = Server("llama-server", [WINE, winpath(self.llama_server_exe), "-m", winpath(model),
-                                    "--host", "127.0.0.1", "--port", str(port), "-t", t, "-tb", t,
-                                    "-c", str(ctx_size * parallel), "-np", str(parallel)],
-                   r"listening on http://127\.0\.0\.1:(\d+)",
-                   os.path.join(self.out, "wine-llama-server.log"), env=self.env)
+        s = Server("llama-server", [WINE, winpath(self.llama_server_exe), *llama_server_args(
+                       winpath(model), free_port(), threads, parallel, ctx_size)],
+                   LLAMA_SERVER_READY, os.path.join(self.out, "wine-llama-server.log"),
+                   env=self.env)
         s.port = int(s.match.group(1))
         return s
 

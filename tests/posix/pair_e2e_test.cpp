@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <memory>
 #include <set>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -26,9 +25,9 @@
 #include "tests/posix/child_process.h"
 #include "tests/posix/notify_listener.h"
 #include "tests/posix/spawned_process.h"
+#include "tests/support/job_outcome.h"
 #include "tests/support/loopback_socket.h"
 #include "tests/support/temp_dir.h"
-#include "trainer/jobs/checkpoint.h"
 
 namespace tandem {
 namespace {
@@ -38,15 +37,6 @@ using Clock = std::chrono::steady_clock;
 using testing::Family;
 using testing::NotifyListener;
 using testing::SpawnedProcess;
-
-std::vector<nlohmann::json> jsonl(const std::string& text) {
-  std::vector<nlohmann::json> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(nlohmann::json::parse(line));
-  }
-  return lines;
-}
 
 double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -209,28 +199,11 @@ class LinuxPairTest : public ::testing::Test {
   }
 
   std::filesystem::path done_work(const std::string& name) const {
-    for (const auto& entry : std::filesystem::directory_iterator(jobs() / "done")) {
-      const auto file = entry.path().filename().string();
-      if (file.rfind(name + "-", 0) == 0 && entry.path().extension() == ".work")
-        return entry.path();
-    }
-    throw Error("no done/" + name + "-*.work");
+    return testing::done_work(jobs(), name);
   }
 
   void expect_each_labelled_once(const std::string& name, int count) const {
-    const auto work = done_work(name);
-    const auto labels = jsonl(read_file(work / "labels.jsonl"));
-    std::set<std::string> ids;
-    for (const auto& line : labels) ids.insert(line["id"].get<std::string>());
-    EXPECT_EQ(labels.size(), static_cast<std::size_t>(count));
-    EXPECT_EQ(ids.size(), static_cast<std::size_t>(count));
-    for (int i = 0; i < count; ++i) EXPECT_TRUE(ids.count("t-" + std::to_string(i))) << i;
-    jobs::Checkpoint checkpoint(jobs::real_file_system(), work, work.stem().string());
-    EXPECT_EQ(checkpoint.done_count(), static_cast<std::size_t>(count));
-    const auto recorded = checkpoint.done_ids();
-    EXPECT_EQ(std::set<std::string>(recorded.begin(), recorded.end()).size(), recorded.size());
-    EXPECT_TRUE(std::filesystem::exists(work / "student.json"));
-    EXPECT_TRUE(std::filesystem::exists(work / "metrics.json"));
+    testing::expect_each_labelled_once(jobs(), name, count);
   }
 
   testing::TempDir dir_;

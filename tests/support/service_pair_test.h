@@ -12,8 +12,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,20 +22,11 @@
 #include "common/paths.h"
 #include "common/win32/handle.h"
 #include "common/win32/scm.h"
+#include "tests/support/job_outcome.h"
 #include "tests/support/loopback_socket.h"
 #include "tests/support/service_e2e.h"
-#include "trainer/jobs/checkpoint.h"
 
 namespace tandem::testing {
-
-inline std::vector<nlohmann::json> jsonl(const std::string& text) {
-  std::vector<nlohmann::json> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(nlohmann::json::parse(line));
-  }
-  return lines;
-}
 
 class ServicePairTest : public ::testing::Test {
  protected:
@@ -124,34 +113,14 @@ class ServicePairTest : public ::testing::Test {
            jobs);
   }
 
-  // The finished job's work folder (done/<id>.work) for a job file named `name`.json.
   static std::filesystem::path done_work(const std::string& name,
                                          const std::filesystem::path& jobs = paths::jobs_dir()) {
-    for (const auto& entry : std::filesystem::directory_iterator(jobs / "done")) {
-      const auto file = entry.path().filename().string();
-      if (file.rfind(name + "-", 0) == 0 && entry.path().extension() == ".work")
-        return entry.path();
-    }
-    throw Error("no done/" + name + "-*.work");
+    return testing::done_work(jobs, name);
   }
 
-  // Every dataset id labelled exactly once: in labels.jsonl and in the checkpoint.
   static void expect_each_labelled_once(const std::string& name, int count,
                                         const std::filesystem::path& jobs = paths::jobs_dir()) {
-    const auto work = done_work(name, jobs);
-    const auto labels = jsonl(read_file(work / "labels.jsonl"));
-    std::set<std::string> ids;
-    for (const auto& line : labels) ids.insert(line["id"].get<std::string>());
-    EXPECT_EQ(labels.size(), static_cast<std::size_t>(count));
-    EXPECT_EQ(ids.size(), static_cast<std::size_t>(count));
-    for (int i = 0; i < count; ++i) EXPECT_TRUE(ids.count("t-" + std::to_string(i))) << i;
-
-    jobs::Checkpoint checkpoint(jobs::real_file_system(), work, work.stem().string());
-    EXPECT_EQ(checkpoint.done_count(), static_cast<std::size_t>(count));
-    const auto recorded = checkpoint.done_ids();
-    EXPECT_EQ(std::set<std::string>(recorded.begin(), recorded.end()).size(), recorded.size());
-    EXPECT_TRUE(std::filesystem::exists(work / "student.json"));
-    EXPECT_TRUE(std::filesystem::exists(work / "metrics.json"));
+    testing::expect_each_labelled_once(jobs, name, count);
   }
 
   // The port of the TandemLlm the SCM runs now, once it has published it.
