@@ -33,8 +33,10 @@ void StatusBoard::attach(Sink sink) {
 void StatusBoard::update(const std::function<void(TrainerStatus&)>& change) {
   {
     std::lock_guard lock(mutex_);
+    const auto state = status_.state, phase = status_.phase;
     change(status_);
     ++version_;
+    new_phase_ = new_phase_ || status_.state != state || status_.phase != phase;
   }
   changed_.notify_all();
 }
@@ -62,11 +64,14 @@ void StatusBoard::pump(std::stop_token stop) {
       if (!changed_.wait(lock, stop, [this] { return version_ != written_; })) return;
       snapshot = status_;
       written_ = version_;
+      new_phase_ = false;
     }
     write(snapshot);
-    // Rate limit: changes made meanwhile are written together at the end of the interval.
+    // Rate limit: changes made meanwhile are written together at the end of the interval; a
+    // new state or phase at once, so that a short phase (a job labelled in less than the
+    // interval) still shows.
     std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, stop, interval_, [] { return false; });
+    changed_.wait_for(lock, stop, interval_, [this] { return new_phase_; });
     if (stop.stop_requested()) return;
   }
 }

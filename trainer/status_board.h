@@ -1,6 +1,7 @@
 // The trainer's status, changed by the job thread and read by the pipe's threads, pushed to a
 // slower sink (the registry) from a thread of its own: at most one write per `interval`, always
-// the latest values, so progress on a fast job never turns into a registry write per item.
+// the latest values, so progress on a fast job never turns into a registry write per item; a
+// new state or phase is written at once.
 #pragma once
 
 #include <chrono>
@@ -45,6 +46,7 @@ class StatusBoard {
   TrainerStatus status_;
   std::uint64_t version_ = 0;
   std::uint64_t written_ = 0;
+  bool new_phase_ = false;  // state or phase changed since the last write: written at once
   std::chrono::milliseconds interval_;
   std::mutex sink_mutex_;
   Sink sink_;
