@@ -1,14 +1,10 @@
 #include "inference/engine.h"
 
 #include <algorithm>
-#include <cmath>
-#include <condition_variable>
-#include <deque>
 #include <exception>
-#include <future>
-#include <limits>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -18,20 +14,17 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/log.h"
-#include "inference/chat_template.h"
-#include "inference/generation.h"
 #include "inference/llama_backend.h"
-#include "inference/prompt_text.h"
+#include "inference/model.h"
+#include "inference/prompt_cache.h"
+#include "inference/request.h"
+#include "inference/request_queue.h"
 #include "inference/sampling.h"
-#include "inference/tiny_model.h"
-#include "inference/utf8.h"
+#include "inference/slot.h"
 
 namespace tandem::inference {
 namespace {
 
-struct ModelFree {
-  void operator()(llama_model* m) const { llama_model_free(m); }
-};
 struct ContextFree {
   void operator()(llama_context* c) const { llama_free(c); }
 };
@@ -45,19 +38,7 @@ constexpr int kMaxSlots = 256;  // llama.cpp's limit on sequences in one context
 // scored over several batches instead of holding a row for each of its tokens.
 constexpr int kEchoRowsPerBatch = 64;
 
-std::string meta_string(const llama_model* model, const char* key) {
-  std::string value(256, '\0');
-  int32_t n = llama_model_meta_val_str(model, key, value.data(), value.size());
-  if (n < 0) return {};
-  if (static_cast<std::size_t>(n) >= value.size()) {
-    value.resize(static_cast<std::size_t>(n) + 1);
-    n = llama_model_meta_val_str(model, key, value.data(), value.size());
-  }
-  value.resize(static_cast<std::size_t>(std::max(n, 0)));
-  return value;
-}
-
-void check_options(const EngineOptions& o) {
+const EngineOptions& checked(const EngineOptions& o) {
   if (o.ctx_size < 2) throw Error("ctx_size must be at least 2, not " + std::to_string(o.ctx_size));
   if (o.parallel < 1 || o.parallel > kMaxSlots) {
     throw Error("parallel must be 1 to " + std::to_string(kMaxSlots) + ", not " +
@@ -66,75 +47,24 @@ void check_options(const EngineOptions& o) {
   if (o.queue_limit < 0) {
     throw Error("queue_limit must not be negative, not " + std::to_string(o.queue_limit));
   }
+  return o;
 }
-
-struct Request {
-  std::vector<llama_token> prompt;
-  // With echo and logprobs: one per prompt token, texts set here, logprobs as they are decoded.
-  std::vector<Piece> prompt_pieces;
-  SamplingParams params;
-  const PieceCallback* on_piece = nullptr;  // the caller's, alive while complete() blocks
-  std::promise<CompletionResult> done;
-};
-
-std::size_t common_prefix(const std::vector<llama_token>& a, const std::vector<llama_token>& b) {
-  const std::size_t n = std::min(a.size(), b.size());
-  return static_cast<std::size_t>(std::mismatch(a.begin(), a.begin() + n, b.begin()).first -
-                                  a.begin());
-}
-
-// A sequence of the shared context; owned by the worker thread.
-struct Slot {
-  llama_seq_id seq = 0;
-  std::unique_ptr<Request> request;  // null while free
-  SamplerPtr sampler;
-  std::optional<Generation> generation;
-  std::size_t prompt_fed = 0;  // prompt tokens handed to llama_decode so far
-  // The tokens this sequence's KV cache holds, in order. Kept after a request ends, so that the
-  // next one that starts the same way (a system prompt, a conversation so far) skips that part.
-  std::vector<llama_token> cached;
-  // The logprobs of cached[i] given cached[0..i), when a scored prompt put them there: a prompt
-  // scored again from the same start (the trainer scores one text with each label) reuses them.
-  std::vector<Piece> scores;
-  int scores_top = -1;                  // how many alternatives each of `scores` holds
-  std::uint64_t used = 0;               // when it last took a request (Impl::uses)
-  llama_token next = LLAMA_TOKEN_NULL;  // sampled, still to be decoded
-  int generated = 0;
-  int32_t output = -1;  // index of this slot's logits in the batch just decoded
-  bool in_batch = false;
-  bool prompt_done = false;  // its last prompt token was in the batch just decoded
-  // Batch rows whose logits score a prompt token (echo): row, index of the token they score.
-  std::vector<std::pair<int32_t, std::size_t>> echo_rows;
-
-  bool scoring() const { return request && !request->prompt_pieces.empty(); }
-};
 
 }  // namespace
 
+// Drives llama_decode over the slots, as llama-server's server_context: one worker thread takes
+// admitted requests into slots and decodes one batch after another for all of them.
 struct Engine::Impl {
   EngineOptions options;
-  std::unique_ptr<llama_model, ModelFree> model;
+  Model model;
   // ggml's threads for the whole engine's life; without them ggml starts threads for every
   // batch it decodes, which costs milliseconds per request under Wine.
   std::unique_ptr<ggml_threadpool, ThreadpoolFree> threadpool;
   std::unique_ptr<llama_context, ContextFree> ctx;  // after model and threads: freed first
-  const llama_vocab* vocab = nullptr;
-  int n_vocab = 0;
-  std::string general_name;
-  std::string id;
-  std::optional<ChatTemplate> chat;
   llama_batch batch{};
   int n_batch = 0;
 
-  mutable std::mutex mutex;
-  std::condition_variable wake;
-  std::deque<std::unique_ptr<Request>> admitted;  // hold a slot, not yet taken up by the worker
-  std::deque<std::unique_ptr<Request>> waiting;   // wait for a slot
-  int reserved = 0;                               // slots held (admitted or running)
-  bool stopping = false;
-  std::uint64_t prompt_tokens = 0;
-  std::uint64_t generated_tokens = 0;
-
+  RequestQueue queue;
   std::vector<Slot> slots;  // worker thread only
   std::uint64_t uses = 0;   // requests taken up so far (worker thread only)
   std::thread worker;
@@ -143,20 +73,13 @@ struct Engine::Impl {
   Impl(const EngineOptions& o, const std::function<void(float)>& progress);
   ~Impl();
 
-  void load(const std::function<void(float)>& progress);
   void warm_up();
-  std::vector<llama_token> tokenize(const std::string& text) const;
-  std::string token_bytes(llama_token token, bool special = false) const;
-  std::vector<Piece> prompt_pieces(const std::string& prompt,
-                                   const std::vector<llama_token>& tokens) const;
-  std::vector<TokenLogprob> alternatives(const TokenLogprobs& lp) const;
   void shutdown();
 
   // Worker side.
   void run();
   bool any_running() const;
-  void take_admitted();
-  Slot* free_slot_for(const std::vector<llama_token>& prompt);
+  bool take(std::unique_ptr<Request>& request);
   void reuse_cache(Slot& slot);
   void forget_cache(Slot& slot);
   void step();
@@ -170,11 +93,9 @@ struct Engine::Impl {
 };
 
 Engine::Impl::Impl(const EngineOptions& o, const std::function<void(float)>& progress)
-    : options(o) {
-  check_options(options);
-  ensure_llama_backend();
-  load(progress);
-
+    : options(checked(o)),
+      model(options.model, progress),
+      queue(options.parallel, options.queue_limit) {
   const int threads = effective_threads(options.threads);
   ggml_threadpool_params tp = ggml_threadpool_params_default(threads);
   // They sleep as soon as a batch is done (llama-server's threads spin on for ~0.2 s: a core
@@ -204,7 +125,7 @@ Engine::Impl::Impl(const EngineOptions& o, const std::function<void(float)>& pro
   slots.resize(static_cast<std::size_t>(options.parallel));
   for (std::size_t i = 0; i < slots.size(); ++i) slots[i].seq = static_cast<llama_seq_id>(i);
 
-  TLOG(info) << "model " << id << " loaded from " << path_utf8(options.model) << ": "
+  TLOG(info) << "model " << model.id() << " loaded from " << path_utf8(options.model) << ": "
              << options.parallel << " slots of " << options.ctx_size << " tokens, " << threads
              << " threads";
   worker = std::thread([this] { run(); });
@@ -215,48 +136,11 @@ Engine::Impl::~Impl() {
   if (batch.token) llama_batch_free(batch);
 }
 
-void Engine::Impl::load(const std::function<void(float)>& progress) {
-  const std::string file = path_utf8(options.model);
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(options.model, ec)) {
-    throw Error("model file not found: " + file);
-  }
-  struct Progress {
-    const std::function<void(float)>* report;
-    std::exception_ptr error;
-  } state{&progress, nullptr};
-  llama_model_params mp = llama_model_default_params();
-  mp.progress_callback_user_data = &state;
-  // Always ours, even without a reporter: llama.cpp's default prints dots to stderr.
-  mp.progress_callback = [](float p, void* data) {
-    auto* s = static_cast<Progress*>(data);
-    if (!*s->report) return true;
-    try {
-      (*s->report)(p);
-      return true;
-    } catch (...) {
-      s->error = std::current_exception();
-      return false;  // cancels the load
-    }
-  };
-  model.reset(llama_model_load_from_file(file.c_str(), mp));
-  if (state.error) std::rethrow_exception(state.error);
-  if (!model) {
-    throw Error("cannot load model " + file +
-                ": not a GGUF model llama.cpp can read (see the log for its reason)");
-  }
-  vocab = llama_model_get_vocab(model.get());
-  n_vocab = llama_vocab_n_tokens(vocab);
-  general_name = meta_string(model.get(), "general.name");
-  id = general_name.empty() ? path_utf8(options.model.stem()) : general_name;
-  chat.emplace(model.get());
-}
-
 void Engine::Impl::warm_up() {
   // The first decode maps the weights in and sizes ggml's buffers; done before the server says
   // it is ready, so that its first request runs at full speed (as llama-server does).
   std::vector<llama_token> tokens;
-  for (const llama_token t : {llama_vocab_bos(vocab), llama_vocab_eos(vocab)}) {
+  for (const llama_token t : {llama_vocab_bos(model.vocab()), llama_vocab_eos(model.vocab())}) {
     if (t != LLAMA_TOKEN_NULL) tokens.push_back(t);
   }
   if (tokens.empty()) tokens.push_back(0);
@@ -270,80 +154,10 @@ void Engine::Impl::warm_up() {
   llama_synchronize(ctx.get());
 }
 
-std::vector<llama_token> Engine::Impl::tokenize(const std::string& text) const {
-  // Special tokens are parsed so that a chat template's markers become the model's own tokens.
-  std::vector<llama_token> tokens(text.size() + 2);
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    const int32_t n =
-        llama_tokenize(vocab, text.data(), static_cast<int32_t>(text.size()), tokens.data(),
-                       static_cast<int32_t>(tokens.size()), true, true);
-    if (n >= 0) {
-      tokens.resize(static_cast<std::size_t>(n));
-      return tokens;
-    }
-    if (n == std::numeric_limits<int32_t>::min()) break;  // overflow of int32_t
-    tokens.resize(static_cast<std::size_t>(-n));
-  }
-  throw InputError("prompt", "cannot be tokenized (" + std::to_string(text.size()) + " bytes)");
-}
-
-std::string Engine::Impl::token_bytes(llama_token token, bool special) const {
-  std::string out(32, '\0');
-  int32_t n =
-      llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0, special);
-  if (n < 0) {
-    out.resize(static_cast<std::size_t>(-n));
-    n = llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0,
-                             special);
-  }
-  out.resize(static_cast<std::size_t>(std::max(n, 0)));
-  return out;
-}
-
-std::vector<Piece> Engine::Impl::prompt_pieces(const std::string& prompt,
-                                               const std::vector<llama_token>& tokens) const {
-  // Special tokens spelled out, as the prompt holds them (a chat template's markers); those the
-  // tokenizer added itself are not in the prompt.
-  std::vector<std::string> rendered;
-  rendered.reserve(tokens.size());
-  for (const llama_token token : tokens) rendered.push_back(token_bytes(token, true));
-  if (llama_vocab_get_add_bos(vocab) && tokens.front() == llama_vocab_bos(vocab)) {
-    rendered.front().clear();
-  }
-  if (llama_vocab_get_add_eos(vocab) && tokens.back() == llama_vocab_eos(vocab)) {
-    rendered.back().clear();
-  }
-  std::vector<Piece> pieces;
-  pieces.reserve(tokens.size());
-  for (auto& text : prompt_token_texts(prompt, rendered)) {
-    pieces.push_back({std::move(text), std::numeric_limits<float>::quiet_NaN(), {}, 1});
-  }
-  return pieces;
-}
-
-std::vector<TokenLogprob> Engine::Impl::alternatives(const TokenLogprobs& lp) const {
-  std::vector<TokenLogprob> top;
-  top.reserve(lp.top.size());
-  for (const auto& [alt, logprob] : lp.top) {
-    top.push_back({to_valid_utf8(token_bytes(alt)), logprob});
-  }
-  return top;
-}
-
 void Engine::Impl::shutdown() {
-  std::deque<std::unique_ptr<Request>> dropped;
-  {
-    std::lock_guard lock(mutex);
-    stopping = true;
-    reserved -= static_cast<int>(admitted.size());
-    for (auto* queue : {&admitted, &waiting}) {
-      for (auto& r : *queue) dropped.push_back(std::move(r));
-      queue->clear();
-    }
-  }
-  wake.notify_all();
-  for (auto& r : dropped)
+  for (auto& r : queue.stop()) {
     r->done.set_exception(std::make_exception_ptr(Error("server is stopping")));
+  }
   std::lock_guard join_lock(join_mutex);
   // From a piece callback (the worker itself) the join is left to the destructor.
   if (worker.joinable() && worker.get_id() != std::this_thread::get_id()) worker.join();
@@ -352,13 +166,8 @@ void Engine::Impl::shutdown() {
 // ---- worker ----------------------------------------------------------------------------------
 
 void Engine::Impl::run() {
-  for (;;) {
-    {
-      std::unique_lock lock(mutex);
-      wake.wait(lock, [&] { return stopping || !admitted.empty() || any_running(); });
-      if (stopping) break;
-      take_admitted();
-    }
+  const RequestQueue::Take take_up = [this](std::unique_ptr<Request>& r) { return take(r); };
+  while (queue.wait_for_work(any_running(), take_up)) {
     try {
       step();
     } catch (const std::exception& e) {
@@ -379,85 +188,43 @@ bool Engine::Impl::any_running() const {
   return std::any_of(slots.begin(), slots.end(), [](const Slot& s) { return bool(s.request); });
 }
 
-void Engine::Impl::take_admitted() {
-  while (!admitted.empty()) {
-    Slot* slot = free_slot_for(admitted.front()->prompt);
-    if (!slot) return;
-    slot->request = std::move(admitted.front());
-    admitted.pop_front();
-    slot->sampler = make_sampler(slot->request->params);
-    slot->generation.emplace(slot->request->params, *slot->request->on_piece);
-    slot->next = LLAMA_TOKEN_NULL;
-    slot->generated = 0;
-    slot->prompt_done = false;
-    slot->echo_rows.clear();
-    reuse_cache(*slot);
-  }
-}
-
-Slot* Engine::Impl::free_slot_for(const std::vector<llama_token>& prompt) {
-  // The free slot whose cache starts as the prompt does, for at least half of the shorter of the
-  // two (a BOS or a chat template's first marker alone does not count); else the least recently
-  // used, so that an unrelated request does not evict a conversation that may go on.
-  Slot* best = nullptr;
-  std::size_t best_shared = 0;
-  for (auto& slot : slots) {
-    if (slot.request) continue;
-    std::size_t shared = common_prefix(slot.cached, prompt);
-    if (shared * 2 < std::min(slot.cached.size(), prompt.size())) shared = 0;
-    if (!best || shared > best_shared || (shared == best_shared && slot.used < best->used)) {
-      best = &slot;
-      best_shared = shared;
-    }
-  }
-  if (best) best->used = ++uses;
-  return best;
+bool Engine::Impl::take(std::unique_ptr<Request>& request) {
+  std::vector<const SlotCache*> caches;
+  caches.reserve(slots.size());
+  for (const auto& slot : slots) caches.push_back(slot.request ? nullptr : &slot.cache);
+  const auto chosen = choose_slot(caches, request->prompt);
+  if (!chosen) return false;
+  Slot& slot = slots[*chosen];
+  slot.cache.last_used = ++uses;
+  slot.start(std::move(request));
+  reuse_cache(slot);
+  return true;
 }
 
 void Engine::Impl::reuse_cache(Slot& slot) {
-  Request& request = *slot.request;
-  const auto& prompt = request.prompt;
+  const Request& request = *slot.request;
   llama_memory_t memory = llama_get_memory(ctx.get());
-  // The last prompt token is always decoded again, for the logits to sample from. A scored
-  // prompt needs the logprob of every token: the kept ones take theirs from `scores`, and so
-  // does the first one decoded again (the token before it scored it), so that one must be
-  // shared and scored too. A cache that lost its first positions (sliding-window attention) is
-  // not reused.
-  const std::size_t shared = common_prefix(slot.cached, prompt);
-  std::size_t keep = std::min(shared, prompt.size() - 1);
-  if (slot.scoring()) {
-    const std::size_t scored = std::min(shared, slot.scores.size());
-    const bool reusable = slot.scores_top == request.params.top_logprobs && scored > 0;
-    keep = reusable ? std::min(keep, scored - 1) : 0;
-  }
-  if (keep > 0 && llama_memory_seq_pos_min(memory, slot.seq) > 0) keep = 0;
+  const bool lost_start = llama_memory_seq_pos_min(memory, slot.seq) > 0;
+  const auto score_top =
+      slot.scoring() ? std::optional<int>(request.params.top_logprobs) : std::nullopt;
+  std::size_t keep = slot.cache.reusable(request.prompt, score_top, lost_start);
   if (keep > 0 && !llama_memory_seq_rm(memory, slot.seq, static_cast<llama_pos>(keep), -1)) {
     keep = 0;
   }
   if (keep == 0) return forget_cache(slot);
-  if (slot.scoring()) {
-    for (std::size_t i = 1; i <= keep; ++i) {
-      request.prompt_pieces[i].logprob = slot.scores[i].logprob;
-      request.prompt_pieces[i].top = slot.scores[i].top;
-    }
-  }
-  slot.cached.resize(keep);
-  slot.scores.resize(std::min(slot.scores.size(), keep));
-  slot.prompt_fed = keep;
+  slot.resume_from(keep);
 }
 
 void Engine::Impl::forget_cache(Slot& slot) {
   llama_memory_seq_rm(llama_get_memory(ctx.get()), slot.seq, -1, -1);
-  slot.cached.clear();
-  slot.scores.clear();
-  slot.prompt_fed = 0;
+  slot.resume_from(0);
 }
 
 int32_t Engine::Impl::add_to_batch(llama_token token, Slot& slot, bool wants_logits) {
   const int32_t i = batch.n_tokens++;
   batch.token[i] = token;
-  batch.pos[i] = static_cast<llama_pos>(slot.cached.size());
-  slot.cached.push_back(token);
+  batch.pos[i] = static_cast<llama_pos>(slot.cache.tokens.size());
+  slot.cache.tokens.push_back(token);
   batch.n_seq_id[i] = 1;
   batch.seq_id[i][0] = slot.seq;
   batch.logits[i] = wants_logits ? 1 : 0;
@@ -475,12 +242,7 @@ const float* Engine::Impl::logits(int32_t row) const {
 
 void Engine::Impl::step() {
   batch.n_tokens = 0;
-  for (auto& slot : slots) {
-    slot.output = -1;
-    slot.in_batch = false;
-    slot.prompt_done = false;
-    slot.echo_rows.clear();
-  }
+  for (auto& slot : slots) slot.begin_step();
   // Every generating slot advances by one token; prompts fill the rest of the batch, so a new
   // request's prompt is processed together with the others' generation.
   for (auto& slot : slots) {
@@ -529,11 +291,7 @@ void Engine::Impl::step() {
   // Counted before sampling, which may hand a result back: stats() then already includes it.
   const auto sampling = static_cast<std::uint64_t>(
       std::count_if(slots.begin(), slots.end(), [](const Slot& s) { return s.output >= 0; }));
-  {
-    std::lock_guard lock(mutex);
-    prompt_tokens += prompt_in_batch;
-    generated_tokens += sampling;
-  }
+  queue.count(prompt_in_batch, sampling);
   for (auto& slot : slots) {
     if (!slot.request) continue;
     if (!slot.echo_rows.empty()) score_prompt(slot);
@@ -548,11 +306,11 @@ void Engine::Impl::step() {
 void Engine::Impl::score_prompt(Slot& slot) {
   Request& request = *slot.request;
   for (const auto& [row, index] : slot.echo_rows) {
-    const TokenLogprobs lp =
-        token_logprobs(logits(row), n_vocab, request.prompt[index], request.params.top_logprobs);
+    const TokenLogprobs lp = token_logprobs(logits(row), model.n_vocab(), request.prompt[index],
+                                            request.params.top_logprobs);
     Piece& piece = request.prompt_pieces[index];
     piece.logprob = lp.logprob;
-    piece.top = alternatives(lp);
+    piece.top = model.alternatives(lp);
   }
   slot.echo_rows.clear();
 }
@@ -561,15 +319,15 @@ void Engine::Impl::sample(Slot& slot) {
   const SamplingParams& params = slot.request->params;
   const llama_token token = llama_sampler_sample(slot.sampler.get(), ctx.get(), slot.output);
   ++slot.generated;
-  if (llama_vocab_is_eog(vocab, token)) return finish(slot, FinishReason::stop);
+  if (llama_vocab_is_eog(model.vocab(), token)) return finish(slot, FinishReason::stop);
 
   Generation::Token next;
-  next.bytes = token_bytes(token);
+  next.bytes = model.token_bytes(token);
   if (params.top_logprobs >= 0) {
     const TokenLogprobs lp =
-        token_logprobs(logits(slot.output), n_vocab, token, params.top_logprobs);
+        token_logprobs(logits(slot.output), model.n_vocab(), token, params.top_logprobs);
     next.logprob = lp.logprob;
-    next.top = alternatives(lp);
+    next.top = model.alternatives(lp);
   }
   Generation::Outcome outcome;
   try {
@@ -597,11 +355,8 @@ void Engine::Impl::finish(Slot& slot, FinishReason reason) {
   result.finish = final_reason;
   result.prompt_tokens = static_cast<int>(slot.request->prompt.size());
   result.completion_tokens = slot.generated;
-  // Scored only in full: a request cancelled mid-prompt has no prompt logprobs.
-  if (slot.scoring() && slot.prompt_fed == slot.request->prompt.size() && slot.echo_rows.empty()) {
-    slot.scores = slot.request->prompt_pieces;
-    slot.scores_top = slot.request->params.top_logprobs;
-    result.prompt_pieces = std::move(slot.request->prompt_pieces);
+  if (auto scored = slot.take_scored_prompt(); !scored.empty()) {
+    result.prompt_pieces = std::move(scored);
   }
   TLOG(debug) << "slot " << slot.seq << " done: " << result.prompt_tokens << " prompt tokens, "
               << result.completion_tokens << " generated, finish "
@@ -617,19 +372,8 @@ void Engine::Impl::fail(Slot& slot, std::exception_ptr error) {
 }
 
 std::unique_ptr<Request> Engine::Impl::release(Slot& slot) {
-  slot.generation.reset();
-  slot.sampler.reset();
-  slot.next = LLAMA_TOKEN_NULL;
-  slot.output = -1;
-  slot.echo_rows.clear();
-  auto request = std::move(slot.request);
-  std::lock_guard lock(mutex);
-  --reserved;
-  if (!stopping && !waiting.empty()) {
-    admitted.push_back(std::move(waiting.front()));
-    waiting.pop_front();
-    ++reserved;
-  }
+  auto request = slot.release();
+  queue.release_slot();
   return request;
 }
 
@@ -641,25 +385,22 @@ Engine::Engine(const EngineOptions& options, const std::function<void(float)>& p
 Engine::~Engine() = default;
 
 std::string Engine::model_id() const {
-  return impl_->id;
+  return impl_->model.id();
 }
 
 bool Engine::is_test_model() const {
-  return impl_->general_name == kTinyModelName;
+  return impl_->model.is_test_model();
 }
 
 std::string Engine::apply_chat_template(const std::vector<ChatMessage>& messages) const {
-  return impl_->chat->apply(messages);
+  return impl_->model.chat().apply(messages);
 }
 
 CompletionResult Engine::complete(const std::string& prompt, const SamplingParams& params,
                                   const PieceCallback& on_piece) {
-  {
-    std::lock_guard lock(impl_->mutex);
-    if (impl_->stopping) throw Error("server is stopping");
-  }
+  impl_->queue.check_open();
   auto request = std::make_unique<Request>();
-  request->prompt = impl_->tokenize(prompt);
+  request->prompt = impl_->model.tokenize(prompt);
   const auto n_prompt = static_cast<int>(request->prompt.size());
   if (n_prompt == 0) throw InputError("prompt", "is empty: there is nothing to continue");
   const int ctx_size = impl_->options.ctx_size;
@@ -675,40 +416,18 @@ CompletionResult Engine::complete(const std::string& prompt, const SamplingParam
     nothing.prompt_tokens = n_prompt;
     return nothing;
   }
-  if (score) request->prompt_pieces = impl_->prompt_pieces(prompt, request->prompt);
+  if (score) request->prompt_pieces = impl_->model.prompt_pieces(prompt, request->prompt);
   request->params = params;
   request->on_piece = &on_piece;
   auto done = request->done.get_future();
-  {
-    std::lock_guard lock(impl_->mutex);
-    if (impl_->stopping) throw Error("server is stopping");
-    const int limit = impl_->options.queue_limit;
-    if (impl_->reserved < impl_->options.parallel) {
-      ++impl_->reserved;
-      impl_->admitted.push_back(std::move(request));
-    } else if (static_cast<int>(impl_->waiting.size()) < limit) {
-      impl_->waiting.push_back(std::move(request));
-    } else {
-      throw QueueFull("all " + std::to_string(impl_->options.parallel) + " slots are busy and " +
-                      std::to_string(limit) + " requests already wait (queue_limit " +
-                      std::to_string(limit) + ")");
-    }
-  }
-  impl_->wake.notify_one();
+  impl_->queue.submit(std::move(request));
   // No bound needed here: the worker settles every request it holds (generation ends at
   // max_tokens or the context's end), and shutdown() settles every other one.
   return done.get();
 }
 
 Engine::Stats Engine::stats() const {
-  std::lock_guard lock(impl_->mutex);
-  Stats s;
-  s.slots = impl_->options.parallel;
-  s.busy_slots = impl_->reserved;
-  s.queued = static_cast<int>(impl_->waiting.size());
-  s.prompt_tokens = impl_->prompt_tokens;
-  s.generated_tokens = impl_->generated_tokens;
-  return s;
+  return impl_->queue.stats();
 }
 
 void Engine::shutdown() {

@@ -1,0 +1,27 @@
+// One completion request as the engine holds it between complete() and its answer: the prompt's
+// tokens, what to do with them, and the promise its caller blocks on.
+#pragma once
+
+#include <cstdint>
+#include <future>
+#include <vector>
+
+#include "inference/completion.h"
+
+namespace tandem::inference {
+
+// llama_token, spelled without llama.h so that the queue and the prompt cache stand alone.
+using Token = std::int32_t;
+
+struct Request {
+  std::vector<Token> prompt;
+  // With echo and logprobs: one per prompt token, texts set here, logprobs as they are decoded.
+  std::vector<Piece> prompt_pieces;
+  SamplingParams params;
+  const PieceCallback* on_piece = nullptr;  // the caller's, alive while complete() blocks
+  std::promise<CompletionResult> done;
+
+  bool scoring() const { return !prompt_pieces.empty(); }
+};
+
+}  // namespace tandem::inference
