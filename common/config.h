@@ -1,5 +1,5 @@
-// The two config files of DESIGN.md ("Folders"). Every key is optional; a missing file means
-// defaults; anything invalid throws InputError naming file, line and field.
+// The two config files (docs/architecture.md#configuration-files). Every key is optional; a
+// missing file means defaults; anything invalid throws InputError naming file, line and field.
 #pragma once
 
 #include <cstdint>

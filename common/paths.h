@@ -1,4 +1,4 @@
-// Where Tandem keeps its files (DESIGN.md "Folders"): %ProgramData%\Tandem on Windows,
+// Where Tandem keeps its files (docs/architecture.md#folders-on-a-machine): %ProgramData%\Tandem;
 // /var/lib/tandem elsewhere; TANDEM_DATA_DIR overrides both (tests, portable installs).
 #pragma once
 

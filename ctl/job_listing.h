@@ -1,5 +1,5 @@
 // What `tandemctl jobs` shows: the spool's folders read as a list of jobs, and whether a job a
-// person waits for has ended. Portable: it only reads folders (DESIGN.md "Trainer jobs").
+// person waits for has ended. Portable: it only reads folders (docs/architecture.md#jobs-spool).
 #pragma once
 
 #include <cstdint>

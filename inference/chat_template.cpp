@@ -48,7 +48,6 @@ ChatTemplate::ChatTemplate(const llama_model* model) : template_(kChatml) {
     return;
   }
   template_ = own;
-  own_ = true;
   TLOG(info) << "chat template: the model's own";
 }
 

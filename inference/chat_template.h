@@ -17,12 +17,10 @@ class ChatTemplate {
 
   // The conversation followed by the opening of the assistant's turn.
   std::string apply(const std::vector<ChatMessage>& messages) const;
-  bool is_model_template() const { return own_; }
 
  private:
   static constexpr const char* kChatml = "chatml";  // a name llama.cpp always knows
   std::string template_;
-  bool own_ = false;
 };
 
 }  // namespace tandem::inference

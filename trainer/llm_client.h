@@ -1,4 +1,4 @@
-// The trainer's way to call TandemLlm (DESIGN.md, last row of the failure table): separate
+// The trainer's way to call TandemLlm (docs/architecture.md#why-it-is-built-this-way): separate
 // connect/read timeouts, keep-alive, retries with exponential backoff and jitter for idempotent
 // requests, and a fresh resolve after every connection failure, since a restarted server may sit
 // on another port. Every failure is logged with what was tried.

@@ -1,4 +1,4 @@
-// TandemTrainer's published status (DESIGN.md: HKLM\SOFTWARE\Tandem\Trainer and the
+// TandemTrainer's published status (docs/architecture.md#trainer-status; HKLM\...\Trainer, the
 // \\.\pipe\tandem-trainer `status` op): what it is doing, the job and its progress, counters,
 // the last error and the server endpoint in use.
 #pragma once
@@ -33,7 +33,7 @@ struct TrainerStatus {
 
 // snake_case keys, as the pipe answers them.
 nlohmann::json status_json(const TrainerStatus& status);
-// The registry values, PascalCase as in DESIGN.md's LlmServer key; State written last.
+// Registry values, PascalCase like LlmServer's (docs/architecture.md#trainer-status); State last.
 StatusValues status_registry_values(const TrainerStatus& status);
 // The trainer's side of the pipe protocol: `status` answers {"v":1,"ok":true,...status_json};
 // `resolve` and `wait` belong to the LLM server's pipe and get a bad_request naming `op`, as does

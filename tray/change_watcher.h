@@ -4,8 +4,6 @@
 // happens here, not on the UI thread, because verifying the endpoint talks to the pipe and HTTP.
 #pragma once
 
-#include <windows.h>
-
 #include <chrono>
 #include <functional>
 #include <memory>

@@ -51,20 +51,6 @@ std::string_view state_name(ServiceState state) {
   return "unknown";
 }
 
-std::string_view colour_name(Colour colour) {
-  switch (colour) {
-    case Colour::green:
-      return "green";
-    case Colour::amber:
-      return "amber";
-    case Colour::red:
-      return "red";
-    case Colour::grey:
-      return "grey";
-  }
-  return "unknown";
-}
-
 std::size_t utf16_length(const std::string& utf8) {
   std::size_t units = 0;
   for (std::size_t i = 0; i < utf8.size();) {

@@ -50,7 +50,6 @@ struct Snapshot {
 };
 
 enum class Colour { green, amber, red, grey };
-std::string_view colour_name(Colour colour);
 
 // Ready only when every source agrees: a stale publication (pid not the SCM's, or not verified)
 // never counts.

@@ -1,5 +1,5 @@
-// What the LLM server (or the trainer) publishes about itself: DESIGN.md "Discovery contract
-// (version 1)". The same record travels through the registry, the pipe and the POSIX runtime file.
+// What the LLM server publishes about itself (docs/architecture.md#discovery-contract, version 1).
+// The same record travels through the registry, the pipe and the POSIX runtime file.
 #pragma once
 
 #include <cstddef>
@@ -18,7 +18,7 @@ inline constexpr std::size_t kMaxMessageBytes = 64 * 1024;
 enum class State { starting, ready, stopping, stopped };
 
 std::string_view state_name(State state);
-// std::nullopt for anything but the four names of DESIGN.md.
+// std::nullopt for anything but the four names (docs/architecture.md#discovery-contract).
 std::optional<State> parse_state(std::string_view name);
 
 struct Endpoint {
@@ -34,7 +34,7 @@ struct Endpoint {
   int protocol_version = kProtocolVersion;
 };
 
-// The addresses a ready LLM server listens on (DESIGN.md: both, on the same port).
+// The addresses a ready LLM server listens on: both, on the same port.
 std::vector<std::string> loopback_addresses();
 std::string loopback_url(std::uint16_t port);
 

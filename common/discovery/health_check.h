@@ -1,6 +1,6 @@
-// The last check of every resolver (DESIGN.md "Resolving"): GET /health on the published URL
-// answers 200 with the published instance in X-Tandem-Instance, so a port taken over by another
-// program (or another run) is never used.
+// The last check of every resolver (docs/architecture.md#resolving-the-server): GET /health on
+// the published URL answers 200 with the published instance in X-Tandem-Instance, so a port
+// taken over by another program (or another run) is never used.
 #pragma once
 
 #include <optional>

@@ -1,7 +1,8 @@
-// The pipe protocol of DESIGN.md, version 1: one JSON object per message, at most 64 KiB.
+// The pipe protocol (docs/architecture.md#named-pipe-protocol), version 1: one JSON object per
+// message, at most 64 KiB.
 // Requests:  {"v":1,"op":"resolve"|"status"}   {"v":1,"op":"wait","timeout_ms":N}
 // Responses: {"v":1,"ok":true,"state":…,…endpoint…}   {"v":1,"ok":false,"error":{code,message}}
-// Keys are written in the order DESIGN.md shows them.
+// Keys are written in the order docs/architecture.md#named-pipe-protocol shows them.
 #pragma once
 
 #include <chrono>

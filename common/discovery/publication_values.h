@@ -1,6 +1,6 @@
-// The registry half of the discovery contract (DESIGN.md), apart from the registry itself: which
-// named values a publication holds and in which order they change, so a reader never sees
-// `ready` without a port, nor a port after `stopping`.
+// The registry half of the discovery contract (docs/architecture.md#registry-publication), apart
+// from the registry itself: which named values a publication holds and in which order they
+// change, so a reader never sees `ready` without a port, nor a port after `stopping`.
 #pragma once
 
 #include <cstdint>

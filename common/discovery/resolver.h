@@ -1,4 +1,5 @@
-// Finding the live TandemLlm endpoint (DESIGN.md "Resolving"): never trusted from one source.
+// Finding the live TandemLlm endpoint, never trusted from one source
+// (docs/architecture.md#resolving-the-server).
 #pragma once
 
 #include <chrono>

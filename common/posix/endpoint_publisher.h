@@ -25,9 +25,6 @@ class EndpointPublisher final : public discovery::Publisher {
   // the socket keeps answering `stopped` until the publisher goes.
   void withdraw() override;
 
-  const std::filesystem::path& socket_path() const { return socket_; }
-  const std::filesystem::path& file() const { return file_; }
-
  private:
   discovery::Endpoint with_socket(discovery::Endpoint endpoint) const;
 

@@ -1,7 +1,8 @@
-// The Linux resolver (DESIGN.md "Resolving"): <runtime>/llm-server.json, trusted only if it says
-// `ready`, its PID is alive, the process serving <runtime>/llm.sock (SO_PEERCRED) is that PID
-// and answers `resolve` with the same instance and port, and GET /health's X-Tandem-Instance is
-// that instance too. A file left by a killed server therefore never yields an endpoint.
+// The Linux resolver (docs/architecture.md#resolving-the-server): <runtime>/llm-server.json,
+// trusted only if it says `ready`, its PID is alive, the process serving <runtime>/llm.sock
+// (SO_PEERCRED) is that PID and answers `resolve` with the same instance and port, and GET
+// /health's X-Tandem-Instance is that instance too. A file left by a killed server therefore
+// never yields an endpoint.
 #pragma once
 
 #include <filesystem>

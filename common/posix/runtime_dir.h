@@ -1,4 +1,4 @@
-// Where the Linux services publish themselves (DESIGN.md "Discovery contract", POSIX form): the
+// Where the Linux services publish themselves (docs/architecture.md#linux-runtime-folder): the
 // runtime folder systemd makes for RuntimeDirectory=tandem, holding llm-server.json, llm.sock,
 // trainer-status.json and trainer.sock.
 #pragma once

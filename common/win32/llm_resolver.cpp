@@ -2,6 +2,8 @@
 
 #include <windows.h>
 
+#include <vector>
+
 #include "common/discovery/health_check.h"
 #include "common/discovery/protocol.h"
 #include "common/log.h"
@@ -10,8 +12,10 @@
 #include "common/win32/pipe_client.h"
 #include "common/win32/registry.h"
 #include "common/win32/registry_publication.h"
+#include "common/win32/registry_watch.h"
 #include "common/win32/scm.h"
 #include "common/win32/stop_event.h"
+#include "common/win32/waits.h"
 
 namespace tandem::win32 {
 namespace {
@@ -42,35 +46,6 @@ std::optional<std::string> check_pipe(const discovery::Endpoint& published) {
   }
   return std::nullopt;
 }
-
-// A one-shot registry change notification on the publication key, or on the nearest parent
-// that exists (so the key's creation is seen too).
-class RegistryWatch {
- public:
-  RegistryWatch() : event_(CreateEventW(nullptr, TRUE, FALSE, nullptr)) {
-    if (!event_) throw_last_error("CreateEventW");
-    for (const char* path : {kLlmServerKey, "SOFTWARE\\Tandem", "SOFTWARE"}) {
-      if (auto key = RegistryKey::open(HKEY_LOCAL_MACHINE, path, KEY_NOTIFY)) {
-        key_.emplace(std::move(*key));
-        key_->notify_change(event_.get());
-        return;
-      }
-    }
-  }
-  // Until the next change, `timeout`, `also` (when given) is signalled, or `stop`
-  // (StopRequested).
-  void wait(std::chrono::milliseconds timeout, HANDLE stop, HANDLE also) const {
-    const HANDLE handles[] = {stop, event_.get(), also};
-    DWORD r = WaitForMultipleObjects(also ? 3 : 2, handles, FALSE,
-                                     static_cast<DWORD>(std::max<long long>(0, timeout.count())));
-    if (r == WAIT_FAILED) throw_last_error("WaitForMultipleObjects(registry change)");
-    if (r == WAIT_OBJECT_0) throw StopRequested();
-  }
-
- private:
-  Handle event_;
-  std::optional<RegistryKey> key_;
-};
 
 }  // namespace
 
@@ -175,7 +150,7 @@ discovery::Endpoint LlmResolver::wait_ready(std::chrono::milliseconds timeout,
                      // change the answer (SOFTWARE changes often) is not worth a line
   bool pipe_said_ready = false;
   for (;;) {
-    RegistryWatch watch;  // armed before looking, so no change slips between look and wait
+    RegistryWatch watch(kLlmServerKey);  // armed before looking: no change slips in between
     if (auto endpoint = resolve(why)) return *endpoint;
     auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (remaining <= 0ms) {
@@ -205,10 +180,11 @@ discovery::Endpoint LlmResolver::wait_ready(std::chrono::milliseconds timeout,
     // Ready by the pipe yet not verified, or no pipe at all: the next registry change (a restart
     // writes State) or the end of the published server's process is the next moment anything
     // can differ. A process that has already ended is no reason to wake again.
-    HANDLE server = process_ && WaitForSingleObject(process_.get(), 0) == WAIT_TIMEOUT
-                        ? process_.get()
-                        : nullptr;
-    watch.wait(remaining, stop_event.get(), server);
+    std::vector<HANDLE> handles = {stop_event.get(), watch.event()};
+    if (process_ && WaitForSingleObject(process_.get(), 0) == WAIT_TIMEOUT) {
+      handles.push_back(process_.get());
+    }
+    if (wait_any(handles, remaining, "registry change") == 0u) throw StopRequested();
     pipe_said_ready = false;
   }
 }

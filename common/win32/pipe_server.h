@@ -1,6 +1,6 @@
-// A message-mode named pipe server (DESIGN.md "Named pipe"): one JSON request per message, one
-// response back, several instances each served by its own thread, refusing to start when
-// another process already owns the name.
+// A message-mode named pipe server (docs/architecture.md#named-pipe-protocol): one JSON request
+// per message, one response back, several instances each served by its own thread, refusing to
+// start when another process already owns the name.
 #pragma once
 
 #include <windows.h>

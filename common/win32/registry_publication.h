@@ -1,5 +1,5 @@
-// Publishes an endpoint in the registry exactly as DESIGN.md's discovery contract says, and reads
-// it back. The LLM server writes HKLM\SOFTWARE\Tandem\LlmServer; the trainer its own key.
+// Publishes an endpoint in the registry as docs/architecture.md#registry-publication says, and
+// reads it back. The LLM server writes HKLM\SOFTWARE\Tandem\LlmServer; the trainer its own key.
 #pragma once
 
 #include <windows.h>

@@ -1,6 +1,6 @@
 // A service's status for everyone on the machine: flat values under HKLM\SOFTWARE\Tandem\<key>
 // (for tools that only read the registry) and a pipe that answers from live state. Used by
-// TandemTrainer (DESIGN.md: HKLM\SOFTWARE\Tandem\Trainer, \\.\pipe\tandem-trainer).
+// TandemTrainer (docs/architecture.md#trainer-status).
 #pragma once
 
 #include <string>

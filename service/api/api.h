@@ -1,4 +1,4 @@
-// The HTTP API of TandemLlm (DESIGN.md "HTTP API of TandemLlm") as one function from request to
+// The HTTP API of TandemLlm (docs/architecture.md#http-api) as one function from request to
 // response, with no sockets: the transport calls handle() on its own threads.
 #pragma once
 

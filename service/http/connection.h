@@ -1,20 +1,14 @@
-// One accepted HTTP connection between requests, and the few socket calls the server makes on it
-// itself (cpp-httplib's own helpers are private to it). No cpp-httplib here.
+// One accepted HTTP connection between requests. No cpp-httplib here.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
-#include <cstdint>
 #include <string>
 #include <string_view>
 
-namespace tandem::http {
+#include "service/http/native_socket.h"
 
-#ifdef _WIN32
-using NativeSocket = std::uintptr_t;  // SOCKET
-#else
-using NativeSocket = int;
-#endif
+namespace tandem::http {
 
 using Clock = std::chrono::steady_clock;
 
@@ -53,19 +47,5 @@ struct Connection {
 // `head_limit`, chunked bodies and "Expect" requests are handed over at once (the worker reads
 // the rest under the request deadline, and cpp-httplib refuses what is too long).
 bool request_arrived(std::string_view pending, std::size_t body_limit, std::size_t head_limit);
-
-namespace net {
-
-// >0 ready, 0 timed out, <0 failed. Negative timeouts count as 0.
-int wait_readable(NativeSocket s, std::chrono::milliseconds timeout);
-int wait_writable(NativeSocket s, std::chrono::milliseconds timeout);
-// recv()/send() as one call each; send never raises SIGPIPE.
-long receive(NativeSocket s, char* data, std::size_t size, bool peek = false);
-long send_some(NativeSocket s, const char* data, std::size_t size);
-// Fills the numeric address and port of either end; empty/0 if the call fails.
-void peer_address(NativeSocket s, std::string& address, int& port);
-void local_address(NativeSocket s, std::string& address, int& port);
-
-}  // namespace net
 
 }  // namespace tandem::http

@@ -1,78 +1,15 @@
 #include "service/http/connection_gate.h"
 
-#ifdef _WIN32
-#include <winsock2.h>
-#include <ws2tcpip.h>
-#else
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-#endif
-
 #include <algorithm>
-#include <cerrno>
-#include <limits>
 #include <string>
 #include <utility>
 
-#include "common/error.h"
 #include "common/log.h"
 #include "service/http/error_body.h"
 
 namespace tandem::http {
 
 namespace {
-
-#ifdef _WIN32
-using PollFd = WSAPOLLFD;
-int poll_all(PollFd* fds, std::size_t n, int timeout_ms) {
-  return WSAPoll(fds, static_cast<ULONG>(n), timeout_ms);
-}
-int socket_error() {
-  return WSAGetLastError();
-}
-void close_native(NativeSocket s) {
-  closesocket(static_cast<SOCKET>(s));
-}
-constexpr NativeSocket kInvalid = INVALID_SOCKET;
-#else
-using PollFd = pollfd;
-int poll_all(PollFd* fds, std::size_t n, int timeout_ms) {
-  return ::poll(fds, static_cast<nfds_t>(n), timeout_ms);
-}
-int socket_error() {
-  return errno;
-}
-void close_native(NativeSocket s) {
-  ::close(s);
-}
-constexpr NativeSocket kInvalid = -1;
-#endif
-
-// A UDP socket on 127.0.0.1 connected to itself: a byte sent to it wakes the poll. (A pipe would
-// do on Linux, but WSAPoll only takes sockets.)
-NativeSocket make_wake_socket() {
-  const NativeSocket s = ::socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
-  if (s == kInvalid) {
-    throw Error("HTTP: cannot create the connection gate's wake-up socket (error " +
-                std::to_string(socket_error()) + ")");
-  }
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(a);
-  if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
-      ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &length) != 0 ||
-      ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    const int code = socket_error();
-    close_native(s);
-    throw Error("HTTP: cannot bind the connection gate's wake-up socket to 127.0.0.1 (error " +
-                std::to_string(code) + ")");
-  }
-  return s;
-}
 
 // The whole 408 goes out in one send() or not at all: the gate never blocks on a client.
 void send_request_timeout(Connection& c, std::chrono::milliseconds limit) {
@@ -90,13 +27,15 @@ void send_request_timeout(Connection& c, std::chrono::milliseconds limit) {
 }  // namespace
 
 ConnectionGate::ConnectionGate(GateOptions options, Ready ready)
-    : options_(options), ready_(std::move(ready)), wake_socket_(make_wake_socket()) {
+    : options_(options),
+      ready_(std::move(ready)),
+      wake_socket_(net::loopback_wake_socket("the connection gate's wake-up socket")) {
   thread_ = std::thread([this] { run(); });
 }
 
 ConnectionGate::~ConnectionGate() {
   stop();
-  close_native(wake_socket_);
+  net::close(wake_socket_);
 }
 
 void ConnectionGate::park(std::shared_ptr<Connection> c) {
@@ -163,7 +102,7 @@ bool ConnectionGate::step(const std::shared_ptr<Connection>& c, bool readable,
 }
 
 void ConnectionGate::run() {
-  std::vector<PollFd> fds;
+  std::vector<net::Polled> polled;
   for (;;) {
     {
       std::lock_guard lock(mutex_);
@@ -172,23 +111,17 @@ void ConnectionGate::run() {
       incoming_.clear();
     }
     auto next = Clock::now() + std::chrono::seconds(1);
-    fds.assign(parked_.size() + 1, PollFd{});
-    fds[0].fd = wake_socket_;
-    fds[0].events = POLLIN;
-    for (std::size_t i = 0; i < parked_.size(); ++i) {
-      const auto& c = parked_[i];
-      fds[i + 1].fd = c->socket;
-      fds[i + 1].events = POLLIN;
+    polled.assign(1, {wake_socket_});
+    for (const auto& c : parked_) {
+      polled.push_back({c->socket});
       next = std::min(next, c->pending.empty() ? c->idle_deadline : c->request_deadline);
     }
-    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(next - Clock::now());
-    const int r = poll_all(fds.data(), fds.size(),
-                           static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(
-                               wait.count(), 0, std::numeric_limits<int>::max())));
-    if (r < 0 && socket_error() != EINTR) {
-      TLOG(warning) << "HTTP: connection gate poll failed (error " << socket_error() << ")";
+    const int r = net::wait_any_readable(
+        polled, std::chrono::ceil<std::chrono::milliseconds>(next - Clock::now()));
+    if (r < 0) {
+      TLOG(warning) << "HTTP: connection gate poll failed (error " << net::last_error() << ")";
     }
-    if (r > 0 && fds[0].revents != 0) {
+    if (polled[0].readable) {
       char drain[64];
       while (net::wait_readable(wake_socket_, std::chrono::milliseconds(0)) > 0 &&
              net::receive(wake_socket_, drain, sizeof(drain)) > 0) {
@@ -198,8 +131,7 @@ void ConnectionGate::run() {
     std::vector<std::shared_ptr<Connection>> kept;
     kept.reserve(parked_.size());
     for (std::size_t i = 0; i < parked_.size(); ++i) {
-      const bool readable = r > 0 && fds[i + 1].revents != 0;
-      if (step(parked_[i], readable, now)) kept.push_back(std::move(parked_[i]));
+      if (step(parked_[i], polled[i + 1].readable, now)) kept.push_back(std::move(parked_[i]));
     }
     parked_ = std::move(kept);
   }

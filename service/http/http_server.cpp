@@ -46,14 +46,6 @@ bool same_name(std::string_view a, std::string_view b) {
   return !less(a, b) && !less(b, a);
 }
 
-int last_socket_error() {
-#ifdef _WIN32
-  return WSAGetLastError();
-#else
-  return errno;
-#endif
-}
-
 // In use, or reserved (Windows' excluded port ranges answer "access denied"): another port may do.
 bool port_specific(int code) {
 #ifdef _WIN32
@@ -282,13 +274,13 @@ void HttpServer::Impl::configure(Listener& l) {
   s.set_socket_options([&l](socket_t sock) {
 #ifdef _WIN32
     if (!httplib::set_socket_opt(sock, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, 1)) {
-      l.option_error = "setsockopt(SO_EXCLUSIVEADDRUSE): " + socket_error_text(last_socket_error());
+      l.option_error = "setsockopt(SO_EXCLUSIVEADDRUSE): " + socket_error_text(net::last_error());
     }
 #else
     // Linux never lets a second live listener share the address without SO_REUSEPORT; this only
     // lets a restart rebind over the TIME_WAIT connections of the previous run.
     if (!httplib::set_socket_opt(sock, SOL_SOCKET, SO_REUSEADDR, 1)) {
-      l.option_error = "setsockopt(SO_REUSEADDR): " + socket_error_text(last_socket_error());
+      l.option_error = "setsockopt(SO_REUSEADDR): " + socket_error_text(net::last_error());
     }
 #endif
   });
@@ -302,7 +294,7 @@ void HttpServer::Impl::configure(Listener& l) {
   s.set_error_logger([this, &l](const httplib::Error& e, const httplib::Request* req) {
     if (l.binding) {
       if (e == httplib::Error::BindIPAddress || e == httplib::Error::Listen) {
-        l.bind_error = last_socket_error();
+        l.bind_error = net::last_error();
       }
       return;
     }

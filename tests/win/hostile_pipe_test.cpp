@@ -1,7 +1,7 @@
 // Issue #7, hostile input on the discovery pipe: a corpus of malformed, oversized, partial and
 // binary messages, 64 clients at once, and clients that never read or never write, against a real
 // PipeServer answering with discovery::handle_request, as TandemLlm does. Every message sent is
-// counted, and each must get its specific answer of DESIGN.md's pipe protocol.
+// counted, and each must get its specific answer (docs/architecture.md#named-pipe-protocol).
 #include <windows.h>
 
 #include <gtest/gtest.h>
