@@ -385,7 +385,7 @@ void Engine::Impl::take_admitted() {
     if (!slot) return;
     slot->request = std::move(admitted.front());
     admitted.pop_front();
-    slot->sampler = make_sampler(slot->request->params);
+    slot->sampler = make_sampler(slot->request->params, n_vocab, slot->request->prompt);
     slot->generation.emplace(slot->request->params, *slot->request->on_piece);
     slot->next = LLAMA_TOKEN_NULL;
     slot->generated = 0;
@@ -662,6 +662,7 @@ CompletionResult Engine::complete(const std::string& prompt, const SamplingParam
   request->prompt = impl_->tokenize(prompt);
   const auto n_prompt = static_cast<int>(request->prompt.size());
   if (n_prompt == 0) throw InputError("prompt", "is empty: there is nothing to continue");
+  check_sampling(params, impl_->n_vocab);
   const int ctx_size = impl_->options.ctx_size;
   if (n_prompt > ctx_size - 1) {
     throw PromptTooLong("prompt is " + std::to_string(n_prompt) + " tokens, but at most " +
