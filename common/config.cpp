@@ -48,6 +48,18 @@ LlmServerConfig parse_llm_server_config(const std::string& origin, std::string_v
   set_int(r, "queue_limit", c.queue_limit, 0, 100000);
   set_int(r, "max_body_bytes", c.max_body_bytes, 1024, std::int64_t{1} << 30);
   if (auto f = r.string("api_key_file")) c.api_key_file = *f;
+  if (auto origins = r.strings("cors_origins")) {
+    for (const std::string& o : *origins) {
+      // What a browser sends: scheme://host[:port], nothing after it.
+      const auto scheme = o.find("://");
+      if (o != "*" && (scheme == std::string::npos || scheme == 0 ||
+                       o.find('/', scheme + 3) != std::string::npos || o.size() == scheme + 3)) {
+        r.fail("cors_origins",
+               "expected origins like \"http://localhost:3000\" or \"*\", got \"" + o + "\"");
+      }
+    }
+    c.cors_origins = std::move(*origins);
+  }
   c.log_level = log_level_field(r, c.log_level);
   r.reject_unknown();
   if (c.port + c.port_range - 1 > 65535) {

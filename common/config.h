@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tandem {
 
@@ -19,6 +20,9 @@ struct LlmServerConfig {
   int queue_limit = 16;  // requests waiting for a slot before 503
   std::int64_t max_body_bytes = 1 << 20;
   std::string api_key_file;
+  // Web pages ("https://app.example", or "*" for any) that may call the API from a browser;
+  // empty: none, so a page the user visits cannot drive the server.
+  std::vector<std::string> cors_origins;
   std::string log_level = "info";
 };
 

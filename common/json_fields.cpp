@@ -95,6 +95,24 @@ std::optional<std::string> ObjectReader::string(const std::string& key) {
   return v->get<std::string>();
 }
 
+std::optional<std::vector<std::string>> ObjectReader::strings(const std::string& key) {
+  const nlohmann::json* v = find(key);
+  if (!v) return std::nullopt;
+  if (!v->is_array()) fail(key, "expected an array of strings, got " + json_type_name(*v));
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < v->size(); ++i) {
+    const nlohmann::json& item = (*v)[i];
+    if (!item.is_string()) {
+      const std::string element = key + "[" + std::to_string(i) + "]";
+      throw InputError(
+          source_.where(json_pointer_child(json_pointer_child(pointer_, key), std::to_string(i))),
+          "field '" + element + "': expected a string, got " + json_type_name(item));
+    }
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
 std::optional<std::int64_t> ObjectReader::integer(const std::string& key, std::int64_t min,
                                                   std::int64_t max) {
   const nlohmann::json* v = find(key);

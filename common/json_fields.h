@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "common/json_source.h"
 
@@ -25,6 +26,8 @@ class ObjectReader {
   std::optional<std::int64_t> integer(const std::string& key, std::int64_t min, std::int64_t max);
   std::optional<double> number(const std::string& key, double min, double max);
   std::optional<bool> boolean(const std::string& key);
+  // An array of strings; the error names the first item that is not one.
+  std::optional<std::vector<std::string>> strings(const std::string& key);
   bool has(const std::string& key) const;
 
   // Throws for the first field no getter asked for, suggesting the nearest known name.

@@ -28,6 +28,18 @@ struct SamplingParams {
   // Score the prompt too: with logprobs, CompletionResult::prompt_pieces. max_tokens may then be
   // 0 (score only, generate nothing).
   bool echo = false;
+  // llama-server's and Ollama's extensions; each at its neutral value leaves the sampler chain as
+  // it is without them (so default requests sample exactly as before).
+  int top_k = 0;       // 0: off
+  float min_p = 0.0f;  // 0: off
+  // Penalties over the last `repeat_last_n` tokens (prompt and generated; -1: the whole context):
+  // llama.cpp's repeat penalty divides a repeated token's logit, OpenAI's presence and frequency
+  // penalties subtract from it once / per occurrence.
+  float repeat_penalty = 1.0f;
+  int repeat_last_n = 64;
+  float presence_penalty = 0.0f;
+  float frequency_penalty = 0.0f;
+  std::vector<std::pair<std::int32_t, float>> logit_bias;  // token id, added to its logit
 };
 
 struct TokenLogprob {

@@ -196,7 +196,7 @@ bool Engine::Impl::take(std::unique_ptr<Request>& request) {
   if (!chosen) return false;
   Slot& slot = slots[*chosen];
   slot.cache.last_used = ++uses;
-  slot.start(std::move(request));
+  slot.start(std::move(request), model.n_vocab());
   reuse_cache(slot);
   return true;
 }
@@ -403,6 +403,7 @@ CompletionResult Engine::complete(const std::string& prompt, const SamplingParam
   request->prompt = impl_->model.tokenize(prompt);
   const auto n_prompt = static_cast<int>(request->prompt.size());
   if (n_prompt == 0) throw InputError("prompt", "is empty: there is nothing to continue");
+  check_sampling(params, impl_->model.n_vocab());
   const int ctx_size = impl_->options.ctx_size;
   if (n_prompt > ctx_size - 1) {
     throw PromptTooLong("prompt is " + std::to_string(n_prompt) + " tokens, but at most " +

@@ -3,20 +3,63 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <string>
+
+#include "common/error.h"
 
 namespace tandem::inference {
 
-SamplerPtr make_sampler(const SamplingParams& params) {
+namespace {
+
+bool penalises(const SamplingParams& p) {
+  return p.repeat_last_n != 0 &&
+         (p.repeat_penalty != 1.0f || p.presence_penalty != 0.0f || p.frequency_penalty != 0.0f);
+}
+
+}  // namespace
+
+void check_sampling(const SamplingParams& params, int n_vocab) {
+  for (const auto& [token, bias] : params.logit_bias) {
+    if (token < 0 || token >= n_vocab) {
+      throw InputError("logit_bias", "token id " + std::to_string(token) +
+                                         " is not in the model's vocabulary (0 to " +
+                                         std::to_string(n_vocab - 1) + ")");
+    }
+  }
+}
+
+SamplerPtr make_sampler(const SamplingParams& params, int n_vocab,
+                        const std::vector<llama_token>& prompt) {
   SamplerPtr chain(llama_sampler_chain_init(llama_sampler_chain_default_params()));
+  auto add = [&](llama_sampler* s) { llama_sampler_chain_add(chain.get(), s); };
+  if (!params.logit_bias.empty()) {
+    std::vector<llama_logit_bias> bias;
+    bias.reserve(params.logit_bias.size());
+    for (const auto& [token, value] : params.logit_bias) bias.push_back({token, value});
+    add(llama_sampler_init_logit_bias(n_vocab, static_cast<std::int32_t>(bias.size()),
+                                      bias.data()));
+  }
+  if (penalises(params)) {
+    const int window = params.repeat_last_n < 0
+                           ? static_cast<int>(prompt.size()) + params.max_tokens
+                           : params.repeat_last_n;
+    add(llama_sampler_init_penalties(n_vocab, window, params.repeat_penalty,
+                                     params.frequency_penalty, params.presence_penalty));
+    const std::size_t from = prompt.size() > static_cast<std::size_t>(window)
+                                 ? prompt.size() - static_cast<std::size_t>(window)
+                                 : 0;
+    for (std::size_t i = from; i < prompt.size(); ++i) llama_sampler_accept(chain.get(), prompt[i]);
+  }
   if (params.temperature <= 0.0f) {
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
+    add(llama_sampler_init_greedy());
     return chain;
   }
-  llama_sampler_chain_add(chain.get(), llama_sampler_init_top_p(params.top_p, 1));
-  llama_sampler_chain_add(chain.get(), llama_sampler_init_temp(params.temperature));
+  if (params.top_k > 0) add(llama_sampler_init_top_k(params.top_k));
+  add(llama_sampler_init_top_p(params.top_p, 1));
+  if (params.min_p > 0.0f) add(llama_sampler_init_min_p(params.min_p, 1));
+  add(llama_sampler_init_temp(params.temperature));
   // LLAMA_DEFAULT_SEED asks llama.cpp for a fresh random seed.
-  llama_sampler_chain_add(chain.get(),
-                          llama_sampler_init_dist(params.seed.value_or(LLAMA_DEFAULT_SEED)));
+  add(llama_sampler_init_dist(params.seed.value_or(LLAMA_DEFAULT_SEED)));
   return chain;
 }
 

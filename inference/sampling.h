@@ -16,9 +16,16 @@ struct SamplerFree {
 };
 using SamplerPtr = std::unique_ptr<llama_sampler, SamplerFree>;
 
-// Temperature 0: greedy. Otherwise top-p, then temperature, then a draw seeded by params.seed
-// (a random seed when unset).
-SamplerPtr make_sampler(const SamplingParams& params);
+// InputError naming the field when a request's sampling cannot apply to this model (a
+// logit_bias token id outside its vocabulary). Checked before the request is queued.
+void check_sampling(const SamplingParams& params, int n_vocab);
+
+// logit_bias and the penalties first (they hold for greedy choice too), then temperature 0:
+// greedy; otherwise top-k, top-p, min-p, temperature and a draw seeded by params.seed (a random
+// seed when unset). Samplers at their neutral value are left out. With penalties, the last
+// `repeat_last_n` tokens of `prompt` are what they count from the start.
+SamplerPtr make_sampler(const SamplingParams& params, int n_vocab,
+                        const std::vector<llama_token>& prompt);
 
 inline constexpr int kMaxTopLogprobs = 20;
 

@@ -41,7 +41,7 @@ struct Slot {
 
   // Takes `r` up with a fresh sampler and generation; the prompt is fed from the start until
   // resume_from() says how much of it the cache holds.
-  void start(std::unique_ptr<Request> r);
+  void start(std::unique_ptr<Request> r, int n_vocab);
   // The KV cache keeps its first `n` tokens (0: none): the prompt is fed from there, and a scored
   // prompt takes the kept tokens' logprobs from the cache.
   void resume_from(std::size_t n);

@@ -76,6 +76,7 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
   api::ApiOptions api_options;
   api_options.instance_id = identity.instance_id;
   api_options.api_key = api_key;
+  api_options.cors_origins = config.cors_origins;
   api::Api api(nullptr, api_options);
 
   http::ServerOptions http_options;

@@ -104,6 +104,12 @@ http::Response Api::dispatch(const http::Request& request, std::string_view& rou
                    "Host '" + std::string(quoted_prefix(*host)) +
                        "' is not served: use 127.0.0.1, [::1] or localhost");
   }
+  const auto origin = request.header("Origin");
+  if (!origin_allowed(origin, options_.cors_origins)) {
+    throw ApiError(403, "permission_error", "forbidden_origin",
+                   "Origin '" + std::string(quoted_prefix(*origin)) +
+                       "' may not call this server: add it to cors_origins in llm-server.json");
+  }
   const Route* route = nullptr;
   std::string allow;
   for (const Route& r : kRoutes) {
@@ -115,6 +121,16 @@ http::Response Api::dispatch(const http::Request& request, std::string_view& rou
   if (allow.empty()) {
     throw ApiError(404, "invalid_request_error", "not_found",
                    "no route " + request.method + " " + std::string(quoted_prefix(request.path)));
+  }
+  if (!route && request.method == "OPTIONS" && origin) {
+    // A browser's preflight from an allowed page (the Origin check above passed).
+    http::Response preflight;
+    preflight.status = 204;
+    preflight.content_type.clear();
+    preflight.headers["Access-Control-Allow-Methods"] = allow;
+    preflight.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, X-Api-Key";
+    preflight.headers["Access-Control-Max-Age"] = "600";
+    return preflight;
   }
   if (!route) {
     throw ApiError(405, "invalid_request_error", "method_not_allowed",
@@ -132,12 +148,28 @@ http::Response Api::dispatch(const http::Request& request, std::string_view& rou
           .with_header("WWW-Authenticate", "Bearer");
     }
   }
+  if (route->method == "POST") {
+    if (auto type = request.header("Content-Type"); !is_json_media_type(type)) {
+      throw ApiError(
+          415, "invalid_request_error", "unsupported_media_type",
+          "Content-Type must be application/json, got " +
+              (type ? "'" + std::string(quoted_prefix(*type)) + "'" : std::string("none")));
+    }
+  }
   inference::CompletionBackend* backend = backend_.load();
   if (route->needs_model && !backend) {
     throw ApiError(503, "unavailable_error", "model_loading", "the model is still loading")
         .with_header("Retry-After", "1");
   }
   return route->handler(request, RouteContext{backend, metrics_, options_, started_});
+}
+
+void Api::add_cors_headers(const http::Request& request, http::Response& response) const {
+  const auto origin = request.header("Origin");
+  if (!origin || !origin_allowed(origin, options_.cors_origins)) return;
+  response.headers["Access-Control-Allow-Origin"] = *origin;
+  response.headers["Vary"] = "Origin";
+  response.headers["Access-Control-Expose-Headers"] = "X-Tandem-Instance, Retry-After";
 }
 
 http::Response Api::handle(const http::Request& request) {
@@ -162,6 +194,7 @@ http::Response Api::handle(const http::Request& request) {
     response = error_response(error);
   }
   response.headers["X-Tandem-Instance"] = options_.instance_id;
+  add_cors_headers(request, response);
   if (!response.stream) {
     metrics_.record_request(label, response.status, seconds());
     return response;

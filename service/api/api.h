@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "inference/completion.h"
 #include "service/api/completion_request.h"
@@ -17,6 +18,7 @@ struct ApiOptions {
   std::string instance_id;  // sent as X-Tandem-Instance on every response
   std::string api_key;      // empty: no key needed
   RequestLimits limits;
+  std::vector<std::string> cors_origins;  // pages that may call the API from a browser
 };
 
 class Api {
@@ -35,6 +37,8 @@ class Api {
 
  private:
   http::Response dispatch(const http::Request& request, std::string_view& route_label);
+  // The CORS headers an allowed browser page needs to read the response; none for other callers.
+  void add_cors_headers(const http::Request& request, http::Response& response) const;
 
   std::atomic<inference::CompletionBackend*> backend_;
   const ApiOptions options_;

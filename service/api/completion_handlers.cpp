@@ -107,8 +107,14 @@ http::Response handle_completion(Endpoint endpoint, const http::Request& request
     return response;
   }
 
-  inference::CompletionResult result = context.backend.complete(prompt, parsed.sampling);
+  // A client that went away frees its slot at the next token instead of after max_tokens.
+  inference::CompletionResult result = context.backend.complete(
+      prompt, parsed.sampling, [&](const inference::Piece&) { return !request.client_gone(); });
   context.metrics.add_tokens(result.prompt_tokens, result.completion_tokens);
+  if (result.finish == inference::FinishReason::cancelled) {
+    TLOG(debug) << meta.id << ": client went away after " << result.completion_tokens
+                << " tokens; generation cancelled";
+  }
   if (chat) {
     const Json logprobs = parsed.logprobs() ? chat_logprobs(result.pieces) : Json(nullptr);
     response.body = json_text(chat_completion(meta, result, logprobs));

@@ -1,6 +1,11 @@
 #include "service/api/completion_request.h"
 
+#include <algorithm>
+#include <charconv>
+#include <iterator>
 #include <limits>
+#include <span>
+#include <string_view>
 
 #include "service/api/errors.h"
 #include "service/api/request_fields.h"
@@ -10,6 +15,7 @@ namespace {
 
 constexpr std::size_t kMaxStops = 16;
 constexpr int kMaxTopLogprobs = 20;
+constexpr std::size_t kMaxLogitBias = 300;  // OpenAI's limit
 
 void read_stop(const FieldReader& f, inference::SamplingParams& sampling) {
   const nlohmann::json* stop = f.get("stop");
@@ -37,6 +43,133 @@ void read_stop(const FieldReader& f, inference::SamplingParams& sampling) {
   }
 }
 
+// logit_bias: {"token id": bias from -100 to 100}, as OpenAI takes it. Ids beyond the model's
+// vocabulary are refused by inference, which knows its size.
+void read_logit_bias(const FieldReader& f, inference::SamplingParams& sampling) {
+  const nlohmann::json* bias = f.get("logit_bias");
+  if (!bias) return;
+  if (!bias->is_object()) {
+    f.fail("logit_bias",
+           "expected an object of token ids to numbers, got " + json_type_name(*bias));
+  }
+  if (bias->size() > kMaxLogitBias) {
+    f.fail("logit_bias", "at most " + std::to_string(kMaxLogitBias) + " tokens, got " +
+                             std::to_string(bias->size()));
+  }
+  const FieldReader entries(*bias, f.name("logit_bias"));
+  for (const auto& [key, value] : bias->items()) {
+    std::int32_t token = -1;
+    const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), token);
+    if (ec != std::errc() || end != key.data() + key.size() || token < 0) {
+      f.fail("logit_bias", "keys must be token ids (whole numbers from 0), got '" + key + "'");
+    }
+    if (value.is_null()) continue;
+    const double b = *entries.number(key, -100, 100);
+    sampling.logit_bias.emplace_back(token, static_cast<float>(b));
+  }
+}
+
+// OpenAI's penalties and the sampler options llama-server and Ollama users send.
+void read_sampler_options(const FieldReader& f, inference::SamplingParams& s) {
+  s.presence_penalty = static_cast<float>(f.number("presence_penalty", -2, 2).value_or(0));
+  s.frequency_penalty = static_cast<float>(f.number("frequency_penalty", -2, 2).value_or(0));
+  read_logit_bias(f, s);
+  s.top_k = static_cast<int>(f.integer("top_k", 0, 1 << 20).value_or(0));
+  s.min_p = static_cast<float>(f.number("min_p", 0, 1).value_or(0));
+  if (auto repeat = f.number("repeat_penalty", 0, 10)) {
+    if (*repeat <= 0) f.fail("repeat_penalty", "expected a number above 0 and at most 10, got 0");
+    s.repeat_penalty = static_cast<float>(*repeat);
+  }
+  s.repeat_last_n = static_cast<int>(f.integer("repeat_last_n", -1, 1 << 20).value_or(64));
+}
+
+// Arguments OpenAI defines that Tandem does not honour (yet). Each is accepted only at the value
+// that asks for nothing (what some clients send by default); any other value is refused by name,
+// never dropped with a 200.
+struct Unhonoured {
+  std::string_view key;
+  std::string_view neutral;  // JSON of the values accepted, for the message; "" when none is
+  bool (*is_neutral)(const nlohmann::json&);
+};
+
+bool is_empty_container(const nlohmann::json& v) {
+  return (v.is_array() || v.is_object()) && v.empty();
+}
+bool is_false(const nlohmann::json& v) {
+  return v == false;
+}
+bool is_one(const nlohmann::json& v) {
+  return v == 1;
+}
+bool is_empty_string(const nlohmann::json& v) {
+  return v == "";
+}
+bool is_text_format(const nlohmann::json& v) {
+  return v == nlohmann::json{{"type", "text"}};
+}
+bool is_text_modality(const nlohmann::json& v) {
+  return v == nlohmann::json::array({"text"});
+}
+bool is_no_tool_choice(const nlohmann::json& v) {
+  return v == "none" || v == "auto";
+}
+bool is_boolean(const nlohmann::json& v) {
+  return v.is_boolean();
+}
+bool is_default_tier(const nlohmann::json& v) {
+  return v == "auto" || v == "default";
+}
+bool never(const nlohmann::json&) {
+  return false;
+}
+
+constexpr Unhonoured kUnhonouredArguments[] = {
+    {"response_format", R"({"type":"text"})", is_text_format},
+    {"tools", "[]", is_empty_container},
+    {"tool_choice", R"("none" or "auto" without tools)", is_no_tool_choice},
+    {"parallel_tool_calls", "true or false without tools", is_boolean},
+    {"functions", "[]", is_empty_container},
+    {"function_call", R"("none" or "auto" without functions)", is_no_tool_choice},
+    {"best_of", "1", is_one},
+    {"suffix", R"("")", is_empty_string},
+    {"store", "false", is_false},
+    {"metadata", "{}", is_empty_container},
+    {"service_tier", R"("auto" or "default")", is_default_tier},
+    {"modalities", R"(["text"])", is_text_modality},
+    {"audio", "", never},
+    {"prediction", "", never},
+    {"reasoning_effort", "", never},
+    {"verbosity", "", never},
+    {"web_search_options", "", never},
+};
+
+// The same for the fields of one message: tool calls and their results need tools.
+constexpr Unhonoured kUnhonouredMessageFields[] = {
+    {"tool_calls", "[]", is_empty_container},
+    {"tool_call_id", "", never},
+    {"function_call", "", never},
+    {"name", "", never},
+};
+
+// Refuses what no reader above took: an unhonoured OpenAI argument with a value that asks for
+// something, or an argument Tandem does not know (OpenAI's own "unrecognized request argument").
+void refuse_unread(const FieldReader& f, std::span<const Unhonoured> unhonoured = {}) {
+  for (const std::string& key : f.unread()) {
+    auto known = std::find_if(unhonoured.begin(), unhonoured.end(),
+                              [&](const Unhonoured& u) { return u.key == key; });
+    if (known == unhonoured.end()) {
+      throw ApiError(
+          400, "invalid_request_error", "unknown_argument",
+          "unrecognized request argument supplied: '" + f.name(key) + "'" + f.did_you_mean(key),
+          f.name(key));
+    }
+    if (known->is_neutral(*f.get(key))) continue;
+    f.fail(key, known->neutral.empty() ? std::string("is not supported by Tandem")
+                                       : "is not supported by Tandem yet; only " +
+                                             std::string(known->neutral) + " is accepted");
+  }
+}
+
 // Fields both endpoints share.
 // `min_max_tokens` is 0 where the prompt may only be scored (echo), else 1.
 CompletionRequest read_common(const FieldReader& f, const RequestLimits& limits,
@@ -58,6 +191,8 @@ CompletionRequest read_common(const FieldReader& f, const RequestLimits& limits,
     s.seed = static_cast<std::uint32_t>(static_cast<std::uint64_t>(*seed));
   }
   read_stop(f, s);
+  read_sampler_options(f, s);
+  f.string("user");  // the caller's end-user id: OpenAI uses it for abuse monitoring, no output
   if (auto n = f.integer("n", 1, 128); n && *n != 1) {
     f.fail("n", "only 1 choice per request is supported, got " + std::to_string(*n));
   }
@@ -66,8 +201,9 @@ CompletionRequest read_common(const FieldReader& f, const RequestLimits& limits,
     if (!options->is_object()) {
       f.fail("stream_options", "expected an object, got " + json_type_name(*options));
     }
-    r.include_usage =
-        FieldReader(*options, "stream_options").boolean("include_usage").value_or(false);
+    const FieldReader o(*options, "stream_options");
+    r.include_usage = o.boolean("include_usage").value_or(false);
+    refuse_unread(o);
   }
   return r;
 }
@@ -114,6 +250,7 @@ std::string read_content(const FieldReader& m, const std::string& role) {
     }
     auto part_text = p.string("text");
     if (!part_text) p.fail("text", "required");
+    refuse_unread(p);
     text += *part_text;
   }
   return text;
@@ -143,6 +280,7 @@ std::vector<inference::ChatMessage> read_messages(const FieldReader& f) {
              "expected one of system, developer, user, assistant, tool; got '" + *role + "'");
     }
     out.push_back({*role, read_content(m, *role)});
+    refuse_unread(m, kUnhonouredMessageFields);
   }
   return out;
 }
@@ -165,6 +303,7 @@ CompletionRequest parse_completion_request(std::string_view body, const RequestL
   if (auto logprobs = f.integer("logprobs", 0, kMaxTopLogprobs)) {
     r.sampling.top_logprobs = static_cast<int>(*logprobs);
   }
+  refuse_unread(f, kUnhonouredArguments);
   return r;
 }
 
@@ -172,7 +311,9 @@ CompletionRequest parse_chat_request(std::string_view body, const RequestLimits&
   const nlohmann::json root = parse_body(body);
   FieldReader f(root);
   // The newer name wins when a client sends both.
-  const char* max_field = f.get("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+  const bool newer = f.get("max_completion_tokens") != nullptr;
+  const char* max_field = newer ? "max_completion_tokens" : "max_tokens";
+  if (newer) f.get("max_tokens");  // taken as read: the newer name's value is the one used
   CompletionRequest r = read_common(f, limits, max_field);
   r.messages = read_messages(f);
   auto top = f.integer("top_logprobs", 0, kMaxTopLogprobs);
@@ -181,6 +322,7 @@ CompletionRequest parse_chat_request(std::string_view body, const RequestLimits&
   } else if (top) {
     f.fail("top_logprobs", "needs \"logprobs\": true");
   }
+  refuse_unread(f, kUnhonouredArguments);
   return r;
 }
 

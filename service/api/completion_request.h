@@ -1,6 +1,7 @@
 // The bodies of POST /v1/completions and POST /v1/chat/completions, parsed and validated into
-// what inference needs. OpenAI's field names and ranges; unknown fields are ignored as OpenAI
-// does; anything invalid is a 400 naming the field.
+// what inference needs. OpenAI's field names and ranges, and the sampler extensions llama-server
+// and Ollama take (top_k, min_p, repeat_penalty, repeat_last_n). Anything invalid, unknown, or
+// an OpenAI argument Tandem does not honour is a 400 naming the field: never a silent 200.
 #pragma once
 
 #include <string>

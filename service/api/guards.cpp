@@ -38,6 +38,21 @@ bool host_allowed(const std::optional<std::string>& host) {
   return n == "127.0.0.1" || n == "[::1]" || n == "localhost";
 }
 
+bool origin_allowed(const std::optional<std::string>& origin,
+                    const std::vector<std::string>& allowed) {
+  if (!origin) return true;
+  return std::any_of(allowed.begin(), allowed.end(),
+                     [&](const std::string& a) { return a == "*" || a == *origin; });
+}
+
+bool is_json_media_type(const std::optional<std::string>& content_type) {
+  if (!content_type) return false;
+  std::string_view type = *content_type;
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return lower(type) == "application/json";
+}
+
 std::optional<std::string> presented_key(const http::Request& request) {
   if (auto auth = request.header("Authorization")) {
     std::string_view v = *auth;

@@ -1,6 +1,8 @@
 #include "service/api/request_fields.h"
 
+#include <algorithm>
 #include <cmath>
+#include <set>
 #include <sstream>
 
 #include "service/api/errors.h"
@@ -69,9 +71,24 @@ FieldReader::FieldReader(const nlohmann::json& object, std::string prefix)
     : object_(object), prefix_(std::move(prefix)) {}
 
 const nlohmann::json* FieldReader::get(std::string_view key) const {
+  if (std::find(read_.begin(), read_.end(), key) == read_.end()) read_.emplace_back(key);
   auto it = object_.find(key);
   if (it == object_.end() || it->is_null()) return nullptr;
   return &*it;
+}
+
+std::vector<std::string> FieldReader::unread() const {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : object_.items()) {
+    if (!value.is_null() && std::find(read_.begin(), read_.end(), key) == read_.end()) {
+      out.push_back(key);
+    }
+  }
+  return out;
+}
+
+std::string FieldReader::did_you_mean(const std::string& key) const {
+  return tandem::did_you_mean(key, std::set<std::string>(read_.begin(), read_.end()));
 }
 
 std::string FieldReader::name(std::string_view key) const {

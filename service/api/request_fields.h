@@ -1,6 +1,7 @@
 // Typed access to the fields of a request body, with 400 errors that name the field as the
 // client wrote it ("field 'messages[1].content': expected a string or an array of text parts").
-// JSON null counts as absent, as OpenAI's API treats it; unknown fields are left alone.
+// JSON null counts as absent, as OpenAI's API treats it. The reader remembers which fields were
+// asked for, so a caller can refuse every other one (unread()).
 #pragma once
 
 #include "common/json_fields.h"  // json_type_name
@@ -9,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -32,6 +34,11 @@ class FieldReader {
   std::optional<double> number(std::string_view key, double min, double max) const;
   std::optional<bool> boolean(std::string_view key) const;
 
+  // The fields present (not null) that no call above asked for, in key order.
+  std::vector<std::string> unread() const;
+  // " (did you mean 'temperature'?)" when `key` is a near miss of a field asked for, else "".
+  std::string did_you_mean(const std::string& key) const;
+
   // The field's full name for messages: "stop", "messages[1].content".
   std::string name(std::string_view key) const;
   [[noreturn]] void fail(std::string_view key, const std::string& what) const;
@@ -39,6 +46,7 @@ class FieldReader {
  private:
   const nlohmann::json& object_;
   std::string prefix_;
+  mutable std::vector<std::string> read_;
 };
 
 }  // namespace tandem::api

@@ -384,6 +384,7 @@ void HttpServer::Impl::dispatch(const httplib::Request& in, std::string body,
   req.path = in.path;
   req.body = std::move(body);
   req.remote_address = in.remote_addr;
+  if (in.is_connection_closed) req.client_gone = in.is_connection_closed;
   for (const auto& [name, value] : in.headers) {
     auto [it, inserted] = req.headers.emplace(name, value);
     if (!inserted) it->second += ", " + value;  // repeated fields form one list (RFC 9110 5.3)

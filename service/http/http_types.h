@@ -22,6 +22,9 @@ struct Request {
   Headers headers;
   std::string body;
   std::string remote_address;  // "127.0.0.1" or "::1"
+  // True once the client has closed its connection; valid only while the handler runs (a
+  // non-streamed answer's work checks it to stop early, as a streamed one's writer does).
+  std::function<bool()> client_gone = [] { return false; };
 
   std::optional<std::string> header(std::string_view name) const;
 };

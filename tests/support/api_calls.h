@@ -25,7 +25,9 @@ inline http::Request make(std::string method, std::string path, std::string body
 }
 
 inline http::Request post(std::string path, std::string body) {
-  return make("POST", std::move(path), std::move(body));
+  http::Request r = make("POST", std::move(path), std::move(body));
+  r.headers["Content-Type"] = "application/json";
+  return r;
 }
 
 inline json body_of(const http::Response& r) {

@@ -26,6 +26,14 @@ struct HttpReply {
   }
 };
 
+// True when `headers` (raw "Name: value\r\n" lines) already set a Content-Type.
+inline bool names_content_type(std::string headers) {
+  std::transform(headers.begin(), headers.end(), headers.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return headers.rfind("content-type:", 0) == 0 ||
+         headers.find("\ncontent-type:") != std::string::npos;
+}
+
 class RawHttpConnection {
  public:
   RawHttpConnection(const std::string& numeric_ip, std::uint16_t port)
@@ -40,6 +48,9 @@ class RawHttpConnection {
                     const std::string& body = {}, const std::string& extra_headers = {}) {
     std::string request =
         method + " " + path + " HTTP/1.1\r\nHost: " + host_ + "\r\n" + extra_headers;
+    if (method == "POST" && !names_content_type(extra_headers)) {
+      request += "Content-Type: application/json\r\n";  // what the API takes (else 415)
+    }
     if (!body.empty() || method == "POST") {
       request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     }

@@ -32,7 +32,7 @@ class ApiEcho : public ::testing::Test {
   }
 
   FakeBackend backend;
-  Api api{&backend, ApiOptions{"instance-1", "", RequestLimits{}}};
+  Api api{&backend, ApiOptions{"instance-1", "", RequestLimits{}, {}}};
 };
 
 TEST_F(ApiEcho, MaxTokensZeroScoresOnlyThePrompt) {
@@ -110,12 +110,13 @@ TEST_F(ApiEcho, InvalidRequestsNameTheField) {
   EXPECT_EQ(backend.calls(), 0);
 }
 
-TEST_F(ApiEcho, TheChatEndpointIgnoresEcho) {
+TEST_F(ApiEcho, TheChatEndpointRefusesEcho) {
+  // OpenAI's chat API has no echo: refused by name, never silently ignored.
   auto r = api.handle(
       post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"U"}],"echo":true})"));
-  ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(body_of(r)["choices"][0]["message"]["content"], "Hello, world!");
-  EXPECT_FALSE(backend.last_params().echo);
+  expect_error(r, 400, "unknown_argument");
+  EXPECT_EQ(body_of(r)["error"]["param"], "echo");
+  EXPECT_EQ(backend.calls(), 0);
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ using namespace tandem::testing;
 class ApiErrorsTest : public ::testing::Test {
  protected:
   testing::FakeBackend backend;
-  Api api{&backend, ApiOptions{"instance-1", "", RequestLimits{}}};
+  Api api{&backend, ApiOptions{"instance-1", "", RequestLimits{}, {}}};
 };
 
 TEST_F(ApiErrorsTest, QueueFullIs503WithRetryAfter) {
@@ -61,7 +61,7 @@ TEST_F(ApiErrorsTest, BadJsonAndBadFieldsAre400) {
 }
 
 TEST_F(ApiErrorsTest, LimitsComeFromTheOptions) {
-  Api small(&backend, ApiOptions{"i", "", RequestLimits{3, 8}});
+  Api small(&backend, ApiOptions{"i", "", RequestLimits{3, 8}, {}});
   json b = body_of(small.handle(post("/v1/completions", R"({"prompt":"x"})")));
   EXPECT_EQ(b["usage"]["completion_tokens"], 3);
   auto r = small.handle(post("/v1/completions", R"({"prompt":"x","max_tokens":9})"));

@@ -18,7 +18,7 @@ using namespace tandem::testing;
 class ApiStreamTest : public ::testing::Test {
  protected:
   testing::FakeBackend backend;
-  Api api{&backend, ApiOptions{"instance-1", "", RequestLimits{}}};
+  Api api{&backend, ApiOptions{"instance-1", "", RequestLimits{}, {}}};
 };
 
 constexpr const char* kChat = R"({"messages":[{"role":"user","content":"U"}],"stream":true)";

@@ -16,7 +16,7 @@ using namespace tandem::testing;
 class ApiTest : public ::testing::Test {
  protected:
   testing::FakeBackend backend;
-  Api api{&backend, ApiOptions{"instance-1", "", RequestLimits{}}};
+  Api api{&backend, ApiOptions{"instance-1", "", RequestLimits{}, {}}};
 };
 
 TEST_F(ApiTest, EveryResponseCarriesTheInstance) {
@@ -32,7 +32,7 @@ TEST_F(ApiTest, EveryResponseCarriesTheInstance) {
 
 TEST(ApiLoading, HealthIs503UntilTheBackendIsSet) {
   testing::FakeBackend backend;
-  Api api(nullptr, ApiOptions{"i", "", {}});
+  Api api(nullptr, ApiOptions{"i", "", {}, {}});
   auto loading = api.handle(make("GET", "/health"));
   EXPECT_EQ(loading.status, 503);
   EXPECT_EQ(body_of(loading)["status"], "loading");
@@ -72,7 +72,7 @@ TEST_F(ApiTest, ForeignHostIs403) {
 
 TEST(ApiKey, RequiredEverywhereButHealth) {
   testing::FakeBackend backend;
-  Api api(&backend, ApiOptions{"i", "sk-secret-key-1234", {}});
+  Api api(&backend, ApiOptions{"i", "sk-secret-key-1234", {}, {}});
   EXPECT_EQ(api.handle(make("GET", "/health")).status, 200);
 
   auto none = api.handle(make("GET", "/v1/models"));
@@ -91,9 +91,76 @@ TEST(ApiKey, RequiredEverywhereButHealth) {
   auto bearer = make("GET", "/v1/models");
   bearer.headers["authorization"] = "bearer sk-secret-key-1234";
   EXPECT_EQ(api.handle(bearer).status, 200);
-  auto header = make("POST", "/v1/completions", R"({"prompt":"x"})");
+  auto header = post("/v1/completions", R"({"prompt":"x"})");
   header.headers["X-Api-Key"] = "sk-secret-key-1234";
   EXPECT_EQ(api.handle(header).status, 200);
+}
+
+TEST_F(ApiTest, APostThatIsNotJsonIs415) {
+  auto none = make("POST", "/v1/completions", R"({"prompt":"x"})");
+  auto r = api.handle(none);
+  expect_error(r, 415, "unsupported_media_type");
+  EXPECT_EQ(body_of(r)["error"]["message"], "Content-Type must be application/json, got none");
+  // What a web page may send anywhere without a preflight.
+  for (const char* type : {"text/plain", "application/x-www-form-urlencoded",
+                           "multipart/form-data; boundary=x", "application/jsonp"}) {
+    auto form = make("POST", "/v1/chat/completions", R"({"messages":[]})");
+    form.headers["Content-Type"] = type;
+    expect_error(api.handle(form), 415, "unsupported_media_type");
+  }
+  auto charset = make("POST", "/v1/completions", R"({"prompt":"x"})");
+  charset.headers["Content-Type"] = "Application/JSON; charset=utf-8";
+  EXPECT_EQ(api.handle(charset).status, 200);
+}
+
+TEST_F(ApiTest, ABrowserPageIsRefusedUnlessListed) {
+  auto page = post("/v1/completions", R"({"prompt":"x"})");
+  page.headers["Origin"] = "https://evil.example";
+  auto r = api.handle(page);
+  expect_error(r, 403, "forbidden_origin");
+  EXPECT_EQ(r.headers.count("Access-Control-Allow-Origin"), 0u);
+  auto health = make("GET", "/health");
+  health.headers["Origin"] = "null";  // a sandboxed frame or a file:// page
+  expect_error(api.handle(health), 403, "forbidden_origin");
+  auto preflight = make("OPTIONS", "/v1/completions");
+  preflight.headers["Origin"] = "https://evil.example";
+  expect_error(api.handle(preflight), 403, "forbidden_origin");
+}
+
+TEST(ApiCors, AListedPageGetsItsPreflightAndCorsHeaders) {
+  testing::FakeBackend backend;
+  ApiOptions options;
+  options.instance_id = "i";
+  options.cors_origins = {"http://localhost:3000"};
+  Api api(&backend, options);
+  auto preflight = make("OPTIONS", "/v1/chat/completions");
+  preflight.headers["Origin"] = "http://localhost:3000";
+  auto p = api.handle(preflight);
+  EXPECT_EQ(p.status, 204);
+  EXPECT_EQ(p.headers.at("Access-Control-Allow-Origin"), "http://localhost:3000");
+  EXPECT_EQ(p.headers.at("Access-Control-Allow-Methods"), "POST");
+  EXPECT_NE(p.headers.at("Access-Control-Allow-Headers").find("Content-Type"), std::string::npos);
+  auto call = post("/v1/completions", R"({"prompt":"x"})");
+  call.headers["Origin"] = "http://localhost:3000";
+  auto r = api.handle(call);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers.at("Access-Control-Allow-Origin"), "http://localhost:3000");
+  EXPECT_EQ(r.headers.at("Vary"), "Origin");
+  auto other = post("/v1/completions", R"({"prompt":"x"})");
+  other.headers["Origin"] = "http://localhost:3001";
+  expect_error(api.handle(other), 403, "forbidden_origin");
+  // Without an Origin (curl, SDKs, the trainer) nothing changes and no CORS header is added.
+  auto sdk = api.handle(post("/v1/completions", R"({"prompt":"x"})"));
+  EXPECT_EQ(sdk.status, 200);
+  EXPECT_EQ(sdk.headers.count("Access-Control-Allow-Origin"), 0u);
+}
+
+TEST_F(ApiTest, ANonStreamedRequestWhoseClientLeftIsCancelled) {
+  auto r = post("/v1/completions", R"({"prompt":"x"})");
+  int checks = 0;
+  r.client_gone = [&] { return ++checks > 2; };
+  api.handle(r);
+  EXPECT_EQ(backend.cancelled_after(), 3);  // not all 4 pieces
 }
 
 TEST_F(ApiTest, UnknownPathIs404AndWrongMethodIs405WithAllow) {

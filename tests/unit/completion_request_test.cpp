@@ -1,7 +1,10 @@
 #include "service/api/completion_request.h"
 
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -33,6 +36,15 @@ ApiError chat_rejection(const std::string& body) {
   return rejection([&] { parse_chat_request(body, kLimits); });
 }
 
+// An argument Tandem does not know: OpenAI's wording, named in "param".
+void expect_unknown(const ApiError& e, const std::string& field) {
+  EXPECT_EQ(
+      std::string(e.what()).rfind("unrecognized request argument supplied: '" + field + "'", 0), 0u)
+      << e.what();
+  EXPECT_EQ(e.param(), field);
+  EXPECT_EQ(e.code(), "unknown_argument");
+}
+
 // Names the field both in the message and in "param".
 void expect_names(const ApiError& e, const std::string& field) {
   EXPECT_NE(std::string(e.what()).find("field '" + field + "'"), std::string::npos) << e.what();
@@ -56,7 +68,9 @@ TEST(CompletionRequest, ReadsEveryOpenAiField) {
   auto r = parse_completion_request(
       R"({"model":"m","prompt":["Once"],"max_tokens":7,"temperature":0,"top_p":0.5,"seed":42,
           "stop":["\n","END"],"stream":true,"stream_options":{"include_usage":true},
-          "logprobs":3,"n":1,"user":"u","frequency_penalty":0.1,"unknown":{"x":1}})",
+          "logprobs":3,"n":1,"user":"u","frequency_penalty":0.1,"presence_penalty":-0.5,
+          "logit_bias":{"17":-100,"3":2.5},"top_k":40,"min_p":0.05,"repeat_penalty":1.1,
+          "repeat_last_n":-1})",
       kLimits);
   EXPECT_EQ(r.model, "m");
   EXPECT_EQ(r.prompt, "Once");
@@ -68,6 +82,104 @@ TEST(CompletionRequest, ReadsEveryOpenAiField) {
   EXPECT_TRUE(r.stream);
   EXPECT_TRUE(r.include_usage);
   EXPECT_EQ(r.sampling.top_logprobs, 3);
+  EXPECT_FLOAT_EQ(r.sampling.frequency_penalty, 0.1f);
+  EXPECT_FLOAT_EQ(r.sampling.presence_penalty, -0.5f);
+  using Bias = std::vector<std::pair<std::int32_t, float>>;
+  EXPECT_EQ(r.sampling.logit_bias, (Bias{{17, -100.0f}, {3, 2.5f}}));
+  EXPECT_EQ(r.sampling.top_k, 40);
+  EXPECT_FLOAT_EQ(r.sampling.min_p, 0.05f);
+  EXPECT_FLOAT_EQ(r.sampling.repeat_penalty, 1.1f);
+  EXPECT_EQ(r.sampling.repeat_last_n, -1);
+}
+
+TEST(CompletionRequest, SamplerExtensionsDefaultToNeutral) {
+  const auto s = parse_completion_request(R"({"prompt":"x"})", kLimits).sampling;
+  EXPECT_EQ(s.top_k, 0);
+  EXPECT_FLOAT_EQ(s.min_p, 0.0f);
+  EXPECT_FLOAT_EQ(s.repeat_penalty, 1.0f);
+  EXPECT_FLOAT_EQ(s.presence_penalty, 0.0f);
+  EXPECT_FLOAT_EQ(s.frequency_penalty, 0.0f);
+  EXPECT_TRUE(s.logit_bias.empty());
+}
+
+TEST(CompletionRequest, BadSamplerExtensionsAreNamed) {
+  expect_names(completion_rejection(R"({"prompt":"x","presence_penalty":3})"), "presence_penalty");
+  expect_names(completion_rejection(R"({"prompt":"x","frequency_penalty":"a"})"),
+               "frequency_penalty");
+  expect_names(completion_rejection(R"({"prompt":"x","top_k":-1})"), "top_k");
+  expect_names(completion_rejection(R"({"prompt":"x","min_p":2})"), "min_p");
+  expect_names(completion_rejection(R"({"prompt":"x","repeat_penalty":0})"), "repeat_penalty");
+  expect_names(completion_rejection(R"({"prompt":"x","logit_bias":[1]})"), "logit_bias");
+  expect_names(completion_rejection(R"({"prompt":"x","logit_bias":{"a":1}})"), "logit_bias");
+  expect_names(completion_rejection(R"({"prompt":"x","logit_bias":{"-1":1}})"), "logit_bias");
+  expect_names(completion_rejection(R"({"prompt":"x","logit_bias":{"5":101}})"), "logit_bias.5");
+}
+
+// OpenAI answers an argument it does not know with a 400 naming it; so does Tandem, and an
+// OpenAI argument Tandem does not honour is refused the same way unless it asks for nothing.
+TEST(CompletionRequest, AnUnknownArgumentIsRefusedByName) {
+  auto e = completion_rejection(R"({"prompt":"x","temprature":0.5})");
+  EXPECT_EQ(std::string(e.what()),
+            "unrecognized request argument supplied: 'temprature' (did you mean 'temperature'?)");
+  EXPECT_EQ(e.param(), "temprature");
+  EXPECT_EQ(e.code(), "unknown_argument");
+  expect_unknown(completion_rejection(R"({"prompt":"x","stream_options":{"extra":1}})"),
+                 "stream_options.extra");
+  // A null is absent, as everywhere.
+  EXPECT_NO_THROW(parse_completion_request(R"({"prompt":"x","whatever":null})", kLimits));
+}
+
+TEST(CompletionRequest, UnhonouredArgumentsAreRefusedUnlessNeutral) {
+  expect_names(completion_rejection(R"({"prompt":"x","best_of":3})"), "best_of");
+  expect_names(completion_rejection(R"({"prompt":"x","suffix":"end"})"), "suffix");
+  auto e = completion_rejection(R"({"prompt":"x","best_of":2})");
+  EXPECT_EQ(std::string(e.what()),
+            "field 'best_of': is not supported by Tandem yet; only 1 is accepted");
+  EXPECT_NO_THROW(parse_completion_request(R"({"prompt":"x","best_of":1,"suffix":""})", kLimits));
+}
+
+TEST(ChatRequest, UnhonouredArgumentsAreRefusedUnlessNeutral) {
+  const std::string m = R"("messages":[{"role":"user","content":"hi"}])";
+  auto chat = [&](const std::string& extra) { return "{" + m + "," + extra + "}"; };
+  expect_names(chat_rejection(chat(R"("response_format":{"type":"json_object"})")),
+               "response_format");
+  expect_names(chat_rejection(chat(R"("tools":[{"type":"function","function":{"name":"f"}}])")),
+               "tools");
+  expect_names(chat_rejection(chat(R"("tool_choice":"required")")), "tool_choice");
+  expect_names(chat_rejection(chat(R"("store":true)")), "store");
+  expect_names(chat_rejection(chat(R"("reasoning_effort":"low")")), "reasoning_effort");
+  expect_unknown(chat_rejection(chat(R"("echo":true)")), "echo");  // a completions-only one
+  auto e = chat_rejection(chat(R"("response_format":{"type":"json_object"})"));
+  EXPECT_EQ(std::string(e.what()),
+            "field 'response_format': is not supported by Tandem yet; only {\"type\":\"text\"} "
+            "is accepted");
+  EXPECT_NO_THROW(parse_chat_request(
+      chat(R"("response_format":{"type":"text"},"tools":[],"tool_choice":"none",)"
+           R"("parallel_tool_calls":true,"store":false,"modalities":["text"],"user":"u")"),
+      kLimits));
+}
+
+TEST(ChatRequest, UnhonouredMessageFieldsAreRefused) {
+  expect_names(chat_rejection(R"({"messages":[{"role":"user","content":"hi","name":"bob"}]})"),
+               "messages[0].name");
+  expect_names(chat_rejection(R"({"messages":[{"role":"user","content":"hi"},)"
+                              R"({"role":"tool","content":"42","tool_call_id":"c1"}]})"),
+               "messages[1].tool_call_id");
+  expect_unknown(chat_rejection(R"({"messages":[{"role":"user","content":[)"
+                                R"({"type":"text","text":"a","cache_control":{}}]}]})"),
+                 "messages[0].content[0].cache_control");
+  // What the OpenAI SDK sends back of an assistant turn it received: nulls and an empty list.
+  EXPECT_NO_THROW(parse_chat_request(
+      R"({"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"yo",)"
+      R"("refusal":null,"tool_calls":[],"function_call":null}]})",
+      kLimits));
+}
+
+TEST(ChatRequest, BothMaxTokenNamesAreAcceptedAndTheNewerWins) {
+  auto r = parse_chat_request(
+      R"({"messages":[{"role":"user","content":"hi"}],"max_tokens":5,"max_completion_tokens":9})",
+      kLimits);
+  EXPECT_EQ(r.sampling.max_tokens, 9);
 }
 
 TEST(CompletionRequest, NullMeansAbsent) {

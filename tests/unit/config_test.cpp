@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "common/error.h"
 #include "common/files.h"
 #include "tests/support/temp_dir.h"
@@ -30,7 +33,8 @@ TEST(LlmServerConfig, ReadsEveryKey) {
   LlmServerConfig c = parse_llm_server_config("x", R"({
     "model": "C:\\models\\m.gguf", "port": 9000, "port_range": 5, "threads": 2,
     "ctx_size": 4096, "parallel": 4, "queue_limit": 8, "max_body_bytes": 4096,
-    "api_key_file": "key.txt", "log_level": "debug"})");
+    "api_key_file": "key.txt", "log_level": "debug",
+    "cors_origins": ["http://localhost:3000", "*"]})");
   EXPECT_EQ(c.model, "C:\\models\\m.gguf");
   EXPECT_EQ(c.port, 9000);
   EXPECT_EQ(c.port_range, 5);
@@ -40,6 +44,7 @@ TEST(LlmServerConfig, ReadsEveryKey) {
   EXPECT_EQ(c.queue_limit, 8);
   EXPECT_EQ(c.max_body_bytes, 4096);
   EXPECT_EQ(c.api_key_file, "key.txt");
+  EXPECT_EQ(c.cors_origins, (std::vector<std::string>{"http://localhost:3000", "*"}));
   EXPECT_EQ(c.log_level, "debug");
 }
 
@@ -56,6 +61,16 @@ TEST(LlmServerConfig, ErrorsNameFileLineAndField) {
   EXPECT_EQ(error_of("{\"parralel\": 2}"),
             "llm-server.json:1: field 'parralel': unknown field (did you mean 'parallel'?)");
   EXPECT_EQ(error_of("{\"port\": 8030,}").rfind("llm-server.json:1:", 0), 0u);
+  EXPECT_EQ(error_of("{\"cors_origins\": [\n \"http://a\",\n 7]}"),
+            "llm-server.json:3: field 'cors_origins[1]': expected a string, got a number");
+  EXPECT_EQ(error_of("{\"cors_origins\": \"http://a\"}"),
+            "llm-server.json:1: field 'cors_origins': expected an array of strings, got a string");
+  for (const char* bad : {"localhost:3000", "http://a/", "http://a/app", "http://", "://a"}) {
+    EXPECT_EQ(error_of(std::string("{\"cors_origins\": [\"") + bad + "\"]}"),
+              std::string("llm-server.json:1: field 'cors_origins': expected origins like "
+                          "\"http://localhost:3000\" or \"*\", got \"") +
+                  bad + "\"");
+  }
 }
 
 TEST(LlmServerConfig, LoadNamesTheFile) {

@@ -29,6 +29,7 @@
 #include "service/http/http_server.h"
 #include "tests/support/fake_backend.h"
 #include "tests/support/loopback_socket.h"
+#include "tests/support/raw_http_client.h"
 #include "tests/support/temp_dir.h"
 
 #ifndef _WIN32
@@ -194,6 +195,9 @@ struct Case {
 std::string request(const std::string& method, const std::string& path, const std::string& body,
                     const std::string& extra_headers = {}, bool with_length = true) {
   std::string r = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra_headers;
+  if (method == "POST" && !names_content_type(extra_headers)) {
+    r += "Content-Type: application/json\r\n";  // what the API takes (else 415)
+  }
   if (with_length) r += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   return r + "\r\n" + body;
 }
@@ -868,7 +872,7 @@ class HostileHttpTest : public ::testing::Test {
 
   static TempDir* log_dir_;
   FakeBackend backend_;
-  api::Api api_{&backend_, api::ApiOptions{"hostile", "", api::RequestLimits{}}};
+  api::Api api_{&backend_, api::ApiOptions{"hostile", "", api::RequestLimits{}, {}}};
   std::unique_ptr<http::HttpServer> server_;
   std::uint16_t port_ = 0;
 };

@@ -103,6 +103,25 @@ void expect_serves_both_families(std::uint16_t port) {
   }
 }
 
+TEST_F(HttpServerTest, AHandlerSeesItsClientGo) {
+  std::promise<bool> saw;
+  auto seen = saw.get_future();
+  auto server = serve([&](const Request& req) {
+    // Stands in for a long generation that checks its client between tokens.
+    const auto until = std::chrono::steady_clock::now() + kBound;
+    bool gone = false;
+    while (!gone && std::chrono::steady_clock::now() < until) gone = req.client_gone();
+    saw.set_value(gone);
+    return text(200, "late");
+  });
+  {
+    RawHttpConnection c(testing::loopback(Family::v4), server->port());
+    c.send_request("POST", "/slow", "{}");
+  }  // the client closes its socket without reading the answer
+  ASSERT_EQ(seen.wait_for(kBound + 5s), std::future_status::ready);
+  EXPECT_TRUE(seen.get()) << "the handler never saw its client go";
+}
+
 TEST_F(HttpServerTest, SamePortAnswersOnIpv4Ipv6AndLocalhost) {
   auto server = serve(basic_routes);
   const auto port = server->port();

@@ -12,6 +12,8 @@
 namespace tandem::inference {
 namespace {
 
+constexpr int kVocab = 32;  // no logit_bias or penalties here: the size is not looked at
+
 const PieceCallback kNoCallback;
 
 // A scored prompt (echo with logprobs, `top` alternatives) of `tokens`, its logprobs unset.
@@ -41,7 +43,7 @@ void decode_whole_prompt(Slot& slot) {
 
 TEST(Slot, AScoredPromptScoredInFullIsKeptForTheNextOneFromTheSameStart) {
   Slot slot;
-  slot.start(scored({1, 2, 3, 4}, 2));
+  slot.start(scored({1, 2, 3, 4}, 2), kVocab);
   slot.resume_from(0);
   decode_whole_prompt(slot);
   const auto pieces = slot.take_scored_prompt();
@@ -55,7 +57,7 @@ TEST(Slot, AScoredPromptScoredInFullIsKeptForTheNextOneFromTheSameStart) {
   EXPECT_EQ(slot.cache.scores_top, 2);
 
   // The same text with another label: three tokens kept, logprobs from the cache.
-  slot.start(scored({1, 2, 3, 4, 9}, 2));
+  slot.start(scored({1, 2, 3, 4, 9}, 2), kVocab);
   const std::size_t keep = slot.cache.reusable(slot.request->prompt, 2, false);
   ASSERT_EQ(keep, 3u);
   slot.resume_from(keep);
@@ -71,7 +73,7 @@ TEST(Slot, AScoredPromptScoredInFullIsKeptForTheNextOneFromTheSameStart) {
 
 TEST(Slot, APromptNotScoredInFullLeavesNoScores) {
   Slot slot;
-  slot.start(scored({1, 2, 3, 4}, 1));
+  slot.start(scored({1, 2, 3, 4}, 1), kVocab);
   slot.resume_from(0);
   slot.prompt_fed = 2;  // cancelled mid-prompt
   EXPECT_TRUE(slot.take_scored_prompt().empty());
@@ -84,12 +86,12 @@ TEST(Slot, APromptNotScoredInFullLeavesNoScores) {
 
 TEST(Slot, ResumingFromNothingForgetsTheCache) {
   Slot slot;
-  slot.start(scored({1, 2, 3}, 0));
+  slot.start(scored({1, 2, 3}, 0), kVocab);
   decode_whole_prompt(slot);
   slot.take_scored_prompt();
   slot.release();
   ASSERT_FALSE(slot.cache.scores.empty());
-  slot.start(scored({1, 2, 3}, 0));
+  slot.start(scored({1, 2, 3}, 0), kVocab);
   slot.resume_from(0);
   EXPECT_EQ(slot.prompt_fed, 0u);
   EXPECT_TRUE(slot.cache.tokens.empty());

@@ -1,0 +1,149 @@
+// The official OpenAI SDK for Node.js as a real client of tandem-llm (the Linux service binary,
+// started as in tests/posix, on the bundled tiny random-weight model): what an app built on it
+// sends must work, and what Tandem does not honour must fail the way OpenAI's API fails.
+// Run by CTest: node --test, with TANDEM_LLM_EXE and OPENAI_SDK_DIR set.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const require = createRequire(join(process.env.OPENAI_SDK_DIR, 'package.json'));
+const { OpenAI, BadRequestError } = require('openai');
+
+const dir = mkdtempSync(join(tmpdir(), 'tandem-sdk-'));
+let server;
+let client;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// Resolves with the published URL once the runtime file says ready: waits on the folder's
+// change notifications (inotify), bounded; never polls.
+function waitReady(runtime, exited, boundMs) {
+  const file = join(runtime, 'llm-server.json');
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      try {
+        const published = JSON.parse(readFileSync(file, 'utf8'));
+        if (published.state === 'ready') return finish(null, published.url);
+      } catch {
+        // not there yet, or being replaced
+      }
+    };
+    const watcher = watch(runtime, check);
+    const timer = setTimeout(() => finish(new Error(`tandem-llm not ready within ${boundMs} ms`)),
+                             boundMs);
+    exited.then((code) => finish(new Error(`tandem-llm exited with ${code} before ready`)));
+    let done = false;
+    function finish(error, url) {
+      if (done) return;
+      done = true;
+      watcher.close();
+      clearTimeout(timer);
+      error ? reject(error) : resolve(url);
+    }
+    check();
+  });
+}
+
+before(async () => {
+  const port = await freePort();
+  const config = join(dir, 'llm-server.json');
+  writeFileSync(config, JSON.stringify({ port, port_range: 1, parallel: 2, ctx_size: 512,
+                                         threads: 1 }));
+  const runtime = join(dir, 'run');
+  mkdirSync(runtime, { recursive: true });
+  server = spawn(process.env.TANDEM_LLM_EXE, ['--config', config], {
+    env: { ...process.env, TANDEM_RUNTIME_DIR: runtime, TANDEM_DATA_DIR: join(dir, 'data'),
+           LOGS_DIRECTORY: join(dir, 'logs') },
+    stdio: 'ignore',
+  });
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  const url = await waitReady(runtime, exited, 120000);
+  client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
+});
+
+after(async () => {
+  if (server && server.exitCode === null) {
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const user = [{ role: 'user', content: 'Say something.' }];
+
+test('lists the model', async () => {
+  const models = await client.models.list();
+  assert.deepEqual(models.data.map((m) => m.id), ['tandem-tiny']);
+});
+
+test('a chat completion, and the same text streamed', async () => {
+  const whole = await client.chat.completions.create(
+    { model: 'tandem-tiny', messages: user, max_tokens: 8, temperature: 0 });
+  const choice = whole.choices[0];
+  assert.equal(choice.message.role, 'assistant');
+  assert.equal(typeof choice.message.content, 'string');
+  assert.ok(['stop', 'length'].includes(choice.finish_reason));
+  assert.ok(whole.usage.prompt_tokens > 0);
+
+  const stream = await client.chat.completions.create(
+    { model: 'tandem-tiny', messages: user, max_tokens: 8, temperature: 0, stream: true,
+      stream_options: { include_usage: true } });
+  let text = '';
+  let usage = null;
+  for await (const chunk of stream) {
+    if (chunk.choices.length) text += chunk.choices[0].delta.content ?? '';
+    if (chunk.usage) usage = chunk.usage;
+  }
+  assert.equal(text, choice.message.content);
+  assert.deepEqual(usage, whole.usage);
+});
+
+test('a completion with logprobs', async () => {
+  const r = await client.completions.create(
+    { model: 'tandem-tiny', prompt: 'Once upon a time', max_tokens: 4, temperature: 0,
+      logprobs: 2 });
+  const lp = r.choices[0].logprobs;
+  assert.equal(lp.tokens.join(''), r.choices[0].text);
+  for (const value of lp.token_logprobs) assert.ok(value <= 0);
+  for (const top of lp.top_logprobs) assert.equal(Object.keys(top).length, 2);
+});
+
+test('sampling arguments are honoured: a +100 logit_bias forces its token', async () => {
+  const plain = await client.completions.create(
+    { model: 'tandem-tiny', prompt: 'Once', max_tokens: 3, temperature: 0 });
+  const forced = await client.completions.create(
+    { model: 'tandem-tiny', prompt: 'Once', max_tokens: 3, temperature: 0,
+      logit_bias: { 1000: 100 }, presence_penalty: 0.5, frequency_penalty: 0.5 });
+  const piece = forced.choices[0].text.slice(0, forced.choices[0].text.length / 3);
+  assert.equal(forced.choices[0].text, piece.repeat(3));
+  assert.notEqual(forced.choices[0].text, plain.choices[0].text);
+});
+
+test('an argument Tandem does not honour fails as OpenAI fails, naming it', async () => {
+  await assert.rejects(
+    client.chat.completions.create(
+      { model: 'tandem-tiny', messages: user, response_format: { type: 'json_object' } }),
+    (e) => e instanceof BadRequestError && e.status === 400 && e.param === 'response_format');
+  await assert.rejects(
+    client.chat.completions.create({ model: 'tandem-tiny', messages: user, n: 2 }),
+    (e) => e instanceof BadRequestError && e.param === 'n');
+  await assert.rejects(
+    client.chat.completions.create({ model: 'tandem-tiny', messages: user, temprature: 0 }),
+    (e) => e instanceof BadRequestError && e.param === 'temprature' &&
+           e.code === 'unknown_argument');
+});
