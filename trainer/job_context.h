@@ -1,9 +1,9 @@
 // What the service hands every kind's runner (trainer/<kind>/), and what a runner's end means:
-//   returns                 the job is done; its outputs are in job.work_dir
-//   throws Stopped          a stop: the job stays active and resumes at the next start
-//   throws ServerUnavailable the server is not there: the job stays active and waits for it
-//   throws WriteError       the disk refused a write: the job stays active and tries again
-//   throws anything else    the job failed; the message is its reason
+//   returns                   the job is done; its outputs are in job.work_dir
+//   throws Stopped            a stop: the job stays active and resumes at the next start
+//   throws ServerUnavailable  the server is not there: the job stays active and waits for it
+//   throws WriteError         the disk refused a write: the job stays active and tries again
+//   throws anything else      the job failed; the message is its reason
 #pragma once
 
 #include "common/error.h"

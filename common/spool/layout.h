@@ -1,8 +1,8 @@
 // The spool's folders and file names, for the trainer that runs jobs and tandemctl that submits
-// and lists them (DESIGN.md "Trainer jobs"). Under the jobs folder: inbox/ (queued), active/
-// (running), done/ and failed/. A job in one of them is <id>.json; from its claim on it has a
-// work folder <id>.work/ beside it, in failed/ a reason <id>.reason.txt, and in active/, while
-// it is being finished, an outcome marker <id>.finish.
+// and lists them. Under the jobs folder: inbox/ (queued), active/ (running), done/ and failed/. A
+// job in one of them is <id>.json; from its claim on it has a work folder <id>.work/ beside it, in
+// failed/ a reason <id>.reason.txt, and in active/, while it is being finished, an outcome marker
+// <id>.finish.
 #pragma once
 
 #include <filesystem>

@@ -31,16 +31,15 @@ struct CommandOutcome {
 // Runs (or resumes) the job to its end. Fails it when the program cannot be started (no
 // restart: a missing program stays missing) and when the program exits non-zero with no
 // restarts left. On a stop request the program is ended and the outcome is `stopped`.
-// `endpoint` is asked before each (re)start, so a restart picks up a new port. Whatever it throws
-// reaches the caller with the job still active and no attempt used
-// (the server being down is not the job's fault), as does a tandem::Error when the checkpoint
-// cannot be written.
+// `endpoint` is asked before each (re)start, so a restart picks up a new port. Whatever it
+// throws reaches the caller with the job still active and no attempt used (the server being
+// down is not the job's fault), as does a tandem::Error when the checkpoint cannot be written.
 CommandOutcome run_command_job(const std::string& job_name, const spool::CommandSpec& job,
                                const EndpointSource& endpoint, ProcessLauncher& launcher,
                                Checkpoint& checkpoint, std::stop_token stop);
 
-// The service's runner for this kind (job_context.h): run_command_job, its outcome told as the
-// service hears every kind's.
+// The service's runner for this kind: run_command_job, its outcome told as job_context.h says
+// (a failure as JobFailed with the reason, a stop as Stopped).
 void run_job(const spool::CommandSpec& spec, const JobContext& context);
 
 }  // namespace tandem::trainer
