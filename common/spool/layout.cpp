@@ -5,32 +5,28 @@
 
 namespace tandem::spool {
 
+namespace {
+
+// By JobState: what `tandemctl jobs` calls it, and its folder.
+struct StateNames {
+  std::string_view state;
+  std::string_view folder;
+};
+constexpr StateNames kNames[] = {
+    {"queued", "inbox"}, {"running", "active"}, {"done", "done"}, {"failed", "failed"}};
+
+const StateNames& names(JobState state) {
+  return kNames[static_cast<std::size_t>(state)];
+}
+
+}  // namespace
+
 std::string_view to_string(JobState state) {
-  switch (state) {
-    case JobState::queued:
-      return "queued";
-    case JobState::running:
-      return "running";
-    case JobState::done:
-      return "done";
-    case JobState::failed:
-      return "failed";
-  }
-  return "queued";
+  return names(state).state;
 }
 
 std::filesystem::path state_folder(const std::filesystem::path& root, JobState state) {
-  switch (state) {
-    case JobState::queued:
-      return root / "inbox";
-    case JobState::running:
-      return root / "active";
-    case JobState::done:
-      return root / "done";
-    case JobState::failed:
-      return root / "failed";
-  }
-  return root / "inbox";
+  return root / names(state).folder;
 }
 
 std::filesystem::path job_path(const std::filesystem::path& folder, std::string_view name,

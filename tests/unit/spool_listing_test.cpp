@@ -3,36 +3,31 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-
 #include "common/error.h"
 #include "common/files.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/jobs_test_support.h"
 
 namespace tandem::spool {
 namespace {
 
 namespace fs = std::filesystem;
 using testing::TempDir;
-
-void write(const fs::path& file, const std::string& text) {
-  fs::create_directories(file.parent_path());
-  std::ofstream(file, std::ios::binary) << text;
-}
+using testing::write_text;
 
 TEST(SpoolListing, ClassifiesEachFolderAndSkipsWhatTheSpoolSkips) {
   TempDir root;
-  write(root / "inbox" / "new.json", "{}");
-  write(root / "inbox" / ".new.123.tmp", "{}");  // submit's temporary
-  write(root / "inbox" / "notes.txt", "x");      // not a job
-  write(root / "inbox" / ".hidden.json", "{}");  // hidden
-  write(root / "active" / "busy-0123abcd.json", "{}");
+  write_text(root / "inbox" / "new.json", "{}");
+  write_text(root / "inbox" / ".new.123.tmp", "{}");  // submit's temporary
+  write_text(root / "inbox" / "notes.txt", "x");      // not a job
+  write_text(root / "inbox" / ".hidden.json", "{}");  // hidden
+  write_text(root / "active" / "busy-0123abcd.json", "{}");
   fs::create_directories(root / "active" / "busy-0123abcd.work");
-  write(root / "active" / "busy-0123abcd.finish", "{}");
-  write(root / "done" / "small-89abcdef.json", "{}");
+  write_text(root / "active" / "busy-0123abcd.finish", "{}");
+  write_text(root / "done" / "small-89abcdef.json", "{}");
   fs::create_directories(root / "done" / "small-89abcdef.work");
-  write(root / "failed" / "bad.json", "{");
-  write(root / "failed" / "bad.reason.txt", "bad.json:1:2: syntax error\nmore detail\n");
+  write_text(root / "failed" / "bad.json", "{");
+  write_text(root / "failed" / "bad.reason.txt", "bad.json:1:2: syntax error\nmore detail\n");
 
   auto jobs = list_jobs(root.path());
   ASSERT_EQ(jobs.size(), 4u);
@@ -56,9 +51,9 @@ TEST(SpoolListing, ClassifiesEachFolderAndSkipsWhatTheSpoolSkips) {
 
 TEST(SpoolListing, EachFolderInNameOrderAnyCaseOfExtension) {
   TempDir root;
-  write(root / "inbox" / "b.json", "{}");
-  write(root / "inbox" / "a.JSON", "{}");
-  write(root / "inbox" / "c.Json", "{}");
+  write_text(root / "inbox" / "b.json", "{}");
+  write_text(root / "inbox" / "a.JSON", "{}");
+  write_text(root / "inbox" / "c.Json", "{}");
   std::vector<std::string> ids;
   for (const auto& job : list_jobs(root.path(), JobState::queued)) ids.push_back(job.id);
   EXPECT_EQ(ids, (std::vector<std::string>{"a", "b", "c"}));
@@ -79,9 +74,9 @@ TEST(SpoolListing, MissingFoldersHoldNoJobsUnlessTheSpoolAsksForOne) {
 
 TEST(SpoolListing, ReasonFirstLine) {
   TempDir dir;
-  write(dir / "crlf.txt", "first\r\nsecond\r\n");
-  write(dir / "one.txt", "only line without end");
-  write(dir / "empty.txt", "");
+  write_text(dir / "crlf.txt", "first\r\nsecond\r\n");
+  write_text(dir / "one.txt", "only line without end");
+  write_text(dir / "empty.txt", "");
   EXPECT_EQ(first_line(dir / "crlf.txt"), "first");
   EXPECT_EQ(first_line(dir / "one.txt"), "only line without end");
   EXPECT_EQ(first_line(dir / "empty.txt"), "");

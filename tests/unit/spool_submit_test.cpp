@@ -4,24 +4,19 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "common/files.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/jobs_test_support.h"
 
 namespace tandem::spool {
 namespace {
 
 namespace fs = std::filesystem;
 using testing::TempDir;
-
-void write(const fs::path& file, const std::string& text) {
-  fs::create_directories(file.parent_path());
-  std::ofstream(file, std::ios::binary) << text;
-}
+using testing::write_text;
 
 std::vector<std::string> files_in(const fs::path& dir) {
   std::vector<std::string> names;
@@ -32,7 +27,7 @@ std::vector<std::string> files_in(const fs::path& dir) {
 
 TEST(SpoolSubmit, RelativePathsBecomeAbsoluteAgainstTheJobFilesFolder) {
   TempDir dir;
-  write(dir / "data" / "items.jsonl", "{\"text\":\"a\"}\n");
+  write_text(dir / "data" / "items.jsonl", "{\"text\":\"a\"}\n");
   const std::string text = R"({"kind": "distill", "labels": ["a", "b"],
   "dataset": "data/../data/items.jsonl", "epochs": 2})";
   auto job = nlohmann::ordered_json::parse(absolute_job("job.json", text, dir.path()));
@@ -51,7 +46,7 @@ TEST(SpoolSubmit, RelativePathsBecomeAbsoluteAgainstTheJobFilesFolder) {
 
 TEST(SpoolSubmit, AnInvalidJobNamesFileLineAndField) {
   TempDir dir;
-  write(dir / "items.jsonl", "");
+  write_text(dir / "items.jsonl", "");
   auto error_of = [&](const std::string& text) -> std::string {
     try {
       absolute_job("bad.json", text, dir.path());
@@ -86,7 +81,7 @@ TEST(SpoolSubmit, NamesNeverCollideAndNothingIsReplaced) {
   const fs::path inbox = root / "inbox";
   auto first = submit_job(root.path(), "job", "one");
   auto second = submit_job(root.path(), "job", "two");
-  write(inbox / "job-3.json", "someone else's");
+  write_text(inbox / "job-3.json", "someone else's");
   auto fourth = submit_job(root.path(), "job", "four");
   EXPECT_EQ(first, inbox / "job.json");
   EXPECT_EQ(second, inbox / "job-2.json");
@@ -105,7 +100,7 @@ TEST(SpoolSubmit, CreatesTheInboxAndReportsARefusedFolder) {
   auto placed = submit_job(root / "jobs", "new", "{}");
   EXPECT_EQ(placed, root / "jobs" / "inbox" / "new.json");
   // A file where the folder should be: a clear Error naming it (not access denied).
-  write(root / "blocked", "");
+  write_text(root / "blocked", "");
   try {
     submit_job(root / "blocked", "x", "{}");
     ADD_FAILURE() << "no error";
