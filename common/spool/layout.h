@@ -26,9 +26,9 @@ std::filesystem::path state_folder(const std::filesystem::path& root, JobState s
 std::filesystem::path job_path(const std::filesystem::path& folder, std::string_view name,
                                std::string_view suffix);
 
-// Whether a file named `file_name` in a spool folder ends in `suffix` (kJobExtension for a job,
-// kFinishSuffix for a marker; any case) and is not hidden. A submit writes its temporary under
-// a hidden name, so the spool never takes it for a job.
+// Whether a file named `file_name` in a spool folder ends in `suffix` (given in lower case,
+// matched in any: kJobExtension for a job, kFinishSuffix for a marker) and is not hidden. A
+// submit writes its temporary under a hidden name, so the spool never takes it for a job.
 bool is_spool_file(std::string_view file_name, std::string_view suffix);
 
 }  // namespace tandem::spool
