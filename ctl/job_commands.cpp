@@ -1,5 +1,5 @@
 // submit, jobs, logs: the trainer's spool folders and the services' log files. The folder and
-// file logic is portable (job_listing, job_submit, log_tail); this file adds the Windows parts:
+// file logic is portable (common/spool, job_listing, log_tail); this file adds the Windows parts:
 // the trainer's published progress and change notifications to wait on.
 #include <windows.h>
 
@@ -16,12 +16,12 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/paths.h"
+#include "common/spool/submit.h"
 #include "common/win32/folder_watch.h"
 #include "common/win32/trainer_registry.h"
 #include "ctl/any_folder_watch.h"
 #include "ctl/commands.h"
 #include "ctl/job_listing.h"
-#include "ctl/job_submit.h"
 #include "ctl/log_tail.h"
 
 namespace tandem::ctl {
@@ -43,7 +43,7 @@ fs::path jobs_root() {
 std::string still_waiting(const WaitVerdict& verdict, const std::string& name,
                           const fs::path& root) {
   if (!verdict.job) return "no job named '" + name + "' in " + path_utf8(root);
-  if (verdict.job->state == JobState::queued) {
+  if (verdict.job->state == spool::JobState::queued) {
     return "it is still queued in " + path_utf8(verdict.job->file.parent_path()) +
            " (is TandemTrainer running? `tandemctl status`)";
   }
@@ -60,26 +60,26 @@ std::string still_waiting(const WaitVerdict& verdict, const std::string& name,
 // lands when it ends), bounded by `seconds`.
 int wait_for_job(const fs::path& root, const std::string& name, long seconds) {
   std::vector<std::unique_ptr<FolderWatch>> watches;
-  for (const char* folder : {"done", "failed"}) {
-    if (!fs::is_directory(root / folder)) {
-      throw Error("no spool at " + path_utf8(root) + " (no " + folder +
+  for (spool::JobState state : {spool::JobState::done, spool::JobState::failed}) {
+    const fs::path folder = spool::state_folder(root, state);
+    if (!fs::is_directory(folder)) {
+      throw Error("no spool at " + path_utf8(root) + " (no " + path_utf8(folder.filename()) +
                   " folder): has TandemTrainer run?");
     }
-    watches.push_back(std::make_unique<win32::ChangeNotificationWatch>(root / folder));
+    watches.push_back(std::make_unique<win32::ChangeNotificationWatch>(folder));
   }
   AnyFolderWatch watch(std::move(watches));  // armed before the first look: nothing slips by
   const auto deadline = Clock::now() + std::chrono::seconds(seconds);
   for (;;) {
-    const WaitVerdict verdict = wait_verdict(list_jobs(root), name);
-    if (verdict.ended && verdict.job->state == JobState::done) {
+    const WaitVerdict verdict = wait_verdict(spool::list_jobs(root), name);
+    if (verdict.ended && verdict.job->state == spool::JobState::done) {
       std::printf("%s\n", path_utf8(verdict.job->work_dir).c_str());
       std::fprintf(stderr, "tandemctl: job %s done; its outputs are in that folder\n",
                    verdict.job->id.c_str());
       return kOk;
     }
     if (verdict.ended) {
-      const fs::path reason_file =
-          verdict.job->file.parent_path() / (verdict.job->id + ".reason.txt");
+      const fs::path& reason_file = verdict.job->reason_file;
       std::string reason = read_file_if_exists(reason_file).value_or(verdict.job->reason);
       while (!reason.empty() && (reason.back() == '\n' || reason.back() == '\r')) reason.pop_back();
       std::fprintf(stderr, "tandemctl: job %s failed: %s\ntandemctl: see %s\n",
@@ -124,22 +124,21 @@ int submit_command(Args& args) {
   auto text = read_file_if_exists(path);
   if (!text) throw UsageError("submit: no job file '" + *file + "'");
   const std::string stem = name ? *name : path_utf8(path.stem());
-  if (auto problem = job_name_problem(stem)) {
+  if (auto problem = spool::job_name_problem(stem)) {
     throw UsageError("submit: job name '" + stem + "': " + *problem +
                      (name ? "" : "; choose one with --name"));
   }
   std::string job;
   try {
-    job = absolute_job(*file, *text, fs::absolute(path).parent_path());
+    job = spool::absolute_job(*file, *text, fs::absolute(path).parent_path());
   } catch (const InputError& e) {
     std::fprintf(stderr, "tandemctl: %s\ntandemctl: nothing was submitted\n", e.what());
     return kUsage;
   }
-  const fs::path inbox = jobs_root() / "inbox";
   fs::path placed;
   try {
-    placed = place_in_inbox(inbox, stem, job);
-  } catch (const AccessDenied& e) {
+    placed = spool::submit_job(jobs_root(), stem, job);
+  } catch (const spool::AccessDenied& e) {
     std::fprintf(stderr,
                  "tandemctl: %s\ntandemctl: writing in the jobs folder needs an elevated "
                  "(administrator) prompt\n",
@@ -162,7 +161,7 @@ int jobs_command(Args& args) {
   const long seconds = timeout ? parse_seconds("--timeout", *timeout) : 600;
   const fs::path root = jobs_root();
   if (name) return wait_for_job(root, *name, seconds);
-  const auto jobs = list_jobs(root);
+  const auto jobs = spool::list_jobs(root);
   const auto progress = win32::read_trainer_registry();
   if (as_json) {
     std::printf("%s\n", jobs_json(jobs, progress).dump(2).c_str());

@@ -22,8 +22,8 @@
 #include "common/posix/runtime_dir.h"
 #include "common/posix/runtime_file.h"
 #include "common/posix/service_paths.h"
+#include "common/spool/submit.h"
 #include "ctl/cli.h"
-#include "ctl/job_submit.h"
 
 namespace {
 
@@ -143,21 +143,21 @@ int submit_command(Args& args) {
   auto text = read_file_if_exists(path);
   if (!text) throw UsageError("submit: no job file '" + *file + "'");
   const std::string stem = name ? *name : path.stem().string();
-  if (auto problem = job_name_problem(stem)) {
+  if (auto problem = spool::job_name_problem(stem)) {
     throw UsageError("submit: job name '" + stem + "': " + *problem +
                      (name ? "" : "; choose one with --name"));
   }
   std::string job;
   try {
-    job = absolute_job(*file, *text, fs::absolute(path).parent_path());
+    job = spool::absolute_job(*file, *text, fs::absolute(path).parent_path());
   } catch (const InputError& e) {
     std::fprintf(stderr, "tandemctl: %s\ntandemctl: nothing was submitted\n", e.what());
     return kUsage;
   }
   fs::path placed;
   try {
-    placed = place_in_inbox(jobs_root() / "inbox", stem, job);
-  } catch (const AccessDenied& e) {
+    placed = spool::submit_job(jobs_root(), stem, job);
+  } catch (const spool::AccessDenied& e) {
     std::fprintf(stderr,
                  "tandemctl: %s\ntandemctl: writing in the jobs folder needs the tandem group "
                  "(or sudo)\n",

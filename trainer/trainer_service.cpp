@@ -9,11 +9,11 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "common/paths.h"
-#include "trainer/command/command_job.h"
-#include "trainer/distill_job.h"
+#include "common/spool/spool.h"
+#include "trainer/checkpoint/checkpoint.h"
 #include "trainer/http_teacher.h"
-#include "trainer/jobs/checkpoint.h"
-#include "trainer/jobs/spool.h"
+#include "trainer/job_context.h"
+#include "trainer/job_kinds.h"
 #include "trainer/llm_client.h"
 #include "trainer/status_board.h"
 
@@ -25,7 +25,7 @@ using namespace std::chrono_literals;
 // What the job loop needs besides the spool; one per service run.
 struct Worker {
   const TrainerServiceOptions& options;
-  jobs::Spool& spool;
+  spool::Spool& spool;
   StatusBoard& board;
   LlmClient& client;
   Teacher& teacher;
@@ -38,8 +38,8 @@ struct Worker {
     board.update([&](TrainerStatus& s) { s.state = state; });
   }
 
-  std::optional<jobs::Job> next_job() {
-    std::vector<jobs::Job> active = spool.active_jobs();
+  std::optional<spool::Job> next_job() {
+    std::vector<spool::Job> active = spool.active_jobs();
     if (!active.empty()) {
       TLOG(info) << "resuming job " << active.front().id << " left active by an earlier run";
       return std::move(active.front());
@@ -71,7 +71,7 @@ struct Worker {
   // A write the disk refused (full, read-only): not the job's fault, and its checkpoint is as it
   // was before that write. The job stays active; the trainer says which file and why, then waits
   // (growing delays: nothing signals that space came back) or throws Stopped.
-  void wait_for_disk(const jobs::Job& job, const WriteError& e, Backoff& backoff, int& attempt) {
+  void wait_for_disk(const spool::Job& job, const WriteError& e, Backoff& backoff, int& attempt) {
     const auto delay = backoff.delay(attempt++);
     TLOG(error) << "job " << job.id << " cannot write its files, trying again in " << delay.count()
                 << " ms: " << e.what();
@@ -83,13 +83,13 @@ struct Worker {
   }
 
   // Runs the job to an end (done or failed) or throws Stopped (it stays active for next time).
-  void run(const jobs::Job& job) {
-    const bool distill = job.spec.distill() != nullptr;
-    TLOG(info) << "job " << job.id << " (" << (distill ? "distill" : "command") << ") started";
+  void run(const spool::Job& job) {
+    const std::string kind(job.spec.kind_name());
+    TLOG(info) << "job " << job.id << " (" << kind << ") started";
     board.update([&](TrainerStatus& s) {
       s.state = "working";
       s.job = job.id;
-      s.job_kind = distill ? "distill" : "command";
+      s.job_kind = kind;
       s.phase.clear();
       s.items_done = s.items_total = 0;
     });
@@ -98,16 +98,10 @@ struct Worker {
     int disk_attempt = 0;
     for (;;) {
       try {
-        jobs::Checkpoint checkpoint(jobs::real_file_system(), job.work_dir, job.id);
-        if (distill) {
-          run_distill_job(*job.spec.distill(), job.work_dir, checkpoint, teacher, control());
-        } else {
-          board.update([](TrainerStatus& s) { s.phase = "run"; });
-          const CommandOutcome outcome = run_command_job(
-              job.spec.name, *job.spec.command(), endpoint_source(), launcher, checkpoint, stop);
-          if (outcome.stopped) throw Stopped();
-          failure = outcome.reason;
-        }
+        Checkpoint checkpoint(spool::real_file_system(), job.work_dir, job.id);
+        const EndpointSource endpoint = endpoint_source();
+        const JobControl job_control = control();
+        run_by_kind({job, checkpoint, teacher, endpoint, launcher, job_control});
         break;
       } catch (const ServerUnavailable& e) {
         // Not the job's fault: it stays active and waits for the server again.
@@ -171,7 +165,7 @@ struct Worker {
         TLOG(info) << "continuing";
         continue;
       }
-      std::optional<jobs::Job> job;
+      std::optional<spool::Job> job;
       try {
         job = next_job();
       } catch (const std::exception& e) {
@@ -257,7 +251,7 @@ int run_trainer_service(ServiceStatus& status, StopSignal& stop,
   TLOG(info) << "TandemTrainer starting: pid " << initial.pid << ", instance "
              << initial.instance_id << ", jobs in " << path_utf8(jobs_dir);
 
-  std::optional<jobs::Spool> spool;
+  std::optional<spool::Spool> spool;
   try {
     spool.emplace(jobs_dir);
   } catch (const std::exception& e) {

@@ -14,7 +14,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
-#include "trainer/jobs/checkpoint.h"
+#include "trainer/checkpoint/checkpoint.h"
 
 namespace tandem::testing {
 
@@ -49,7 +49,7 @@ inline void expect_each_labelled_once(const std::filesystem::path& jobs_folder,
   EXPECT_EQ(ids.size(), static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i) EXPECT_TRUE(ids.count("t-" + std::to_string(i))) << i;
 
-  jobs::Checkpoint checkpoint(jobs::real_file_system(), work, work.stem().string());
+  trainer::Checkpoint checkpoint(spool::real_file_system(), work, work.stem().string());
   EXPECT_EQ(checkpoint.done_count(), static_cast<std::size_t>(count));
   const auto recorded = checkpoint.done_ids();
   EXPECT_EQ(std::set<std::string>(recorded.begin(), recorded.end()).size(), recorded.size());

@@ -8,10 +8,12 @@
 #include "common/log.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/jobs_test_support.h"
-#include "trainer/jobs/checkpoint.h"
+#include "trainer/checkpoint/checkpoint.h"
 
-namespace tandem::jobs {
+namespace tandem::trainer {
 namespace {
+
+using spool::real_file_system;
 
 namespace fs = std::filesystem;
 using testing::FaultyFileSystem;
@@ -249,4 +251,4 @@ TEST_F(CheckpointCrashTest, FailedCreationOfTheFirstSnapshotIsAnError) {
 }
 
 }  // namespace
-}  // namespace tandem::jobs
+}  // namespace tandem::trainer

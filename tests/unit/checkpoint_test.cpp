@@ -1,5 +1,5 @@
 // A job's checkpoint: what it keeps across a restart, and what it refuses to load.
-#include "trainer/jobs/checkpoint.h"
+#include "trainer/checkpoint/checkpoint.h"
 
 #include <gtest/gtest.h>
 
@@ -7,8 +7,10 @@
 #include "tests/support/temp_dir.h"
 #include "tests/unit/jobs_test_support.h"
 
-namespace tandem::jobs {
+namespace tandem::trainer {
 namespace {
+
+using spool::real_file_system;
 
 namespace fs = std::filesystem;
 using testing::read_text;
@@ -230,4 +232,4 @@ TEST_F(CheckpointTest, SnapshotIsReadableJsonWithOneItemPerLine) {
 }
 
 }  // namespace
-}  // namespace tandem::jobs
+}  // namespace tandem::trainer

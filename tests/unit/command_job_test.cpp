@@ -78,8 +78,8 @@ class CommandJobTest : public ::testing::Test {
   }
   void TearDown() override { log::shutdown(); }
 
-  std::unique_ptr<jobs::Checkpoint> open_checkpoint() {
-    return std::make_unique<jobs::Checkpoint>(jobs::real_file_system(), dir_ / "work", "job-1");
+  std::unique_ptr<Checkpoint> open_checkpoint() {
+    return std::make_unique<Checkpoint>(spool::real_file_system(), dir_ / "work", "job-1");
   }
 
   // Each resolve gives the next port, as if the server restarted in between.
@@ -91,7 +91,7 @@ class CommandJobTest : public ::testing::Test {
     };
   }
 
-  CommandOutcome run(jobs::Checkpoint& checkpoint, std::stop_token stop = {}) {
+  CommandOutcome run(Checkpoint& checkpoint, std::stop_token stop = {}) {
     return run_command_job("job-1", job_, endpoint(), launcher_, checkpoint, stop);
   }
   CommandOutcome run() {
@@ -100,7 +100,7 @@ class CommandJobTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  jobs::CommandJob job_;
+  spool::CommandSpec job_;
   FakeLauncher launcher_;
   std::string api_key_;
   int resolves_ = 0;
@@ -131,7 +131,7 @@ TEST_F(CommandJobTest, TheApiKeyIsSetOnlyWhenTheServerHasOne) {
 
   api_key_.clear();
   launcher_.scripts = {exits(0)};
-  auto checkpoint = std::make_unique<jobs::Checkpoint>(jobs::real_file_system(), dir_ / "w2", "j");
+  auto checkpoint = std::make_unique<Checkpoint>(spool::real_file_system(), dir_ / "w2", "j");
   ASSERT_TRUE(run(*checkpoint).ok);
   EXPECT_EQ(launcher_.specs[1].env.count("OPENAI_API_KEY"), 0u);  // no placeholder
 }
@@ -213,7 +213,7 @@ TEST_F(CommandJobTest, WithoutARestartPolicyAFailureEndsTheJob) {
 }
 
 TEST_F(CommandJobTest, OnFailureRestartsUpToTheLimitResolvingEachTime) {
-  job_.restart = jobs::RestartPolicy::on_failure;
+  job_.restart = spool::RestartPolicy::on_failure;
   job_.max_restarts = 2;
   launcher_.scripts = {exits(1), exits(2), exits(-1073741819)};
   auto checkpoint = open_checkpoint();
@@ -231,7 +231,7 @@ TEST_F(CommandJobTest, OnFailureRestartsUpToTheLimitResolvingEachTime) {
 }
 
 TEST_F(CommandJobTest, OnFailureStopsRestartingOnceTheProgramSucceeds) {
-  job_.restart = jobs::RestartPolicy::on_failure;
+  job_.restart = spool::RestartPolicy::on_failure;
   job_.max_restarts = 5;
   launcher_.scripts = {exits(1), exits(0)};
   EXPECT_TRUE(run().ok);
@@ -239,7 +239,7 @@ TEST_F(CommandJobTest, OnFailureStopsRestartingOnceTheProgramSucceeds) {
 }
 
 TEST_F(CommandJobTest, ATrainerRestartMidJobResumesTheCount) {
-  job_.restart = jobs::RestartPolicy::on_failure;
+  job_.restart = spool::RestartPolicy::on_failure;
   job_.max_restarts = 2;
   Script crash;
   crash.crash = true;
@@ -275,7 +275,7 @@ TEST_F(CommandJobTest, AFinishedProgramIsNotRunAgainOnResume) {
 // --- stopping ---------------------------------------------------------------------------------
 
 TEST_F(CommandJobTest, AStopLeavesTheJobActiveAndTheNextStartRunsItAgain) {
-  job_.restart = jobs::RestartPolicy::on_failure;
+  job_.restart = spool::RestartPolicy::on_failure;
   job_.max_restarts = 0;  // a stopped attempt is not a failure: it must not use up restarts
   Script blocks;
   blocks.wait_for_stop = true;
@@ -333,12 +333,12 @@ TEST_F(CommandJobTest, AProgramThatExitsByItselfAsTheStopComesCounts) {
   auto checkpoint = open_checkpoint();
   EXPECT_TRUE(run(*checkpoint, stop.get_token()).ok);  // done, not left to run again
 
-  job_.restart = jobs::RestartPolicy::on_failure;  // a failure would restart: the stop wins
+  job_.restart = spool::RestartPolicy::on_failure;  // a failure would restart: the stop wins
   Script fails = exits(4);
   std::stop_source second;
   fails.stop_during = &second;
   launcher_.scripts = {fails};
-  auto other = std::make_unique<jobs::Checkpoint>(jobs::real_file_system(), dir_ / "w3", "j");
+  auto other = std::make_unique<Checkpoint>(spool::real_file_system(), dir_ / "w3", "j");
   EXPECT_TRUE(run(*other, second.get_token()).stopped);
   EXPECT_EQ(launcher_.specs.size(), 2u);
   EXPECT_EQ(*other->result("attempt-1"), (nlohmann::json{{"exit_code", 4}}));
@@ -347,7 +347,7 @@ TEST_F(CommandJobTest, AProgramThatExitsByItselfAsTheStopComesCounts) {
 // --- failures before the program runs ---------------------------------------------------------
 
 TEST_F(CommandJobTest, AProgramThatCannotStartFailsTheJobWithoutRestarts) {
-  job_.restart = jobs::RestartPolicy::on_failure;
+  job_.restart = spool::RestartPolicy::on_failure;
   Script missing;
   missing.start_error =
       "CreateProcessW(python train.py) failed: The system cannot find the file "

@@ -1,5 +1,5 @@
-// The portable parts of tandemctl submit / jobs / logs: spool listing and the wait verdict, job
-// validation and path rewriting, inbox naming and placement, log tails and following.
+// The portable parts of tandemctl jobs / logs: the spool's jobs as shown and the wait verdict,
+// log tails and following, waiting on several folders.
 #include <gtest/gtest.h>
 
 #include <condition_variable>
@@ -12,7 +12,6 @@
 #include "common/files.h"
 #include "ctl/any_folder_watch.h"
 #include "ctl/job_listing.h"
-#include "ctl/job_submit.h"
 #include "ctl/log_tail.h"
 #include "tests/support/temp_dir.h"
 
@@ -21,6 +20,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using spool::JobState;
+using spool::list_jobs;
 using testing::TempDir;
 
 void write(const fs::path& file, const std::string& text) {
@@ -32,61 +33,11 @@ void append(const fs::path& file, const std::string& text) {
   std::ofstream(file, std::ios::binary | std::ios::app) << text;
 }
 
-std::vector<std::string> files_in(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(path_utf8(e.path().filename()));
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 // --- listing -----------------------------------------------------------------------------------
 
-TEST(CtlJobListing, ClassifiesEachFolderAndSkipsWhatTheSpoolSkips) {
-  TempDir root;
-  write(root / "inbox" / "new.json", "{}");
-  write(root / "inbox" / ".new.123.tmp", "{}");  // submit's temporary
-  write(root / "inbox" / "notes.txt", "x");      // not a job
-  write(root / "inbox" / ".hidden.json", "{}");  // hidden
-  write(root / "active" / "busy-0123abcd.json", "{}");
-  fs::create_directories(root / "active" / "busy-0123abcd.work");
-  write(root / "active" / "busy-0123abcd.finish", "{}");
-  write(root / "done" / "small-89abcdef.json", "{}");
-  fs::create_directories(root / "done" / "small-89abcdef.work");
-  write(root / "failed" / "bad.json", "{");
-  write(root / "failed" / "bad.reason.txt", "bad.json:1:2: syntax error\nmore detail\n");
-
-  auto jobs = list_jobs(root.path());
-  ASSERT_EQ(jobs.size(), 4u);
-  EXPECT_EQ(jobs[0].state, JobState::queued);
-  EXPECT_EQ(jobs[0].id, "new");
-  EXPECT_EQ(jobs[0].name, "new");
-  EXPECT_TRUE(jobs[0].work_dir.empty());
-  EXPECT_EQ(jobs[1].state, JobState::running);
-  EXPECT_EQ(jobs[1].name, "busy");
-  EXPECT_EQ(jobs[1].work_dir, root / "active" / "busy-0123abcd.work");
-  EXPECT_EQ(jobs[2].state, JobState::done);
-  EXPECT_EQ(jobs[2].id, "small-89abcdef");
-  EXPECT_EQ(jobs[2].name, "small");
-  EXPECT_EQ(jobs[3].state, JobState::failed);
-  EXPECT_EQ(jobs[3].reason, "bad.json:1:2: syntax error");
-}
-
-TEST(CtlJobListing, MissingFoldersHoldNoJobs) {
-  TempDir root;
-  EXPECT_TRUE(list_jobs(root / "nowhere").empty());
+TEST(CtlJobListing, NoJobsNoLines) {
   EXPECT_EQ(jobs_text({}, std::nullopt), "");
   EXPECT_EQ(jobs_json({}, std::nullopt), nlohmann::json::array());
-}
-
-TEST(CtlJobListing, ReasonFirstLine) {
-  TempDir dir;
-  write(dir / "crlf.txt", "first\r\nsecond\r\n");
-  write(dir / "one.txt", "only line without end");
-  write(dir / "empty.txt", "");
-  EXPECT_EQ(first_line(dir / "crlf.txt"), "first");
-  EXPECT_EQ(first_line(dir / "one.txt"), "only line without end");
-  EXPECT_EQ(first_line(dir / "empty.txt"), "");
-  EXPECT_EQ(first_line(dir / "missing.txt"), "");
 }
 
 TEST(CtlJobListing, ProgressShowsOnlyForTheJobTheTrainerWorksOn) {
@@ -142,94 +93,6 @@ TEST(CtlJobListing, WaitEndsOnlyWhenNothingOfThatNameIsQueuedOrRunning) {
   EXPECT_EQ(v.job->state, JobState::done);
   // "job-2" is another name, not a run of "job".
   EXPECT_FALSE(wait_verdict(list_jobs(root.path()), "job-2").job);
-}
-
-// --- submit ------------------------------------------------------------------------------------
-
-TEST(CtlSubmit, RelativePathsBecomeAbsoluteAgainstTheJobFilesFolder) {
-  TempDir dir;
-  write(dir / "data" / "items.jsonl", "{\"text\":\"a\"}\n");
-  const std::string text = R"({"kind": "distill", "labels": ["a", "b"],
-  "dataset": "data/../data/items.jsonl", "epochs": 2})";
-  auto job = nlohmann::ordered_json::parse(absolute_job("job.json", text, dir.path()));
-  EXPECT_EQ(job["dataset"], path_utf8((dir / "data" / "items.jsonl").lexically_normal()));
-  EXPECT_EQ(job["epochs"], 2);
-  EXPECT_EQ(job.begin().key(), "kind");  // the person's order kept
-
-  fs::create_directories(dir / "work");
-  auto command = nlohmann::json::parse(
-      absolute_job("cmd.json", R"({"kind":"command","command":["python","t.py"]})", dir.path()));
-  EXPECT_EQ(command["working_dir"], path_utf8(dir.path().lexically_normal()));
-  command = nlohmann::json::parse(absolute_job(
-      "cmd.json", R"({"kind":"command","command":["x"],"working_dir":"work"})", dir.path()));
-  EXPECT_EQ(command["working_dir"], path_utf8((dir / "work").lexically_normal()));
-}
-
-TEST(CtlSubmit, AnInvalidJobNamesFileLineAndField) {
-  TempDir dir;
-  write(dir / "items.jsonl", "");
-  auto error_of = [&](const std::string& text) -> std::string {
-    try {
-      absolute_job("bad.json", text, dir.path());
-    } catch (const InputError& e) {
-      return e.what();
-    }
-    return "no error";
-  };
-  EXPECT_EQ(error_of("{\"kind\": \"distill\",\n \"dataset\": \"items.jsonl\",\n \"labels\": "
-                     "[\"yes\"]}")
-                .substr(0, 26),
-            "bad.json:3: field 'labels'");
-  EXPECT_NE(error_of(R"({"kind":"distill","dataset":"gone.jsonl","labels":["a","b"]})")
-                .find("field 'dataset'"),
-            std::string::npos);
-  EXPECT_NE(error_of("{\"kind\": ").find("bad.json:1"), std::string::npos);
-}
-
-TEST(CtlSubmit, JobNames) {
-  EXPECT_FALSE(job_name_problem("sentiment-2024"));
-  EXPECT_TRUE(job_name_problem(""));
-  EXPECT_TRUE(job_name_problem(".hidden"));
-  EXPECT_TRUE(job_name_problem("a/b"));
-  EXPECT_TRUE(job_name_problem("a\\b"));
-  EXPECT_TRUE(job_name_problem("c:x"));
-  EXPECT_TRUE(job_name_problem("trailing."));
-  EXPECT_EQ(job_name_problem("a*b"), "a job name must not contain '*'");
-}
-
-TEST(CtlSubmit, NamesNeverCollideAndNothingIsReplaced) {
-  TempDir inbox;
-  EXPECT_EQ(free_inbox_name(inbox.path(), "job"), "job");
-  auto first = place_in_inbox(inbox.path(), "job", "one");
-  auto second = place_in_inbox(inbox.path(), "job", "two");
-  write(inbox / "job-3.json", "someone else's");
-  auto fourth = place_in_inbox(inbox.path(), "job", "four");
-  EXPECT_EQ(first, inbox / "job.json");
-  EXPECT_EQ(second, inbox / "job-2.json");
-  EXPECT_EQ(fourth, inbox / "job-4.json");
-  EXPECT_EQ(read_file(first), "one");
-  EXPECT_EQ(read_file(second), "two");
-  EXPECT_EQ(read_file(inbox / "job-3.json"), "someone else's");
-  EXPECT_EQ(read_file(fourth), "four");
-  // No temporary left behind.
-  EXPECT_EQ(files_in(inbox.path()),
-            (std::vector<std::string>{"job-2.json", "job-3.json", "job-4.json", "job.json"}));
-}
-
-TEST(CtlSubmit, CreatesTheInboxAndReportsARefusedFolder) {
-  TempDir root;
-  auto placed = place_in_inbox(root / "jobs" / "inbox", "new", "{}");
-  EXPECT_EQ(placed, root / "jobs" / "inbox" / "new.json");
-  // A file where the folder should be: a clear Error naming it (not access denied).
-  write(root / "blocked", "");
-  try {
-    place_in_inbox(root / "blocked" / "inbox", "x", "{}");
-    ADD_FAILURE() << "no error";
-  } catch (const AccessDenied& e) {
-    ADD_FAILURE() << "not a permission problem: " << e.what();
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("blocked"), std::string::npos) << e.what();
-  }
 }
 
 // --- logs --------------------------------------------------------------------------------------

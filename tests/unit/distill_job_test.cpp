@@ -1,7 +1,7 @@
 // The distill job against a scripted teacher: every item labelled exactly once across stops and
 // restarts, the outputs written, bad datasets refused before any question is asked, and a
 // student that learns what a consistent teacher says.
-#include "trainer/distill_job.h"
+#include "trainer/distill/distill_job.h"
 
 #include <gtest/gtest.h>
 
@@ -58,7 +58,7 @@ class ScriptedTeacher final : public Teacher {
 
 class DistillJobTest : public ::testing::Test {
  protected:
-  jobs::DistillJob job(std::size_t items) {
+  spool::DistillSpec job(std::size_t items) {
     std::string text;
     for (const auto& item : distill::testing::synthetic_items(items, 3)) {
       text += nlohmann::json{{"id", item.id}, {"text", item.text}, {"label", kLabels[item.label]}}
@@ -66,7 +66,7 @@ class DistillJobTest : public ::testing::Test {
               "\n";
     }
     write_file_atomically(dir / "data.jsonl", text);
-    jobs::DistillJob j;
+    spool::DistillSpec j;
     j.dataset = dir / "data.jsonl";
     j.labels = kLabels;
     j.prompt_template = "Weather: {text}\nLabel:";
@@ -78,9 +78,7 @@ class DistillJobTest : public ::testing::Test {
     std::filesystem::create_directories(dir / "work");
     return dir / "work";
   }
-  jobs::Checkpoint checkpoint() {
-    return jobs::Checkpoint(jobs::real_file_system(), work(), "job-1");
-  }
+  Checkpoint checkpoint() { return Checkpoint(spool::real_file_system(), work(), "job-1"); }
   JobControl control(std::stop_token stop = {}) {
     JobControl c;
     c.stop = stop;

@@ -1,4 +1,4 @@
-#include "trainer/jobs/job_spec.h"
+#include "common/spool/job_spec.h"
 
 #include <gtest/gtest.h>
 
@@ -7,10 +7,11 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/spool/job_id.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/jobs_test_support.h"
 
-namespace tandem::jobs {
+namespace tandem::spool {
 namespace {
 
 namespace fs = std::filesystem;
@@ -33,9 +34,9 @@ TEST(JobSpec, ReadsEveryDistillField) {
     "labels": ["pos", "neg", "neutral"], "prompt_template": "Review: {text}\nSentiment:",
     "epochs": 7, "learning_rate": 0.05, "holdout_fraction": 0.25, "seed": 9, "max_items": 300})",
                                 dir.path());
-  ASSERT_NE(spec.distill(), nullptr);
-  EXPECT_EQ(spec.command(), nullptr);
-  const DistillJob& d = *spec.distill();
+  ASSERT_NE(spec.as<DistillSpec>(), nullptr);
+  EXPECT_EQ(spec.as<CommandSpec>(), nullptr);
+  const DistillSpec& d = *spec.as<DistillSpec>();
   EXPECT_EQ(spec.name, "Sentiment");
   EXPECT_EQ(d.dataset, (dir.path() / "data" / "items.jsonl").lexically_normal());
   EXPECT_EQ(d.labels, (std::vector<std::string>{"pos", "neg", "neutral"}));
@@ -53,7 +54,7 @@ TEST(JobSpec, DistillDefaultsAndAbsolutePaths) {
   testing::write_text(data, "");
   nlohmann::json job = {{"kind", "distill"}, {"dataset", path_utf8(data)}, {"labels", {"a", "b"}}};
   JobSpec spec = parse_job_spec("jobs/my-job.json", job.dump(), "elsewhere");
-  const DistillJob& d = *spec.distill();
+  const DistillSpec& d = *spec.as<DistillSpec>();
   EXPECT_EQ(spec.name, "my-job");  // the file's stem
   EXPECT_EQ(d.dataset, data.lexically_normal());
   EXPECT_EQ(d.prompt_template, kDefaultPromptTemplate);
@@ -72,8 +73,8 @@ TEST(JobSpec, ReadsEveryCommandField) {
     "working_dir": "proj", "restart": "on-failure", "max_restarts": 5,
     "env": {"BATCH": "8", "MODE": "full"}})",
                                 dir.path());
-  ASSERT_NE(spec.command(), nullptr);
-  const CommandJob& c = *spec.command();
+  ASSERT_NE(spec.as<CommandSpec>(), nullptr);
+  const CommandSpec& c = *spec.as<CommandSpec>();
   EXPECT_EQ(spec.name, "my trainer");
   EXPECT_EQ(c.command, (std::vector<std::string>{"python", "train.py", "--fast"}));
   EXPECT_EQ(c.working_dir, (dir.path() / "proj").lexically_normal());
@@ -85,7 +86,7 @@ TEST(JobSpec, ReadsEveryCommandField) {
 TEST(JobSpec, CommandDefaults) {
   testing::TempDir dir;
   JobSpec spec = parse_job_spec("t.json", R"({"kind": "command", "command": ["run"]})", dir.path());
-  const CommandJob& c = *spec.command();
+  const CommandSpec& c = *spec.as<CommandSpec>();
   EXPECT_EQ(c.working_dir, dir.path().lexically_normal());
   EXPECT_EQ(c.restart, RestartPolicy::never);
   EXPECT_TRUE(c.env.empty());
@@ -240,6 +241,24 @@ TEST(JobId, StemComesBackFromTheId) {
   EXPECT_EQ(job_stem("plain-7"), "plain-7");
 }
 
+TEST(JobSpec, EachKindNamesItselfAndMakesItsPathsAbsolute) {
+  testing::TempDir dir;
+  testing::write_text(dir / "d.jsonl", "");
+  const std::string distill = "{\"labels\": [\"a\", \"b\"], " + kDistill + ", \"epochs\": 2}";
+  JobSpec spec = parse_job_spec("job.json", distill, dir.path());
+  EXPECT_EQ(spec.kind_name(), "distill");
+  auto job = nlohmann::ordered_json::parse(spec.with_absolute_paths(distill));
+  EXPECT_EQ(job["dataset"], path_utf8((dir / "d.jsonl").lexically_normal()));
+  EXPECT_EQ(job.begin().key(), "labels");  // the person's order kept
+  EXPECT_EQ(job["epochs"], 2);
+
+  const std::string command = "{" + kCommand + "}";
+  spec = parse_job_spec("job.json", command, dir.path());
+  EXPECT_EQ(spec.kind_name(), "command");
+  job = nlohmann::ordered_json::parse(spec.with_absolute_paths(command));
+  EXPECT_EQ(job["working_dir"], path_utf8(dir.path().lexically_normal()));  // the default, written
+}
+
 TEST(JobSpec, DefaultNameCanBeGiven) {
   const std::string job = R"({"kind": "command", "command": ["run"]})";
   EXPECT_EQ(parse_job_spec("active/x-1234abcd.json", job, "b", PathCheck::skip, "x").name, "x");
@@ -247,4 +266,4 @@ TEST(JobSpec, DefaultNameCanBeGiven) {
 }
 
 }  // namespace
-}  // namespace tandem::jobs
+}  // namespace tandem::spool

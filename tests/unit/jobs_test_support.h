@@ -11,11 +11,11 @@
 
 #include "common/error.h"
 #include "common/files.h"
-#include "trainer/jobs/file_system.h"
+#include "common/spool/file_system.h"
 
 namespace tandem::testing {
 
-class FaultyFileSystem : public jobs::FileSystem {
+class FaultyFileSystem : public spool::FileSystem {
  public:
   // `flush_to_disk` false: appends stop at the OS (no fsync), for tests that append thousands
   // of times and are about what the file holds, not about power loss.
@@ -92,7 +92,7 @@ class FaultyFileSystem : public jobs::FileSystem {
       throw Error(std::string("cannot ") + what + " " + path_utf8(file) + ": " + why_);
   }
 
-  jobs::FileSystem& real_ = jobs::real_file_system();
+  spool::FileSystem& real_ = spool::real_file_system();
   bool flush_to_disk_;
   Op op_ = Op::read;
   std::string path_part_;

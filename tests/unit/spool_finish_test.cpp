@@ -2,11 +2,11 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "common/spool/spool.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/jobs_test_support.h"
-#include "trainer/jobs/spool.h"
 
-namespace tandem::jobs {
+namespace tandem::spool {
 namespace {
 
 namespace fs = std::filesystem;
@@ -49,7 +49,8 @@ TEST_F(SpoolFinishTest, ActiveJobsAreResumedAfterARestart) {
   EXPECT_EQ(jobs[0].id, first_id);  // oldest first
   EXPECT_EQ(jobs[1].id, second_id);
   EXPECT_EQ(jobs[0].spec.name, "first");
-  EXPECT_EQ(jobs[0].spec.distill()->dataset, (root_ / "inbox" / "data.jsonl").lexically_normal());
+  EXPECT_EQ(jobs[0].spec.as<DistillSpec>()->dataset,
+            (root_ / "inbox" / "data.jsonl").lexically_normal());
   EXPECT_EQ(read_text(jobs[0].work_dir / "checkpoint.json"), "progress of first");
   EXPECT_FALSE(restarted.claim_next().has_value());  // active jobs are not claimed again
 }
@@ -208,4 +209,4 @@ TEST_F(SpoolFinishTest, AFailedFinishIsRetriedByActiveJobsInTheSameRun) {
 }
 
 }  // namespace
-}  // namespace tandem::jobs
+}  // namespace tandem::spool

@@ -1,13 +1,14 @@
 // Claiming jobs from the inbox: order, validation, and leaving everything else alone.
-#include "trainer/jobs/spool.h"
+#include "common/spool/spool.h"
 
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "common/spool/job_id.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/jobs_test_support.h"
 
-namespace tandem::jobs {
+namespace tandem::spool {
 namespace {
 
 namespace fs = std::filesystem;
@@ -80,7 +81,8 @@ TEST_F(SpoolTest, ClaimMovesTheFileToActiveAndMakesAWorkFolder) {
   EXPECT_EQ(read_text(job->file), text);
   EXPECT_TRUE(fs::is_directory(job->work_dir));
   // Relative paths resolve against the inbox, where the person put the file.
-  EXPECT_EQ(job->spec.distill()->dataset, (root_ / "inbox" / "data.jsonl").lexically_normal());
+  EXPECT_EQ(job->spec.as<DistillSpec>()->dataset,
+            (root_ / "inbox" / "data.jsonl").lexically_normal());
 }
 
 TEST_F(SpoolTest, BadJobGoesToFailedWithItsReasonAndNothingElseMoves) {
@@ -206,4 +208,4 @@ TEST_F(SpoolTest, UnreadableJobIsLeftForLater) {
 }
 
 }  // namespace
-}  // namespace tandem::jobs
+}  // namespace tandem::spool

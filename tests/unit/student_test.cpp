@@ -67,7 +67,7 @@ TEST(Student, LearnsThreeLabels) {
 }
 
 TEST(Student, LearnsWithTheJobDefaults) {
-  // trainer/jobs/job_spec.h: epochs 5, learning_rate 0.1.
+  // common/spool/distill_spec.h: epochs 5, learning_rate 0.1.
   TrainOptions options;
   options.epochs = 5;
   options.learning_rate = 0.1;

@@ -13,7 +13,7 @@
 #include "common/files.h"
 #include "tests/support/in_process_llm.h"
 #include "tests/support/temp_dir.h"
-#include "trainer/jobs/checkpoint.h"
+#include "trainer/checkpoint/checkpoint.h"
 #include "trainer/trainer_service.h"
 
 namespace tandem::trainer {
@@ -152,7 +152,7 @@ TEST(TrainerDisk, ARefusedWriteKeepsTheJobActiveSaysWhichFileAndFinishesLater) {
   EXPECT_EQ(refused->jobs_failed, 0) << refused->last_error;
   // The checkpoint is whole: every item recorded once.
   {
-    jobs::Checkpoint checkpoint(jobs::real_file_system(), work, claimed->job);
+    Checkpoint checkpoint(spool::real_file_system(), work, claimed->job);
     EXPECT_EQ(checkpoint.done_count(), static_cast<std::size_t>(kItems));
   }
 

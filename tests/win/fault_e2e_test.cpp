@@ -42,7 +42,7 @@
 #include "tests/support/service_e2e.h"
 #include "tests/support/service_pair_test.h"
 #include "tests/support/temp_dir.h"
-#include "trainer/jobs/checkpoint.h"
+#include "trainer/checkpoint/checkpoint.h"
 
 namespace tandem {
 namespace {
@@ -322,11 +322,12 @@ TEST_F(FaultTest, AFullOrReadOnlyJobsFolderIsReportedAndTheJobFinishesAfterwards
   // tidy files under the trainer's feet).
   auto checkpoint_count = [&](const std::string& job) {
     testing::TempDir copy;
-    for (const char* name : {jobs::Checkpoint::kSnapshotName, jobs::Checkpoint::kJournalName}) {
+    for (const char* name :
+         {trainer::Checkpoint::kSnapshotName, trainer::Checkpoint::kJournalName}) {
       const auto from = jobs / "active" / (job + ".work") / name;
       if (std::filesystem::exists(from)) std::filesystem::copy_file(from, copy.path() / name);
     }
-    jobs::Checkpoint checkpoint(jobs::real_file_system(), copy.path(), job);
+    trainer::Checkpoint checkpoint(spool::real_file_system(), copy.path(), job);
     const auto ids = checkpoint.done_ids();
     EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size());
     return checkpoint.done_count();

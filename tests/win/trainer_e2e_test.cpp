@@ -25,7 +25,7 @@
 #include "tests/support/service_e2e.h"
 #include "tests/support/service_pair_test.h"
 #include "tests/support/win_process.h"
-#include "trainer/jobs/checkpoint.h"
+#include "trainer/checkpoint/checkpoint.h"
 
 namespace tandem {
 namespace {

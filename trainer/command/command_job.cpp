@@ -41,7 +41,7 @@ CommandOutcome failed(std::string reason) {
 
 class CommandRun {
  public:
-  CommandRun(const std::string& name, const jobs::CommandJob& job, jobs::Checkpoint& checkpoint)
+  CommandRun(const std::string& name, const spool::CommandSpec& job, Checkpoint& checkpoint)
       : name_(name), job_(job), checkpoint_(checkpoint) {}
 
   // What the last recorded attempt means for the job: finished (ok or failed), or std::nullopt
@@ -67,7 +67,7 @@ class CommandRun {
     const int code = exit_code->get<int>();
     if (code == 0) return CommandOutcome{.ok = true, .stopped = false, .reason = {}};
     const int failures = failed_attempts(attempt);
-    if (job_.restart == jobs::RestartPolicy::on_failure && failures <= job_.max_restarts) {
+    if (job_.restart == spool::RestartPolicy::on_failure && failures <= job_.max_restarts) {
       TLOG(warning) << name_ << ": " << program() << " exited with " << describe_code(code)
                     << "; restarting it (restart " << failures << " of " << job_.max_restarts
                     << ")";
@@ -76,7 +76,7 @@ class CommandRun {
     std::string reason = program() + " exited with " + describe_code(code) + " on attempt " +
                          std::to_string(attempt) + " (" + std::to_string(failures) +
                          " failed attempt" + (failures == 1 ? "" : "s") + "; ";
-    reason += job_.restart == jobs::RestartPolicy::never
+    reason += job_.restart == spool::RestartPolicy::never
                   ? "restart policy \"never\")"
                   : "restart policy \"on-failure\" allows " + std::to_string(job_.max_restarts) +
                         " restart" + (job_.max_restarts == 1 ? "" : "s") + ")";
@@ -134,15 +134,15 @@ class CommandRun {
   }
 
   const std::string& name_;
-  const jobs::CommandJob& job_;
-  jobs::Checkpoint& checkpoint_;
+  const spool::CommandSpec& job_;
+  Checkpoint& checkpoint_;
 };
 
 }  // namespace
 
-CommandOutcome run_command_job(const std::string& job_name, const jobs::CommandJob& job,
+CommandOutcome run_command_job(const std::string& job_name, const spool::CommandSpec& job,
                                const EndpointSource& endpoint, ProcessLauncher& launcher,
-                               jobs::Checkpoint& checkpoint, std::stop_token stop) {
+                               Checkpoint& checkpoint, std::stop_token stop) {
   auto stopped = [&] {
     TLOG(info) << job_name << ": stopped on request; the job stays active and resumes at the "
                << "next start";
@@ -163,6 +163,15 @@ CommandOutcome run_command_job(const std::string& job_name, const jobs::CommandJ
     if (stop.stop_requested()) return stopped();
     run.run_attempt(access, launcher, stop);  // the next round judges how it ended
   }
+}
+
+void run_job(const spool::CommandSpec& spec, const JobContext& context) {
+  context.control.report({"run", 0, 0});
+  const CommandOutcome outcome =
+      run_command_job(context.job.spec.name, spec, context.endpoint, context.launcher,
+                      context.checkpoint, context.control.stop);
+  if (outcome.stopped) throw Stopped();
+  if (!outcome.ok) throw JobFailed(outcome.reason);
 }
 
 }  // namespace tandem::trainer

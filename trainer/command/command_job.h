@@ -9,20 +9,17 @@
 // failures: an attempt the trainer stopped or lost is run again when the job resumes.
 #pragma once
 
-#include <functional>
 #include <stop_token>
 #include <string>
 
 #include "common/process/process_launcher.h"
+#include "common/spool/command_spec.h"
+#include "trainer/checkpoint/checkpoint.h"
 #include "trainer/command/job_environment.h"
-#include "trainer/jobs/checkpoint.h"
-#include "trainer/jobs/job_spec.h"
+#include "trainer/job_context.h"
+#include "trainer/llm_access.h"
 
 namespace tandem::trainer {
-
-// Resolves the live server before each (re)start, so a restart picks up a new port. Blocks
-// within its own bound and throws when the server is not ready by then.
-using EndpointSource = std::function<LlmAccess(std::stop_token stop)>;
 
 struct CommandOutcome {
   bool ok = false;       // the program exited with code 0
@@ -34,11 +31,15 @@ struct CommandOutcome {
 // Runs (or resumes) the job to its end. Fails it when the program cannot be started (no
 // restart: a missing program stays missing) and when the program exits non-zero with no
 // restarts left. On a stop request the program is ended and the outcome is `stopped`.
-// Whatever `endpoint` throws reaches the caller with the job still active and no attempt used
-// (the server being down is not the job's fault), as does a tandem::Error when the checkpoint
-// cannot be written.
-CommandOutcome run_command_job(const std::string& job_name, const jobs::CommandJob& job,
+// `endpoint` is asked before each (re)start, so a restart picks up a new port. Whatever it
+// throws reaches the caller with the job still active and no attempt used (the server being
+// down is not the job's fault), as does a tandem::Error when the checkpoint cannot be written.
+CommandOutcome run_command_job(const std::string& job_name, const spool::CommandSpec& job,
                                const EndpointSource& endpoint, ProcessLauncher& launcher,
-                               jobs::Checkpoint& checkpoint, std::stop_token stop);
+                               Checkpoint& checkpoint, std::stop_token stop);
+
+// The service's runner for this kind: run_command_job, its outcome told as job_context.h says
+// (a failure as JobFailed with the reason, a stop as Stopped).
+void run_job(const spool::CommandSpec& spec, const JobContext& context);
 
 }  // namespace tandem::trainer

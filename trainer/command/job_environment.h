@@ -6,17 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "trainer/llm_access.h"
+
 namespace tandem::trainer {
 
 inline constexpr const char* kLlmUrlVariable = "TANDEM_LLM_URL";
 inline constexpr const char* kOpenAiBaseUrlVariable = "OPENAI_BASE_URL";
 inline constexpr const char* kOpenAiKeyVariable = "OPENAI_API_KEY";
-
-// The live server as resolved just before a (re)start.
-struct LlmAccess {
-  std::string url;      // "http://127.0.0.1:8031"
-  std::string api_key;  // empty: the server has none configured
-};
 
 struct JobEnvironment {
   std::map<std::string, std::string> variables;

@@ -1,4 +1,4 @@
-#include "trainer/jobs/checkpoint.h"
+#include "trainer/checkpoint/checkpoint.h"
 
 #include <algorithm>
 
@@ -6,10 +6,10 @@
 #include "common/files.h"
 #include "common/log.h"
 
-namespace tandem::jobs {
+namespace tandem::trainer {
 namespace fs = std::filesystem;
 
-Checkpoint::Checkpoint(FileSystem& file_system, fs::path folder, std::string job_id,
+Checkpoint::Checkpoint(spool::FileSystem& file_system, fs::path folder, std::string job_id,
                        CheckpointOptions options)
     : fs_(file_system),
       folder_(std::move(folder)),
@@ -145,4 +145,4 @@ void Checkpoint::compact_if_due() {
   }
 }
 
-}  // namespace tandem::jobs
+}  // namespace tandem::trainer

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace tandem::jobs {
+namespace tandem::spool {
 
 class FileSystem {
  public:
@@ -34,4 +34,4 @@ class FileSystem {
 // The real disk.
 FileSystem& real_file_system();
 
-}  // namespace tandem::jobs
+}  // namespace tandem::spool

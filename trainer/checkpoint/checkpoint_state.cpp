@@ -1,9 +1,9 @@
-#include "trainer/jobs/checkpoint_state.h"
+#include "trainer/checkpoint/checkpoint_state.h"
 
 #include "common/error.h"
 #include "common/json_source.h"
 
-namespace tandem::jobs {
+namespace tandem::trainer {
 namespace {
 
 constexpr int kFormat = 1;
@@ -165,4 +165,4 @@ const nlohmann::json* CheckpointState::result(const std::string& id) const {
   return it == index_.end() ? nullptr : &items_[it->second].second;
 }
 
-}  // namespace tandem::jobs
+}  // namespace tandem::trainer

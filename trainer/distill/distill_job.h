@@ -9,9 +9,10 @@
 #include <filesystem>
 #include <string>
 
+#include "common/spool/distill_spec.h"
+#include "trainer/checkpoint/checkpoint.h"
+#include "trainer/job_context.h"
 #include "trainer/job_control.h"
-#include "trainer/jobs/checkpoint.h"
-#include "trainer/jobs/job_spec.h"
 #include "trainer/teacher.h"
 
 namespace tandem::trainer {
@@ -24,7 +25,10 @@ inline constexpr const char* kMetricsFile = "metrics.json";
 // for a dataset that cannot be used (every bad line listed with its number, up to a limit),
 // Stopped when `control` says stop (the checkpoint keeps every answer recorded so far), and
 // Error for a teacher failure (the message names the item).
-void run_distill_job(const jobs::DistillJob& job, const std::filesystem::path& work_dir,
-                     jobs::Checkpoint& checkpoint, Teacher& teacher, const JobControl& control);
+void run_distill_job(const spool::DistillSpec& job, const std::filesystem::path& work_dir,
+                     Checkpoint& checkpoint, Teacher& teacher, const JobControl& control);
+
+// The service's runner for this kind (job_context.h): run_distill_job in the job's work folder.
+void run_job(const spool::DistillSpec& spec, const JobContext& context);
 
 }  // namespace tandem::trainer

@@ -18,10 +18,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "trainer/jobs/checkpoint_state.h"
-#include "trainer/jobs/file_system.h"
+#include "common/spool/file_system.h"
+#include "trainer/checkpoint/checkpoint_state.h"
 
-namespace tandem::jobs {
+namespace tandem::trainer {
 
 struct CheckpointOptions {
   // Fold the journal into the snapshot once it holds this many lines and at least as many as
@@ -37,7 +37,7 @@ class Checkpoint {
   // Opens the checkpoint of job `job_id` in `folder` (created if missing). Nothing there: an
   // empty checkpoint. A corrupt snapshot or journal line, or another job's checkpoint: Error
   // naming the file, never a silent reset. A leftover temporary file is removed.
-  Checkpoint(FileSystem& fs, std::filesystem::path folder, std::string job_id,
+  Checkpoint(spool::FileSystem& fs, std::filesystem::path folder, std::string job_id,
              CheckpointOptions options = {});
 
   bool is_done(const std::string& id) const { return state_.result(id) != nullptr; }
@@ -68,7 +68,7 @@ class Checkpoint {
   void append(const std::string& line);
   void compact_if_due();
 
-  FileSystem& fs_;
+  spool::FileSystem& fs_;
   std::filesystem::path folder_;
   std::filesystem::path snapshot_;
   std::filesystem::path journal_;
@@ -81,4 +81,4 @@ class Checkpoint {
   std::size_t dropped_bytes_ = 0;
 };
 
-}  // namespace tandem::jobs
+}  // namespace tandem::trainer

@@ -1,4 +1,4 @@
-#include "ctl/job_submit.h"
+#include "common/spool/submit.h"
 
 #include <cerrno>
 #include <cstring>
@@ -6,12 +6,11 @@
 #include <random>
 #include <system_error>
 
-#include <nlohmann/json.hpp>
-
 #include "common/files.h"
-#include "trainer/jobs/job_spec.h"
+#include "common/spool/job_spec.h"
+#include "common/spool/layout.h"
 
-namespace tandem::ctl {
+namespace tandem::spool {
 namespace fs = std::filesystem;
 namespace {
 
@@ -36,16 +35,21 @@ std::string random_tag() {
   return std::to_string(device());
 }
 
+// `stem`, `stem-2`, `stem-3`, ...: the first whose <name>.json is free in `inbox`.
+std::string free_inbox_name(const fs::path& inbox, std::string_view stem) {
+  for (int n = 1; n <= kMaxNames; ++n) {
+    std::string name = n == 1 ? std::string(stem) : std::string(stem) + "-" + std::to_string(n);
+    std::error_code ec;
+    if (!fs::exists(fs::symlink_status(job_path(inbox, name, kJobExtension), ec))) return name;
+  }
+  throw Error("no free name for " + std::string(stem) + " in " + path_utf8(inbox));
+}
+
 }  // namespace
 
 std::string absolute_job(const std::string& origin, std::string_view text,
                          const fs::path& base_dir) {
-  const jobs::JobSpec spec = jobs::parse_job_spec(origin, text, base_dir, jobs::PathCheck::exists);
-  // parse_job_spec accepted it, so it is a JSON object; ordered keeps the person's layout.
-  auto job = nlohmann::ordered_json::parse(text);
-  if (const auto* distill = spec.distill()) job["dataset"] = path_utf8(distill->dataset);
-  if (const auto* command = spec.command()) job["working_dir"] = path_utf8(command->working_dir);
-  return job.dump(2) + "\n";
+  return parse_job_spec(origin, text, base_dir, PathCheck::exists).with_absolute_paths(text);
 }
 
 std::optional<std::string> job_name_problem(std::string_view name) {
@@ -60,16 +64,8 @@ std::optional<std::string> job_name_problem(std::string_view name) {
   return std::nullopt;
 }
 
-std::string free_inbox_name(const fs::path& inbox, std::string_view stem) {
-  for (int n = 1; n <= kMaxNames; ++n) {
-    std::string name = n == 1 ? std::string(stem) : std::string(stem) + "-" + std::to_string(n);
-    std::error_code ec;
-    if (!fs::exists(fs::symlink_status(inbox / (name + ".json"), ec))) return name;
-  }
-  throw Error("no free name for " + std::string(stem) + " in " + path_utf8(inbox));
-}
-
-fs::path place_in_inbox(const fs::path& inbox, std::string_view stem, std::string_view content) {
+fs::path submit_job(const fs::path& root, std::string_view stem, std::string_view content) {
+  const fs::path inbox = state_folder(root, JobState::queued);
   std::error_code ec;
   fs::create_directories(inbox, ec);
   if (ec) fail(ec, "cannot create " + path_utf8(inbox));
@@ -95,7 +91,7 @@ fs::path place_in_inbox(const fs::path& inbox, std::string_view stem, std::strin
   }
   // A hard link fails when the name is taken, where a rename would replace it.
   for (int attempt = 0; attempt < kMaxNames; ++attempt) {
-    const fs::path target = inbox / (free_inbox_name(inbox, stem) + ".json");
+    const fs::path target = job_path(inbox, free_inbox_name(inbox, stem), kJobExtension);
     fs::create_hard_link(temp, target, ec);
     if (ec == std::errc::file_exists) continue;  // taken since we looked
     if (ec && !denied(ec) && !fs::exists(target)) {
@@ -113,4 +109,4 @@ fs::path place_in_inbox(const fs::path& inbox, std::string_view stem, std::strin
   throw Error("no free name for " + std::string(stem) + " in " + path_utf8(inbox));
 }
 
-}  // namespace tandem::ctl
+}  // namespace tandem::spool

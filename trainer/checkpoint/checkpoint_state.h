@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace tandem::jobs {
+namespace tandem::trainer {
 
 class CheckpointState {
  public:
@@ -59,4 +59,4 @@ class CheckpointState {
   std::map<std::string, std::size_t, std::less<>> index_;      // id -> position in items_
 };
 
-}  // namespace tandem::jobs
+}  // namespace tandem::trainer

@@ -1,4 +1,4 @@
-#include "trainer/distill_job.h"
+#include "trainer/distill/distill_job.h"
 
 #include <algorithm>
 #include <sstream>
@@ -18,7 +18,7 @@ using distill::DatasetItem;
 // How many bad lines a failure reason lists; the count covers all of them.
 constexpr std::size_t kListedBadLines = 20;
 
-std::vector<DatasetItem> load_items(const jobs::DistillJob& job) {
+std::vector<DatasetItem> load_items(const spool::DistillSpec& job) {
   distill::Dataset data =
       distill::read_dataset(job.dataset, job.labels, distill::BadLinePolicy::collect);
   if (data.error_count > 0) {
@@ -40,7 +40,7 @@ std::vector<DatasetItem> load_items(const jobs::DistillJob& job) {
   return std::move(data.items);
 }
 
-std::size_t recorded_label(const jobs::Checkpoint& checkpoint, const DatasetItem& item,
+std::size_t recorded_label(const Checkpoint& checkpoint, const DatasetItem& item,
                            std::size_t label_count) {
   const nlohmann::json* result = checkpoint.result(item.id);
   if (result == nullptr || !result->contains("label") || !(*result)["label"].is_number_unsigned() ||
@@ -51,8 +51,8 @@ std::size_t recorded_label(const jobs::Checkpoint& checkpoint, const DatasetItem
   return (*result)["label"].get<std::size_t>();
 }
 
-void label_items(const jobs::DistillJob& job, const std::vector<DatasetItem>& items,
-                 jobs::Checkpoint& checkpoint, Teacher& teacher, const JobControl& control) {
+void label_items(const spool::DistillSpec& job, const std::vector<DatasetItem>& items,
+                 Checkpoint& checkpoint, Teacher& teacher, const JobControl& control) {
   const auto total = static_cast<std::int64_t>(items.size());
   if (checkpoint.done_count() > 0) {
     TLOG(info) << "resuming: " << checkpoint.done_count() << " of " << total
@@ -79,9 +79,9 @@ void label_items(const jobs::DistillJob& job, const std::vector<DatasetItem>& it
   }
 }
 
-void write_labels(const std::filesystem::path& file, const jobs::DistillJob& job,
+void write_labels(const std::filesystem::path& file, const spool::DistillSpec& job,
                   const std::vector<DatasetItem>& items, const std::vector<std::size_t>& teacher,
-                  const jobs::Checkpoint& checkpoint) {
+                  const Checkpoint& checkpoint) {
   std::string text;
   for (std::size_t i = 0; i < items.size(); ++i) {
     nlohmann::json line = {{"id", items[i].id},
@@ -95,8 +95,8 @@ void write_labels(const std::filesystem::path& file, const jobs::DistillJob& job
 
 }  // namespace
 
-void run_distill_job(const jobs::DistillJob& job, const std::filesystem::path& work_dir,
-                     jobs::Checkpoint& checkpoint, Teacher& teacher, const JobControl& control) {
+void run_distill_job(const spool::DistillSpec& job, const std::filesystem::path& work_dir,
+                     Checkpoint& checkpoint, Teacher& teacher, const JobControl& control) {
   const std::vector<DatasetItem> items = load_items(job);
   if (checkpoint.phase().empty()) checkpoint.set_phase("label");
   label_items(job, items, checkpoint, teacher, control);
@@ -162,6 +162,10 @@ void run_distill_job(const jobs::DistillJob& job, const std::filesystem::path& w
              << (metrics.teacher_agreement
                      ? ", teacher agreement " + std::to_string(*metrics.teacher_agreement)
                      : std::string());
+}
+
+void run_job(const spool::DistillSpec& spec, const JobContext& context) {
+  run_distill_job(spec, context.job.work_dir, context.checkpoint, context.teacher, context.control);
 }
 
 }  // namespace tandem::trainer

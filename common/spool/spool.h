@@ -4,9 +4,9 @@
 // folder for its checkpoint and outputs. Finishing moves the file and its work folder together
 // to done/ or failed/. Nothing is ever overwritten: a name taken there gets a numeric suffix.
 //
-// Layout of a claimed job, by its id "<stem>-<hash>": active/<id>.json, active/<id>.work/.
-// Finishing first writes active/<id>.finish (the outcome), then moves things, then removes it,
-// so a crash in between is completed when the spool is opened again.
+// A claimed job's files are named by its id "<stem>-<hash>" (layout.h). Finishing first writes
+// active/<id>.finish (the outcome), then moves things, then removes it, so a crash in between is
+// completed when the spool is opened again.
 //
 // Relative paths in a job resolve against the inbox, where the person put the file, also when
 // the job is resumed from active/.
@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
-#include "trainer/jobs/file_system.h"
-#include "trainer/jobs/job_spec.h"
+#include "common/spool/file_system.h"
+#include "common/spool/job_spec.h"
 
-namespace tandem::jobs {
+namespace tandem::spool {
 
 struct Job {
   std::string id;                  // the stem of `file`; stable across restarts
@@ -73,10 +73,11 @@ class Spool {
 
   FileSystem& fs_;
   std::function<void(const std::string&, const std::string&)> on_rejected_;
+  std::filesystem::path root_;
   std::filesystem::path inbox_;
   std::filesystem::path active_;
   std::filesystem::path done_;
   std::filesystem::path failed_;
 };
 
-}  // namespace tandem::jobs
+}  // namespace tandem::spool

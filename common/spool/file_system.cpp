@@ -1,11 +1,11 @@
-#include "trainer/jobs/file_system.h"
+#include "common/spool/file_system.h"
 
 #include <system_error>
 
 #include "common/error.h"
 #include "common/files.h"
 
-namespace tandem::jobs {
+namespace tandem::spool {
 namespace fs = std::filesystem;
 namespace {
 
@@ -59,4 +59,4 @@ FileSystem& real_file_system() {
   return instance;
 }
 
-}  // namespace tandem::jobs
+}  // namespace tandem::spool

@@ -1,11 +1,15 @@
-#include "trainer/jobs/job_fields.h"
+#include "common/spool/job_fields.h"
 
 #include <algorithm>
+#include <system_error>
 
 #include "common/error.h"
+#include "common/files.h"
 #include "common/json_fields.h"
 
-namespace tandem::jobs {
+namespace tandem::spool {
+namespace fs = std::filesystem;
+
 JobFields::JobFields(const JsonSource& source) : source_(source), scalars_(source) {}
 
 const nlohmann::json* JobFields::find(const std::string& key) {
@@ -59,6 +63,30 @@ std::optional<std::map<std::string, std::string>> JobFields::string_map(const st
   return out;
 }
 
+std::string JobFields::required_string(const std::string& key, const std::string& kind) {
+  auto value = string(key);
+  if (!value) fail(key, "missing (required for a " + kind + " job)");
+  if (value->empty()) fail(key, "must not be empty");
+  return *value;
+}
+
+fs::path JobFields::path(const std::string& key, const std::string& value, const fs::path& base_dir,
+                         PathIs is, PathCheck check) {
+  fs::path p = path_from_utf8(value);
+  p = p.is_absolute() ? p.lexically_normal() : (base_dir / p).lexically_normal();
+  if (check == PathCheck::skip) return p;
+  std::error_code ec;
+  auto status = fs::status(p, ec);
+  if (!fs::exists(status)) fail(key, json_quoted(path_utf8(p)) + " does not exist");
+  if (is == PathIs::folder && !fs::is_directory(status)) {
+    fail(key, json_quoted(path_utf8(p)) + " is not a folder");
+  }
+  if (is == PathIs::file && !fs::is_regular_file(status)) {
+    fail(key, json_quoted(path_utf8(p)) + " is not a file");
+  }
+  return p;
+}
+
 void JobFields::fail(const std::string& key, const std::string& what) const {
   scalars_.fail(key, what);
 }
@@ -77,4 +105,12 @@ void JobFields::reject_unknown() const {
   }
 }
 
-}  // namespace tandem::jobs
+std::string json_quoted(const std::string& s) {
+  return nlohmann::json(s).dump();
+}
+
+fs::path path_from_utf8(const std::string& s) {
+  return fs::path(std::u8string(s.begin(), s.end()));
+}
+
+}  // namespace tandem::spool
