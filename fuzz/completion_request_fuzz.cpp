@@ -1,6 +1,6 @@
 // The request validation of POST /v1/completions and /v1/chat/completions: any body either
 // parses into values inside the documented ranges or is refused with a 400 ApiError whose
-// message is non-empty and, for a field error, names that field.
+// message is non-empty and names the field at fault (a bad value, or an unknown argument).
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -26,6 +26,11 @@ void check_error(const ApiError& e, std::string_view body) {
   if (e.code() == "invalid_value") {
     TANDEM_FUZZ_CHECK(!e.param().empty(), message);
     TANDEM_FUZZ_CHECK(message.rfind("field '" + e.param() + "': ", 0) == 0, message);
+  } else if (e.code() == "unknown_argument") {
+    TANDEM_FUZZ_CHECK(!e.param().empty(), message);
+    TANDEM_FUZZ_CHECK(
+        message.rfind("unrecognized request argument supplied: '" + e.param() + "'", 0) == 0,
+        message);
   } else {
     TANDEM_FUZZ_CHECK(e.code() == "invalid_json", e.code());
   }
@@ -47,6 +52,18 @@ void check_request(const CompletionRequest& r, const RequestLimits& limits, bool
   TANDEM_FUZZ_CHECK(s.stop.size() <= 16, std::to_string(s.stop.size()));
   for (const auto& stop : s.stop) TANDEM_FUZZ_CHECK(!stop.empty(), "empty stop sequence");
   TANDEM_FUZZ_CHECK(!(s.echo && r.stream), "echo with stream");
+  TANDEM_FUZZ_CHECK(s.presence_penalty >= -2 && s.presence_penalty <= 2,
+                    std::to_string(s.presence_penalty));
+  TANDEM_FUZZ_CHECK(s.frequency_penalty >= -2 && s.frequency_penalty <= 2,
+                    std::to_string(s.frequency_penalty));
+  TANDEM_FUZZ_CHECK(s.top_k >= 0 && s.min_p >= 0 && s.min_p <= 1, std::to_string(s.min_p));
+  TANDEM_FUZZ_CHECK(s.repeat_penalty > 0 && s.repeat_penalty <= 10,
+                    std::to_string(s.repeat_penalty));
+  TANDEM_FUZZ_CHECK(s.repeat_last_n >= -1, std::to_string(s.repeat_last_n));
+  TANDEM_FUZZ_CHECK(s.logit_bias.size() <= 300, std::to_string(s.logit_bias.size()));
+  for (const auto& [token, bias] : s.logit_bias) {
+    TANDEM_FUZZ_CHECK(token >= 0 && bias >= -100 && bias <= 100, std::to_string(token));
+  }
   if (chat) {
     TANDEM_FUZZ_CHECK(!r.messages.empty(), "chat without messages");
     for (const auto& m : r.messages) {
