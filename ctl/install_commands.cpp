@@ -52,17 +52,6 @@ win32::FailureActions recovery_policy() {
   return policy;
 }
 
-void apply_folder_dacl(const fs::path& folder, const std::string& sddl) {
-  win32::FileHandle handle(CreateFileW(folder.wstring().c_str(), READ_CONTROL | WRITE_DAC,
-                                       FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                                       nullptr, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS,
-                                       nullptr));
-  const std::string what = path_utf8(folder);
-  if (!handle) win32::throw_last_error("CreateFileW(" + what + ")");
-  win32::SecurityAttributes security(sddl);
-  win32::apply_dacl(handle.get(), SE_FILE_OBJECT, security, what);
-}
-
 void prepare_data_folders() {
   const std::string llm_sid = win32::service_sid(kLlmServiceName);
   const std::string trainer_sid = win32::service_sid(kTrainerServiceName);
@@ -70,7 +59,7 @@ void prepare_data_folders() {
   for (const auto& folder : data_folders()) {
     const fs::path path = folder.name.empty() ? root : root / folder.name;
     fs::create_directories(path);
-    apply_folder_dacl(path, data_folder_sddl(folder, llm_sid, trainer_sid));
+    win32::apply_folder_dacl(path, data_folder_sddl(folder, llm_sid, trainer_sid));
   }
   for (const auto& config : default_configs()) {
     const fs::path file = paths::config_dir() / config.file_name;

@@ -5,12 +5,12 @@
 #include <cstdio>
 #include <string>
 
+#include "common/console_runner.h"
 #include "common/log.h"
 #include "common/posix/endpoint_publisher.h"
 #include "common/posix/runtime_dir.h"
 #include "common/posix/service_paths.h"
 #include "common/posix/systemd_notify.h"
-#include "common/service_runner.h"
 #include "service/exit_codes.h"
 #include "service/llm_service.h"
 

@@ -12,7 +12,7 @@
 #include "common/win32/endpoint_publisher.h"
 #include "common/win32/known_folders.h"
 #include "common/win32/registry_publication.h"
-#include "common/win32/service_host.h"
+#include "common/win32/scm_runner.h"
 #include "service/llm_service.h"
 
 int wmain(int argc, wchar_t** argv) {

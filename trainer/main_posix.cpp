@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/console_runner.h"
 #include "common/log.h"
 #include "common/paths.h"
 #include "common/posix/dir_watch.h"
@@ -15,7 +16,6 @@
 #include "common/posix/service_paths.h"
 #include "common/posix/status_publication.h"
 #include "common/posix/systemd_notify.h"
-#include "common/service_runner.h"
 #include "trainer/distill/predict_command.h"
 #include "trainer/trainer_service.h"
 

@@ -15,7 +15,7 @@
 #include "common/win32/folder_watch.h"
 #include "common/win32/llm_resolver.h"
 #include "common/win32/registry_publication.h"
-#include "common/win32/service_host.h"
+#include "common/win32/scm_runner.h"
 #include "common/win32/status_publication.h"
 #include "common/win32/strings.h"
 #include "trainer/distill/predict_command.h"
