@@ -15,13 +15,11 @@
 #include "common/paths.h"
 #include "common/service_names.h"
 #include "common/win32/error.h"
-#include "common/win32/known_folders.h"
 #include "common/win32/registry_publication.h"
 #include "common/win32/scm.h"
 #include "common/win32/security.h"
 #include "common/win32/service_sid.h"
-#include "common/win32/strings.h"
-#include "ctl/commands.h"
+#include "ctl/install_commands.h"
 #include "ctl/service_definitions.h"
 
 namespace tandem::ctl {
@@ -133,8 +131,7 @@ int install_command(Args& args) {
   args.done();
   const AccountChoice choice =
       account_word ? parse_account(*account_word) : AccountChoice::automatic;
-  const fs::path dir =
-      dir_word ? fs::absolute(win32::widen(*dir_word)) : paths::detail::executable_dir();
+  const fs::path dir = dir_word ? fs::absolute(path_from_utf8(*dir_word)) : paths::executable_dir();
   if (print_sc) {
     print_lines(sc_install_lines(path_utf8(dir), choice != AccountChoice::local_system));
     return kOk;
