@@ -96,7 +96,7 @@ TrainerConfig load_trainer_config(const std::filesystem::path& file) {
 
 std::string read_api_key_file(const std::string& file) {
   if (file.empty()) return {};
-  std::string key = read_file(file);
+  std::string key = read_file(path_from_utf8(file));
   key.erase(key.find_last_not_of(" \t\r\n") + 1);
   key.erase(0, key.find_first_not_of(" \t\r\n"));
   if (key.empty()) throw InputError(file, "the API key file is empty");

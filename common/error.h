@@ -12,6 +12,19 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A call to the operating system or its service manager failed (a Win32 API, systemctl): not
+// a verdict on what was asked about, so a caller waiting for something passes it on.
+// `access_denied` when it was refused for lack of rights (tandemctl's exit code 4).
+class SystemError : public Error {
+ public:
+  SystemError(const std::string& what, bool access_denied)
+      : Error(what), access_denied_(access_denied) {}
+  bool access_denied() const { return access_denied_; }
+
+ private:
+  bool access_denied_;
+};
+
 // A stop was requested (service stop, Ctrl+C) while waiting; not a failure of what was waited on.
 class StopRequested : public Error {
  public:

@@ -24,6 +24,10 @@ std::string path_utf8(const fs::path& file) {
   return std::string(u8.begin(), u8.end());
 }
 
+fs::path path_from_utf8(std::string_view utf8) {
+  return fs::path(std::u8string(utf8.begin(), utf8.end()));
+}
+
 std::optional<std::string> read_file_if_exists(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {

@@ -30,7 +30,10 @@ void write_file_atomically(const std::filesystem::path& file, std::string_view c
 // once this returns). Throws WriteError naming the file.
 void append_file_durably(const std::filesystem::path& file, std::string_view content);
 
-// A path as UTF-8 for messages and JSON, on every platform.
+// The one conversion between paths and the UTF-8 text Tandem keeps everywhere else (configs, job
+// files, command lines, JSON, messages), the same on every platform. Never std::filesystem::path
+// from a plain std::string: on Windows that reads it in the ANSI code page.
 std::string path_utf8(const std::filesystem::path& file);
+std::filesystem::path path_from_utf8(std::string_view utf8);
 
 }  // namespace tandem

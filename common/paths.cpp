@@ -1,36 +1,48 @@
 #include "common/paths.h"
 
-#include <cstdlib>
-
-#ifdef _WIN32
-#include "common/win32/known_folders.h"
-#endif
+#include "common/files.h"
 
 namespace tandem::paths {
-namespace {
-
-std::filesystem::path from_env(const char* name) {
-#ifdef _WIN32
-  // The wide environment keeps non-ASCII folder names intact.
-  std::wstring wide(name, name + std::char_traits<char>::length(name));
-  const wchar_t* value = _wgetenv(wide.c_str());
-#else
-  const char* value = std::getenv(name);
-#endif
-  return value && *value ? std::filesystem::path(value) : std::filesystem::path();
-}
-
-}  // namespace
 
 std::filesystem::path data_dir() {
-  if (auto custom = from_env("TANDEM_DATA_DIR"); !custom.empty()) return custom;
-#ifdef _WIN32
-  // Not %ProgramData%: a service's environment may lack it or differ (Wine gives services
-  // C:\users\Public); the known folder is what every process agrees on.
-  return detail::program_data_dir() / "Tandem";
-#else
-  return "/var/lib/tandem";
-#endif
+  if (auto custom = platform::environment("TANDEM_DATA_DIR"); !custom.empty()) return custom;
+  return platform::data_dir();
+}
+
+std::filesystem::path config_dir() {
+  if (auto custom = platform::environment("TANDEM_CONFIG_DIR"); !custom.empty()) return custom;
+  return platform::config_dir();
+}
+
+std::filesystem::path logs_dir() {
+  return platform::logs_dir();
+}
+
+std::filesystem::path models_dir() {
+  return data_dir() / "models";
+}
+
+std::filesystem::path llm_server_config() {
+  return config_dir() / "llm-server.json";
+}
+
+std::filesystem::path trainer_config() {
+  return config_dir() / "trainer.json";
+}
+
+std::filesystem::path jobs_dir(const TrainerConfig& config) {
+  return config.jobs_dir.empty() ? data_dir() / "jobs" : path_from_utf8(config.jobs_dir);
+}
+
+std::filesystem::path executable_dir() {
+  return platform::executable_dir();
+}
+
+std::filesystem::path bundled_model() {
+  std::error_code ignored;
+  auto beside = executable_dir() / "tandem-tiny.gguf";
+  if (std::filesystem::exists(beside, ignored)) return beside;
+  return platform::installed_model();
 }
 
 }  // namespace tandem::paths

@@ -1,30 +1,26 @@
-// One function per tandemctl command; each reads its own words from Args and returns an exit
-// code from cli.h. Failures throw (UsageError, tandem::Error, Win32Error): main turns each into
-// one line on stderr and its exit code.
+// One function per tandemctl command; each reads its own words from Args, works through the
+// Platform's interfaces and returns an exit code from cli.h. Failures throw (UsageError,
+// tandem::Error, SystemError): run_tandemctl turns each into one line and its exit code.
 #pragma once
 
 #include "ctl/cli.h"
+#include "ctl/platform.h"
 
 namespace tandem::ctl {
 
 // query_commands.cpp
-int status_command(Args& args);
-int url_command(Args& args);
-int wait_command(Args& args);
+int status_command(Args& args, Platform& p);
+int url_command(Args& args, Platform& p);
+int wait_command(Args& args, Platform& p);
 
 // control_commands.cpp
-int start_command(Args& args);
-int stop_command(Args& args);
-int restart_command(Args& args);
+int start_command(Args& args, Platform& p);
+int stop_command(Args& args, Platform& p);
+int restart_command(Args& args, Platform& p);
 
 // job_commands.cpp
-int submit_command(Args& args);
-int jobs_command(Args& args);
-int logs_command(Args& args);
-
-// install_commands.cpp
-int install_command(Args& args);
-int uninstall_command(Args& args);
-int configure_services_command(Args& args);
+int submit_command(Args& args, Platform& p);
+int jobs_command(Args& args, Platform& p);
+int logs_command(Args& args, Platform& p);
 
 }  // namespace tandem::ctl

@@ -1,35 +1,26 @@
-// start, stop, restart: the two services through the SCM, in dependency order (TandemTrainer
-// depends on TandemLlm), each waited for on real state changes within --timeout.
-#include <windows.h>
-
+// start, stop, restart: the two services through the service manager, in dependency order
+// (the trainer depends on the server), each waited for on real state changes within --timeout.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
 #include "common/files.h"
-#include "common/paths.h"
-#include "common/service_names.h"
-#include "common/win32/error.h"
-#include "common/win32/scm.h"
 #include "ctl/commands.h"
 
 namespace tandem::ctl {
 namespace {
 
 using std::chrono::milliseconds;
-using win32::ServiceState;
 using Clock = std::chrono::steady_clock;
-
-constexpr const char* kLlm = kLlmServiceName;
-constexpr const char* kTrainer = kTrainerServiceName;
-constexpr DWORD kAccess = SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG | SERVICE_START |
-                          SERVICE_STOP | SERVICE_PAUSE_CONTINUE;
+using Access = ServiceManager::Access;
 
 struct Control {
-  win32::ScManager scm = win32::ScManager::open();
+  Platform& p;
+  std::unique_ptr<ServiceManager> services;
   Clock::time_point deadline;
 
   milliseconds left() const {
@@ -38,8 +29,8 @@ struct Control {
   }
 };
 
-// A failed start or stop: main prints the message; the exit code says whether it ran out of
-// time (1) or the service failed (3).
+// A failed start or stop: the exit code says whether it ran out of time (1) or the service
+// failed (3).
 class ControlFailed : public Error {
  public:
   ControlFailed(const std::string& what, int code) : Error(what), code_(code) {}
@@ -49,109 +40,96 @@ class ControlFailed : public Error {
   int code_;
 };
 
-std::string log_file(const std::string& name) {
-  return path_utf8(paths::logs_dir() / (name == kLlm ? "tandem-llm.log" : "tandem-trainer.log"));
+std::string log_file(const Control& c, const std::string& name) {
+  return path_utf8(c.p.logs_dir /
+                   (name == c.p.llm_service ? "tandem-llm.log" : "tandem-trainer.log"));
 }
 
-win32::Service open(const Control& c, const std::string& name) {
-  auto service = win32::Service::try_open(c.scm, name, kAccess);
-  if (!service) {
-    throw Error(name + " is not installed: run `tandemctl install` or the MSI");
-  }
-  return std::move(*service);
+std::unique_ptr<ServiceController> open(const Control& c, const std::string& name) {
+  auto service = c.services->open(name, Access::control);
+  if (!service) throw Error(name + " is not installed: " + c.p.install_hint);
+  return service;
 }
 
-void print(const std::string& name, const win32::ServiceStatusInfo& s, const char* note = "") {
+void print(const Control& c, const std::string& name, const ServiceInfo& s, const char* note = "") {
   std::string line = name;
   line.resize(std::max<std::size_t>(line.size() + 1, 15), ' ');
-  line += std::string(win32::to_string(s.state));
-  if (s.pid != 0 && s.state != ServiceState::stopped)
+  line += std::string(to_string(s.state));
+  if (s.pid != 0 && s.state != ServiceRunState::stopped) {
     line += " (pid " + std::to_string(s.pid) + ")";
-  if (s.state == ServiceState::stopped && s.win32_exit_code != 0 &&
-      s.win32_exit_code != ERROR_SERVICE_NEVER_STARTED) {
-    line += " (exit code " +
-            std::to_string(s.win32_exit_code == ERROR_SERVICE_SPECIFIC_ERROR ? s.service_exit_code
-                                                                             : s.win32_exit_code) +
-            ")";
   }
-  std::printf("%s%s\n", line.c_str(), note);
-  std::fflush(stdout);
+  if (s.state == ServiceRunState::stopped && s.exit_code != 0) {
+    line += " (exit code " + std::to_string(s.exit_code) + ")";
+  }
+  std::fprintf(c.p.out, "%s%s\n", line.c_str(), note);
+  std::fflush(c.p.out);
 }
 
 // Waits for `target`; a service that ends up elsewhere (stopped while starting) or runs out of
 // time becomes ControlFailed with the service's log named.
-win32::ServiceStatusInfo wait(const Control& c, const win32::Service& service,
-                              ServiceState target) {
+ServiceInfo wait(const Control& c, ServiceController& service, ServiceRunState target) {
   try {
     return service.wait_for_state(target, c.left());
-  } catch (const win32::Win32Error&) {
+  } catch (const SystemError&) {
     throw;
   } catch (const Error& e) {
-    const bool stopped = service.query().state == ServiceState::stopped;
-    throw ControlFailed(std::string(e.what()) + "\ntandemctl: see " + log_file(service.name()),
+    const bool stopped = service.query().state == ServiceRunState::stopped;
+    throw ControlFailed(std::string(e.what()) + "\ntandemctl: see " + log_file(c, service.name()),
                         stopped ? kFailed : kNotReady);
   }
 }
 
 void start_one(const Control& c, const std::string& name) {
   auto service = open(c, name);
-  auto status = service.query();
-  if (status.state == ServiceState::running) return print(name, status, "  (already)");
-  if (status.state == ServiceState::stop_pending) status = wait(c, service, ServiceState::stopped);
-  if (status.state == ServiceState::paused || status.state == ServiceState::pause_pending) {
-    service.resume();
-  } else if (status.state == ServiceState::stopped) {
+  auto status = service->query();
+  if (status.state == ServiceRunState::running) return print(c, name, status, "  (already)");
+  if (status.state == ServiceRunState::stop_pending) {
+    status = wait(c, *service, ServiceRunState::stopped);
+  }
+  if (status.state == ServiceRunState::paused || status.state == ServiceRunState::pause_pending) {
+    service->resume();
+  } else if (status.state == ServiceRunState::stopped) {
     try {
-      // Wine's SCM does not start dependencies itself; Windows' would.
-      service.start_with_dependencies(c.scm, c.left());
-    } catch (const win32::Win32Error& e) {
-      if (e.code() != ERROR_SERVICE_ALREADY_RUNNING) throw;
+      service->start(c.left());
+    } catch (const SystemError&) {
+      throw;
     } catch (const Error& e) {
       // A dependency that did not come up: its own wait said which and why.
-      const bool stopped = open(c, kLlm).query().state == ServiceState::stopped;
-      throw ControlFailed(std::string(e.what()) + "\ntandemctl: see " + log_file(kLlm),
-                          stopped ? kFailed : kNotReady);
+      const bool stopped = open(c, c.p.llm_service)->query().state == ServiceRunState::stopped;
+      throw ControlFailed(
+          std::string(e.what()) + "\ntandemctl: see " + log_file(c, c.p.llm_service),
+          stopped ? kFailed : kNotReady);
     }
   }
-  print(name, wait(c, service, ServiceState::running));
+  print(c, name, wait(c, *service, ServiceRunState::running));
 }
 
 void stop_one(const Control& c, const std::string& name) {
   auto service = open(c, name);
-  auto status = service.query();
-  if (status.state == ServiceState::stopped) return print(name, status, "  (already)");
-  if (status.state != ServiceState::stop_pending) {
-    try {
-      service.stop();
-    } catch (const win32::Win32Error& e) {
-      if (e.code() != ERROR_SERVICE_NOT_ACTIVE) throw;
-    }
-  }
-  print(name, wait(c, service, ServiceState::stopped));
+  auto status = service->query();
+  if (status.state == ServiceRunState::stopped) return print(c, name, status, "  (already)");
+  if (status.state != ServiceRunState::stop_pending) service->stop();
+  print(c, name, wait(c, *service, ServiceRunState::stopped));
 }
 
-bool installed(const Control& c, const char* name) {
-  return win32::Service::try_open(c.scm, name, SERVICE_QUERY_STATUS).has_value();
-}
-
-bool running(const Control& c, const char* name) {
-  auto service = win32::Service::try_open(c.scm, name, SERVICE_QUERY_STATUS);
-  return service && service->query().state != ServiceState::stopped;
+bool running(const Control& c, const std::string& name) {
+  auto service = c.services->open(name, Access::query);
+  return service && service->query().state != ServiceRunState::stopped;
 }
 
 // The services a start of `target` brings up, in order: the trainer needs the server.
-std::vector<std::string> to_start(Target target) {
-  if (target == Target::llm) return {kLlm};
-  return {kLlm, kTrainer};
+std::vector<std::string> to_start(const Control& c, Target target) {
+  if (target == Target::llm) return {c.p.llm_service};
+  return {c.p.llm_service, c.p.trainer_service};
 }
 
 // The services a stop of `target` takes down, in order: the SCM refuses to stop the server
 // while the trainer runs (ERROR_DEPENDENT_SERVICES_RUNNING), so the trainer goes first.
 std::vector<std::string> to_stop(const Control& c, Target target) {
-  if (target == Target::trainer) return {kTrainer};
-  if (target == Target::all) return {kTrainer, kLlm};
-  if (installed(c, kTrainer) && running(c, kTrainer)) return {kTrainer, kLlm};
-  return {kLlm};
+  if (target == Target::trainer) return {c.p.trainer_service};
+  if (target == Target::all) return {c.p.trainer_service, c.p.llm_service};
+  if (running(c, c.p.trainer_service)) return {c.p.trainer_service, c.p.llm_service};
+  return {c.p.llm_service};
 }
 
 struct Request {
@@ -168,13 +146,12 @@ Request read(Args& args) {
 }
 
 template <typename F>
-int run(long seconds, F&& body) {
-  Control c;
-  c.deadline = Clock::now() + std::chrono::seconds(seconds);
+int run(Platform& p, long seconds, F&& body) {
+  Control c{p, p.open_services(), Clock::now() + std::chrono::seconds(seconds)};
   try {
     body(c);
   } catch (const ControlFailed& e) {
-    std::fprintf(stderr, "tandemctl: %s\n", e.what());
+    std::fprintf(p.err, "tandemctl: %s\n", e.what());
     return e.code();
   }
   return kOk;
@@ -182,32 +159,31 @@ int run(long seconds, F&& body) {
 
 }  // namespace
 
-int start_command(Args& args) {
+int start_command(Args& args, Platform& p) {
   const Request r = read(args);
-  return run(r.seconds, [&](Control& c) {
-    const auto names = to_start(r.target);
+  return run(p, r.seconds, [&](Control& c) {
+    const auto names = to_start(c, r.target);
     for (const auto& name : names) open(c, name);  // all installed, before anything changes
     for (const auto& name : names) start_one(c, name);
   });
 }
 
-int stop_command(Args& args) {
+int stop_command(Args& args, Platform& p) {
   const Request r = read(args);
-  return run(r.seconds, [&](Control& c) {
+  return run(p, r.seconds, [&](Control& c) {
     const auto names = to_stop(c, r.target);
     for (const auto& name : names) open(c, name);
     for (const auto& name : names) stop_one(c, name);
   });
 }
 
-int restart_command(Args& args) {
+int restart_command(Args& args, Platform& p) {
   const Request r = read(args);
-  return run(r.seconds, [&](Control& c) {
+  return run(p, r.seconds, [&](Control& c) {
     // Restarting the server takes the trainer down with it; bring it back if it was up.
-    const bool trainer_was_up =
-        r.target == Target::llm && installed(c, kTrainer) && running(c, kTrainer);
+    const bool trainer_was_up = r.target == Target::llm && running(c, c.p.trainer_service);
     const auto stops = to_stop(c, r.target);
-    const auto starts = trainer_was_up ? to_start(Target::all) : to_start(r.target);
+    const auto starts = trainer_was_up ? to_start(c, Target::all) : to_start(c, r.target);
     for (const auto& name : starts) open(c, name);
     for (const auto& name : stops) stop_one(c, name);
     c.deadline = Clock::now() + std::chrono::seconds(r.seconds);

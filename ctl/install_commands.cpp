@@ -15,13 +15,11 @@
 #include "common/paths.h"
 #include "common/service_names.h"
 #include "common/win32/error.h"
-#include "common/win32/known_folders.h"
 #include "common/win32/registry_publication.h"
 #include "common/win32/scm.h"
 #include "common/win32/security.h"
 #include "common/win32/service_sid.h"
-#include "common/win32/strings.h"
-#include "ctl/commands.h"
+#include "ctl/install_commands.h"
 #include "ctl/service_definitions.h"
 
 namespace tandem::ctl {
@@ -52,17 +50,6 @@ win32::FailureActions recovery_policy() {
   return policy;
 }
 
-void apply_folder_dacl(const fs::path& folder, const std::string& sddl) {
-  win32::FileHandle handle(CreateFileW(folder.wstring().c_str(), READ_CONTROL | WRITE_DAC,
-                                       FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                                       nullptr, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS,
-                                       nullptr));
-  const std::string what = path_utf8(folder);
-  if (!handle) win32::throw_last_error("CreateFileW(" + what + ")");
-  win32::SecurityAttributes security(sddl);
-  win32::apply_dacl(handle.get(), SE_FILE_OBJECT, security, what);
-}
-
 void prepare_data_folders() {
   const std::string llm_sid = win32::service_sid(kLlmServiceName);
   const std::string trainer_sid = win32::service_sid(kTrainerServiceName);
@@ -70,7 +57,7 @@ void prepare_data_folders() {
   for (const auto& folder : data_folders()) {
     const fs::path path = folder.name.empty() ? root : root / folder.name;
     fs::create_directories(path);
-    apply_folder_dacl(path, data_folder_sddl(folder, llm_sid, trainer_sid));
+    win32::apply_folder_dacl(path, data_folder_sddl(folder, llm_sid, trainer_sid));
   }
   for (const auto& config : default_configs()) {
     const fs::path file = paths::config_dir() / config.file_name;
@@ -144,8 +131,7 @@ int install_command(Args& args) {
   args.done();
   const AccountChoice choice =
       account_word ? parse_account(*account_word) : AccountChoice::automatic;
-  const fs::path dir =
-      dir_word ? fs::absolute(win32::widen(*dir_word)) : paths::detail::executable_dir();
+  const fs::path dir = dir_word ? fs::absolute(path_from_utf8(*dir_word)) : paths::executable_dir();
   if (print_sc) {
     print_lines(sc_install_lines(path_utf8(dir), choice != AccountChoice::local_system));
     return kOk;

@@ -10,12 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "common/spool/listing.h"
-#include "common/trainer_published.h"
+#include "common/trainer_status.h"
 
 namespace tandem::ctl {
 
 // Progress of the running job as the trainer publishes it, when it does.
-using TrainerProgress = TrainerPublished;
+using TrainerProgress = TrainerStatus;
 
 nlohmann::json jobs_json(const std::vector<spool::JobEntry>& jobs,
                          const std::optional<TrainerProgress>& progress);

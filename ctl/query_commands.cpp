@@ -1,7 +1,5 @@
-// status, url, wait: read-only questions, answered from the SCM, the registry publication and
-// the resolver's verification (the same one TandemTrainer uses).
-#include <windows.h>
-
+// status, url, wait: read-only questions, answered from the service manager, the server's
+// publication and the resolver's verification (the same one TandemTrainer uses).
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -9,36 +7,86 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "common/win32/error.h"
-#include "common/win32/llm_resolver.h"
-#include "common/win32/registry_publication.h"
-#include "common/win32/scm.h"
-#include "common/win32/trainer_registry.h"
 #include "ctl/commands.h"
 
 namespace tandem::ctl {
 namespace {
 
-nlohmann::json service_json(const win32::ScManager& scm, const char* name) {
-  auto service = win32::Service::try_open(scm, name, SERVICE_QUERY_STATUS);
+nlohmann::json service_json(ServiceManager& services, const std::string& name) {
+  auto service = services.open(name, ServiceManager::Access::query);
   if (!service) return {{"name", name}, {"installed", false}};
-  auto status = service->query();
+  const ServiceInfo info = service->query();
   return {{"name", name},
           {"installed", true},
-          {"state", std::string(win32::to_string(status.state))},
-          {"pid", status.pid}};
+          {"state", std::string(to_string(info.state))},
+          {"pid", info.pid}};
+}
+
+// Both services' rows; with no service manager here, each says why its state is unknown.
+nlohmann::json services_json(Platform& p) {
+  try {
+    auto services = p.open_services();
+    return {service_json(*services, p.llm_service), service_json(*services, p.trainer_service)};
+  } catch (const ServiceManagerUnavailable& e) {
+    return {{{"name", p.llm_service}, {"problem", e.what()}},
+            {{"name", p.trainer_service}, {"problem", e.what()}}};
+  }
+}
+
+std::string service_line(const nlohmann::json& s) {
+  std::string state = s.contains("problem") ? "unknown: " + s["problem"].get<std::string>()
+                      : s["installed"]      ? s["state"].get<std::string>()
+                                            : "not installed";
+  if (s.value("pid", 0u) != 0) state += " (pid " + std::to_string(s["pid"].get<unsigned>()) + ")";
+  return state;
+}
+
+nlohmann::json trainer_json(const TrainerStatus& t) {
+  return {{"state", t.state},           {"job", t.job},
+          {"items_done", t.items_done}, {"items_total", t.items_total},
+          {"jobs_done", t.jobs_done},   {"jobs_failed", t.jobs_failed},
+          {"last_error", t.last_error}, {"server_url", t.server_url}};
+}
+
+void print_text(Platform& p, const nlohmann::json& out, bool verified, const std::string& why) {
+  for (const auto& s : out["services"]) {
+    std::fprintf(p.out, "%-14s %s\n", s["name"].get<std::string>().c_str(),
+                 service_line(s).c_str());
+  }
+  if (out.contains("llm")) {
+    const auto& l = out["llm"];
+    std::fprintf(p.out, "endpoint       %s %s\nmodel          %s%s\ninstance       %s\n",
+                 l["state"].get<std::string>().c_str(), l["url"].get<std::string>().c_str(),
+                 l["model"].get<std::string>().c_str(),
+                 l.contains("note") ? (" (" + l["note"].get<std::string>() + ")").c_str() : "",
+                 l["instance"].get<std::string>().c_str());
+  }
+  std::fprintf(p.out, "verified       %s\n", verified ? "yes" : ("no: " + why).c_str());
+  if (out.contains("trainer")) {
+    const auto& t = out["trainer"];
+    std::string job = t["job"].get<std::string>();
+    if (!job.empty()) {
+      job = " " + job + " " + std::to_string(t["items_done"].get<std::int64_t>()) + "/" +
+            std::to_string(t["items_total"].get<std::int64_t>());
+    }
+    std::fprintf(p.out, "trainer        %s%s (jobs done %s, failed %s)\n",
+                 t["state"].get<std::string>().c_str(), job.c_str(),
+                 std::to_string(t["jobs_done"].get<std::int64_t>()).c_str(),
+                 std::to_string(t["jobs_failed"].get<std::int64_t>()).c_str());
+    if (!t["last_error"].get<std::string>().empty()) {
+      std::fprintf(p.out, "last error     %s\n", t["last_error"].get<std::string>().c_str());
+    }
+  }
 }
 
 }  // namespace
 
-int status_command(Args& args) {
+int status_command(Args& args, Platform& p) {
   const bool as_json = args.flag("--json");
   args.done();
-  auto scm = win32::ScManager::open();
   nlohmann::json out;
-  out["services"] = {service_json(scm, "TandemLlm"), service_json(scm, "TandemTrainer")};
-  auto published = win32::read_publication(win32::kLlmServerKey);
-  if (published) {
+  out["services"] = services_json(p);
+  if (auto published = p.read_publication()) {
     out["llm"] = {{"state", std::string(discovery::state_name(published->state))},
                   {"port", published->port},
                   {"url", published->url},
@@ -50,77 +98,43 @@ int status_command(Args& args) {
       out["llm"]["note"] = "test model: output is meaningless - set `model` in llm-server.json";
     }
   }
-  if (auto t = win32::read_trainer_registry()) {
-    out["trainer"] = {{"state", t->state},           {"job", t->job},
-                      {"items_done", t->items_done}, {"items_total", t->items_total},
-                      {"jobs_done", t->jobs_done},   {"jobs_failed", t->jobs_failed},
-                      {"last_error", t->last_error}, {"server_url", t->server_url}};
-  }
+  if (auto t = p.read_trainer_status()) out["trainer"] = trainer_json(*t);
   std::string why;
-  auto live = win32::LlmResolver().resolve(why);
+  auto live = p.make_resolver()->resolve(why);
   out["verified"] = live.has_value();
   if (!live) out["problem"] = why;
   if (as_json) {
-    std::printf("%s\n", out.dump(2).c_str());
+    std::fprintf(p.out, "%s\n", out.dump(2).c_str());
   } else {
-    for (const auto& s : out["services"]) {
-      std::printf("%-14s %s%s\n", s["name"].get<std::string>().c_str(),
-                  s["installed"] ? s["state"].get<std::string>().c_str() : "not installed",
-                  s.value("pid", 0u)
-                      ? (" (pid " + std::to_string(s["pid"].get<unsigned>()) + ")").c_str()
-                      : "");
-    }
-    if (out.contains("llm")) {
-      const auto& l = out["llm"];
-      std::printf("endpoint       %s %s\nmodel          %s%s\ninstance       %s\n",
-                  l["state"].get<std::string>().c_str(), l["url"].get<std::string>().c_str(),
-                  l["model"].get<std::string>().c_str(),
-                  l.contains("note") ? (" (" + l["note"].get<std::string>() + ")").c_str() : "",
-                  l["instance"].get<std::string>().c_str());
-    }
-    std::printf("verified       %s\n", live ? "yes" : ("no: " + why).c_str());
-    if (out.contains("trainer")) {
-      const auto& t = out["trainer"];
-      std::string job = t["job"].get<std::string>();
-      if (!job.empty()) {
-        job = " " + job + " " + std::to_string(t["items_done"].get<unsigned>()) + "/" +
-              std::to_string(t["items_total"].get<unsigned>());
-      }
-      std::printf("trainer        %s%s (jobs done %u, failed %u)\n",
-                  t["state"].get<std::string>().c_str(), job.c_str(),
-                  t["jobs_done"].get<unsigned>(), t["jobs_failed"].get<unsigned>());
-      if (!t["last_error"].get<std::string>().empty()) {
-        std::printf("last error     %s\n", t["last_error"].get<std::string>().c_str());
-      }
-    }
+    print_text(p, out, live.has_value(), why);
   }
   return live ? kOk : kNotReady;
 }
 
-int url_command(Args& args) {
+int url_command(Args& args, Platform& p) {
   args.done();
   std::string why;
-  auto live = win32::LlmResolver().resolve(why);
+  auto live = p.make_resolver()->resolve(why);
   if (!live) {
-    std::fprintf(stderr, "tandemctl: no live TandemLlm endpoint: %s\n", why.c_str());
+    std::fprintf(p.err, "tandemctl: no live TandemLlm endpoint: %s\n", why.c_str());
     return kNotReady;
   }
-  std::printf("%s\n", live->url.c_str());
+  std::fprintf(p.out, "%s\n", live->url.c_str());
   return kOk;
 }
 
-int wait_command(Args& args) {
+int wait_command(Args& args, Platform& p) {
   auto timeout = args.option("--timeout");
   args.done();
   const long seconds = timeout ? parse_seconds("--timeout", *timeout) : 60;
   try {
-    auto live = win32::LlmResolver().wait_ready(std::chrono::seconds(seconds), {});
-    std::printf("%s\n", live.url.c_str());
+    auto live = p.make_resolver()->wait_ready(std::chrono::seconds(seconds), p.stop);
+    std::fprintf(p.out, "%s\n", live.url.c_str());
     return kOk;
-  } catch (const win32::Win32Error&) {
+  } catch (const SystemError&) {
     throw;
   } catch (const Error& e) {
-    std::fprintf(stderr, "tandemctl: %s\n", e.what());
+    std::fprintf(p.err, "tandemctl: %s\n", e.what());
     return kNotReady;
   }
 }

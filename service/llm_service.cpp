@@ -47,7 +47,7 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
   log::set_level(log::parse_level(config.log_level));
   const bool test_model = config.model.empty();
   const std::filesystem::path model =
-      test_model ? options.default_model : std::filesystem::path(config.model);
+      test_model ? options.default_model : path_from_utf8(config.model);
 
   discovery::Endpoint identity;
   identity.pid = discovery::current_pid();

@@ -9,7 +9,7 @@
 
 #include "common/discovery/endpoint.h"
 #include "common/discovery/publisher.h"
-#include "common/service_control.h"
+#include "common/service_body.h"
 
 namespace tandem::llm {
 

@@ -5,19 +5,19 @@
 #include <cstdio>
 #include <string>
 
+#include "common/console_runner.h"
 #include "common/log.h"
+#include "common/paths.h"
 #include "common/posix/endpoint_publisher.h"
 #include "common/posix/runtime_dir.h"
-#include "common/posix/service_paths.h"
 #include "common/posix/systemd_notify.h"
-#include "common/service_runner.h"
 #include "service/exit_codes.h"
 #include "service/llm_service.h"
 
 int main(int argc, char** argv) {
   using namespace tandem;
   llm::ServiceOptions options;
-  options.config_file = posix::config_dir() / "llm-server.json";
+  options.config_file = paths::llm_server_config();
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--config" && i + 1 < argc) {
@@ -29,14 +29,14 @@ int main(int argc, char** argv) {
     }
   }
   const auto runtime = posix::runtime_dir();
-  options.default_model = posix::bundled_model();
+  options.default_model = paths::bundled_model();
   options.pipe_name = (runtime / posix::kLlmSocket).string();
   options.make_publisher = [runtime](const discovery::Endpoint& identity) {
     return std::make_unique<posix::EndpointPublisher>(runtime, identity);
   };
 
   log::Options log_options;
-  log_options.directory = posix::logs_dir();
+  log_options.directory = paths::logs_dir();
   log_options.file_stem = "tandem-llm";
   log_options.console = true;  // stderr: the journal under systemd
   log::init_or_fall_back(log_options);

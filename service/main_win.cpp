@@ -10,9 +10,8 @@
 #include "common/paths.h"
 #include "common/service_names.h"
 #include "common/win32/endpoint_publisher.h"
-#include "common/win32/known_folders.h"
 #include "common/win32/registry_publication.h"
-#include "common/win32/service_host.h"
+#include "common/win32/scm_runner.h"
 #include "service/llm_service.h"
 
 int wmain(int argc, wchar_t** argv) {
@@ -35,7 +34,7 @@ int wmain(int argc, wchar_t** argv) {
       return 2;
     }
   }
-  options.default_model = paths::detail::executable_dir() / "tandem-tiny.gguf";
+  options.default_model = paths::bundled_model();
   options.pipe_name = "\\\\.\\pipe\\tandem-llm";
   options.make_publisher = [](const discovery::Endpoint& identity) {
     return std::make_unique<win32::EndpointPublisher>(win32::kLlmServerKey, identity,

@@ -6,16 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "common/console_runner.h"
 #include "common/log.h"
 #include "common/paths.h"
 #include "common/posix/dir_watch.h"
 #include "common/posix/llm_resolver.h"
 #include "common/posix/process_launcher.h"
 #include "common/posix/runtime_dir.h"
-#include "common/posix/service_paths.h"
 #include "common/posix/status_publication.h"
 #include "common/posix/systemd_notify.h"
-#include "common/service_runner.h"
 #include "trainer/distill/predict_command.h"
 #include "trainer/trainer_service.h"
 
@@ -35,13 +34,13 @@ int usage(const std::string& problem) {
 class LinuxStatusPublication final : public trainer::StatusPublication {
  public:
   LinuxStatusPublication(const std::filesystem::path& runtime,
-                         std::function<trainer::TrainerStatus()> current)
+                         std::function<TrainerStatus()> current)
       : publication_(runtime / posix::kTrainerStatusFile, runtime / posix::kTrainerSocket,
                      [current](std::string_view request, std::stop_token) {
                        return trainer::answer_status_request(current(), request);
                      }) {}
-  void write(const trainer::TrainerStatus& status) override {
-    publication_.write(trainer::status_json(status).dump(2) + "\n");
+  void write(const TrainerStatus& status) override {
+    publication_.write(trainer_status_json(status).dump(2) + "\n");
   }
 
  private:
@@ -56,8 +55,8 @@ int main(int argc, char** argv) {
   }
 
   trainer::TrainerServiceOptions options;
-  options.config_file = posix::config_dir() / "trainer.json";
-  options.llm_config_file = posix::config_dir() / "llm-server.json";
+  options.config_file = paths::trainer_config();
+  options.llm_config_file = paths::llm_server_config();
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--config" && i + 1 < argc) {
@@ -70,7 +69,7 @@ int main(int argc, char** argv) {
   }
   const auto runtime = posix::runtime_dir();
   options.pipe_name = (runtime / posix::kTrainerSocket).string();
-  options.make_publication = [runtime](std::function<trainer::TrainerStatus()> current) {
+  options.make_publication = [runtime](std::function<TrainerStatus()> current) {
     return std::make_unique<LinuxStatusPublication>(runtime, std::move(current));
   };
   options.make_resolver = [runtime] { return std::make_unique<posix::LlmResolver>(runtime); };
@@ -80,7 +79,7 @@ int main(int argc, char** argv) {
   options.make_launcher = [] { return std::make_unique<posix::SpawnLauncher>(); };
 
   log::Options log_options;
-  log_options.directory = posix::logs_dir();
+  log_options.directory = paths::logs_dir();
   log_options.file_stem = "tandem-trainer";
   log_options.console = true;  // stderr: the journal under systemd
   log::init_or_fall_back(log_options);

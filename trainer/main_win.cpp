@@ -15,7 +15,7 @@
 #include "common/win32/folder_watch.h"
 #include "common/win32/llm_resolver.h"
 #include "common/win32/registry_publication.h"
-#include "common/win32/service_host.h"
+#include "common/win32/scm_runner.h"
 #include "common/win32/status_publication.h"
 #include "common/win32/strings.h"
 #include "trainer/distill/predict_command.h"
@@ -38,15 +38,15 @@ int usage(const std::wstring& problem) {
 // The trainer's status in HKLM\SOFTWARE\Tandem\Trainer and on \\.\pipe\tandem-trainer.
 class WindowsStatusPublication final : public trainer::StatusPublication {
  public:
-  explicit WindowsStatusPublication(std::function<trainer::TrainerStatus()> current)
+  explicit WindowsStatusPublication(std::function<TrainerStatus()> current)
       : publication_(
             win32::kTrainerKey, kPipeName,
             [current](std::string_view request, std::stop_token) {
               return trainer::answer_status_request(current(), request);
             },
             kTrainerServiceName) {}
-  void write(const trainer::TrainerStatus& status) override {
-    publication_.write(trainer::status_registry_values(status));
+  void write(const TrainerStatus& status) override {
+    publication_.write(trainer_status_values(status));
   }
 
  private:
@@ -81,7 +81,7 @@ int wmain(int argc, wchar_t** argv) {
   }
   options.pipe_name = kPipeName;
   options.pause = &pause;
-  options.make_publication = [](std::function<trainer::TrainerStatus()> current) {
+  options.make_publication = [](std::function<TrainerStatus()> current) {
     return std::make_unique<WindowsStatusPublication>(std::move(current));
   };
   options.make_resolver = [] { return std::make_unique<win32::LlmResolver>(); };

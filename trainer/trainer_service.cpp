@@ -240,8 +240,7 @@ int run_trainer_service(ServiceStatus& status, StopSignal& stop,
     return kExitBadConfig;
   }
   log::set_level(log::parse_level(config.log_level));
-  const std::filesystem::path jobs_dir =
-      config.jobs_dir.empty() ? paths::jobs_dir() : std::filesystem::path(config.jobs_dir);
+  const std::filesystem::path jobs_dir = paths::jobs_dir(config);
 
   TrainerStatus initial;
   initial.pid = discovery::current_pid();

@@ -11,7 +11,7 @@
 #include "common/discovery/resolver.h"
 #include "common/folder_watch.h"
 #include "common/process/process_launcher.h"
-#include "common/service_control.h"
+#include "common/service_body.h"
 #include "trainer/job_control.h"
 #include "trainer/status.h"
 

@@ -2,8 +2,8 @@
 
 #include <shellapi.h>
 
+#include "common/paths.h"
 #include "common/win32/error.h"
-#include "common/win32/known_folders.h"
 #include "common/win32/strings.h"
 
 namespace tandem::tray {
@@ -14,7 +14,7 @@ ElevatedCommands::~ElevatedCommands() {
 }
 
 bool ElevatedCommands::run(const std::string& arguments) {
-  const auto ctl = paths::detail::executable_dir() / "tandemctl.exe";
+  const auto ctl = paths::executable_dir() / "tandemctl.exe";
   const std::wstring parameters = win32::widen(arguments);
   SHELLEXECUTEINFOW info{};
   info.cbSize = sizeof(info);

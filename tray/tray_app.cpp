@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "common/config.h"
+#include "common/error.h"
 #include "common/log.h"
 #include "common/paths.h"
 #include "common/win32/error.h"
@@ -34,6 +36,17 @@ enum MenuId : UINT {
   kShowStatus,
   kQuit,
 };
+
+// The spool the trainer uses (trainer.json's jobs_dir); a config it cannot read is the
+// trainer's to report, so the default folder opens then.
+std::filesystem::path trainer_jobs_dir() {
+  try {
+    return paths::jobs_dir(load_trainer_config(paths::trainer_config()));
+  } catch (const Error& e) {
+    TLOG(warning) << e.what();
+    return paths::jobs_dir();
+  }
+}
 
 struct MenuHandle {
   HMENU menu;
@@ -249,7 +262,7 @@ void TrayApp::execute(UINT id) {
       open_folder(paths::logs_dir());
       break;
     case kOpenJobs:
-      open_folder(paths::jobs_dir());
+      open_folder(trainer_jobs_dir());
       break;
     case kShowStatus:
       status_->show();

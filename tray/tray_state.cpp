@@ -128,9 +128,9 @@ std::string llm_summary(const Snapshot& s) {
 
 std::optional<int> job_percent(const Snapshot& s) {
   const TrainerValues* t = live_trainer(s);
-  if (!t || t->job.empty() || t->items_total == 0) return std::nullopt;
-  const auto done = std::min(t->items_done, t->items_total);
-  return static_cast<int>(std::uint64_t{done} * 100 / t->items_total);
+  if (!t || t->job.empty() || t->items_total <= 0) return std::nullopt;
+  const std::int64_t done = std::clamp<std::int64_t>(t->items_done, 0, t->items_total);
+  return static_cast<int>(done * 100 / t->items_total);
 }
 
 std::string trainer_summary(const Snapshot& s) {

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/discovery/endpoint.h"
-#include "common/trainer_published.h"
+#include "common/trainer_status.h"
 
 namespace tandem::tray {
 
@@ -36,8 +36,8 @@ struct ServiceInput {
   bool installed() const { return state != ServiceState::not_installed; }
 };
 
-// HKLM\SOFTWARE\Tandem\Trainer (trainer/status.cpp's value names).
-using TrainerValues = TrainerPublished;
+// HKLM\SOFTWARE\Tandem\Trainer, read through common/trainer_status.h.
+using TrainerValues = TrainerStatus;
 
 struct Snapshot {
   ServiceInput llm;

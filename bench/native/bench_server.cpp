@@ -13,7 +13,7 @@
 
 #include "common/discovery/publisher.h"
 #include "common/log.h"
-#include "common/service_control.h"
+#include "common/service_body.h"
 #include "service/llm_service.h"
 
 namespace {

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/service_control.h"
+#include "common/service_body.h"
 
 namespace tandem::posix {
 

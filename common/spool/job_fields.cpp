@@ -109,8 +109,4 @@ std::string json_quoted(const std::string& s) {
   return nlohmann::json(s).dump();
 }
 
-fs::path path_from_utf8(const std::string& s) {
-  return fs::path(std::u8string(s.begin(), s.end()));
-}
-
 }  // namespace tandem::spool

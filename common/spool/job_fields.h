@@ -60,7 +60,4 @@ class JobFields {
 // `s` as a JSON string literal, for quoting a value in a message.
 std::string json_quoted(const std::string& s);
 
-// A path from UTF-8 text (a job's field, a file name given to the parser).
-std::filesystem::path path_from_utf8(const std::string& s);
-
 }  // namespace tandem::spool

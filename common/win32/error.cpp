@@ -20,7 +20,8 @@ std::string error_text(std::uint32_t code) {
 }
 
 Win32Error::Win32Error(const std::string& call, std::uint32_t code)
-    : Error(call + " failed: " + error_text(code) + " (error " + std::to_string(code) + ")"),
+    : SystemError(call + " failed: " + error_text(code) + " (error " + std::to_string(code) + ")",
+                  code == ERROR_ACCESS_DENIED),
       code_(code) {}
 
 void throw_last_error(const std::string& call) {

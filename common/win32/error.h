@@ -9,7 +9,7 @@
 
 namespace tandem::win32 {
 
-class Win32Error : public Error {
+class Win32Error : public SystemError {
  public:
   Win32Error(const std::string& call, std::uint32_t code);
   std::uint32_t code() const { return code_; }

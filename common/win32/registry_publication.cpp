@@ -8,27 +8,6 @@
 namespace tandem::win32 {
 namespace {
 
-class KeyValues : public discovery::ValueStore {
- public:
-  explicit KeyValues(RegistryKey& key) : key_(key) {}
-  void set_string(const std::string& name, const std::string& value) override {
-    key_.set_string(name, value);
-  }
-  void set_dword(const std::string& name, std::uint32_t value) override {
-    key_.set_dword(name, value);
-  }
-  void remove(const std::string& name) override { key_.delete_value(name); }
-  std::optional<std::string> get_string(const std::string& name) const override {
-    return key_.get_string(name);
-  }
-  std::optional<std::uint32_t> get_dword(const std::string& name) const override {
-    return key_.get_dword(name);
-  }
-
- private:
-  RegistryKey& key_;
-};
-
 std::string root_name(HKEY root) {
   if (root == HKEY_LOCAL_MACHINE) return "HKLM\\";
   if (root == HKEY_CURRENT_USER) return "HKCU\\";
@@ -52,24 +31,24 @@ RegistryPublication::RegistryPublication(std::string key_path, HKEY root, const 
     : key_(create_locked_down(root, key_path, sddl)) {}
 
 void RegistryPublication::starting(const discovery::Endpoint& endpoint) {
-  KeyValues values(key_);
+  RegistryValues values(key_);
   discovery::write_starting(values, endpoint);
 }
 
 void RegistryPublication::ready(const discovery::Endpoint& endpoint) {
-  KeyValues values(key_);
+  RegistryValues values(key_);
   discovery::write_ready(values, endpoint);
 }
 
 void RegistryPublication::withdraw() {
-  KeyValues values(key_);
+  RegistryValues values(key_);
   discovery::write_withdrawn(values);
 }
 
 std::optional<discovery::Endpoint> read_publication(const std::string& key_path, HKEY root) {
   auto key = RegistryKey::open(root, key_path, KEY_READ);
   if (!key) return std::nullopt;
-  KeyValues values(*key);
+  RegistryValues values(*key);
   return discovery::read_endpoint(values, root_name(root) + key_path);
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/discovery/endpoint.h"
+#include "common/discovery/publication_values.h"
 #include "common/win32/registry.h"
 
 namespace tandem::win32 {
@@ -26,6 +27,29 @@ std::string publication_key_sddl(std::string_view service_name);
 // or another tool is locked down too. Needs administrator rights under HKLM.
 RegistryKey create_locked_down(HKEY root, const std::string& path,
                                const std::string& sddl = kPublicationKeySddl);
+
+// A key's values as the portable codecs read and write them (publication_values.h,
+// trainer_status.h).
+class RegistryValues final : public discovery::ValueStore {
+ public:
+  explicit RegistryValues(RegistryKey& key) : key_(key) {}
+  void set_string(const std::string& name, const std::string& value) override {
+    key_.set_string(name, value);
+  }
+  void set_dword(const std::string& name, std::uint32_t value) override {
+    key_.set_dword(name, value);
+  }
+  void remove(const std::string& name) override { key_.delete_value(name); }
+  std::optional<std::string> get_string(const std::string& name) const override {
+    return key_.get_string(name);
+  }
+  std::optional<std::uint32_t> get_dword(const std::string& name) const override {
+    return key_.get_dword(name);
+  }
+
+ private:
+  RegistryKey& key_;
+};
 
 class RegistryPublication {
  public:

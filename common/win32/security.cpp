@@ -2,7 +2,9 @@
 
 #include <sddl.h>
 
+#include "common/files.h"
 #include "common/win32/error.h"
+#include "common/win32/handle.h"
 #include "common/win32/strings.h"
 
 namespace tandem::win32 {
@@ -32,6 +34,17 @@ void apply_dacl(HANDLE object, SE_OBJECT_TYPE type, const SecurityAttributes& se
       SetSecurityInfo(object, type, DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
                       nullptr, nullptr, dacl, nullptr);
   if (rc != ERROR_SUCCESS) throw_error("SetSecurityInfo(" + what + ")", rc);
+}
+
+void apply_folder_dacl(const std::filesystem::path& folder, const std::string& sddl) {
+  const std::string what = path_utf8(folder);
+  // FILE_FLAG_BACKUP_SEMANTICS: the only way CreateFileW opens a folder.
+  FileHandle handle(CreateFileW(folder.wstring().c_str(), READ_CONTROL | WRITE_DAC,
+                                FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                                OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr));
+  if (!handle) throw_last_error("CreateFileW(" + what + ")");
+  SecurityAttributes security(sddl);
+  apply_dacl(handle.get(), SE_FILE_OBJECT, security, what);
 }
 
 std::string dacl_sddl(HANDLE object, SE_OBJECT_TYPE type, const std::string& what) {

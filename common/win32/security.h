@@ -1,10 +1,12 @@
-// Security descriptors written as SDDL, for the objects Tandem creates (pipes, registry keys).
+// Security descriptors written as SDDL, for the objects Tandem creates (pipes, registry keys,
+// data folders).
 #pragma once
 
 #include <windows.h>
 
 #include <aclapi.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -41,6 +43,10 @@ class SecurityAttributes {
 // in errors. Needs WRITE_DAC on `object`.
 void apply_dacl(HANDLE object, SE_OBJECT_TYPE type, const SecurityAttributes& security,
                 const std::string& what);
+
+// apply_dacl on an existing folder (the data folders the installer prepares), opened for just
+// that; Win32Error naming the call and the folder.
+void apply_folder_dacl(const std::filesystem::path& folder, const std::string& sddl);
 
 // The object's DACL as SDDL ("D:P(A;;GA;;;SY)..."): for tests and diagnostics.
 std::string dacl_sddl(HANDLE object, SE_OBJECT_TYPE type, const std::string& what);

@@ -3,11 +3,11 @@
 
 #include <optional>
 
-#include "common/trainer_published.h"
+#include "common/trainer_status.h"
 
 namespace tandem::win32 {
 
 // std::nullopt when the trainer has never published (not installed or never started).
-std::optional<TrainerPublished> read_trainer_registry();
+std::optional<TrainerStatus> read_trainer_registry();
 
 }  // namespace tandem::win32

@@ -162,7 +162,8 @@ class LinuxPairTest : public ::testing::Test {
     SpawnedProcess p(TANDEM_CTL_EXE, args,
                      {{"TANDEM_RUNTIME_DIR", runtime().string()},
                       {"TANDEM_CONFIG_DIR", (dir_ / "etc").string()},
-                      {"TANDEM_DATA_DIR", (dir_ / "data").string()}},
+                      {"TANDEM_DATA_DIR", (dir_ / "data").string()},
+                      {"LOGS_DIRECTORY", (dir_ / "logs").string()}},
                      out);
     const auto code = p.wait(60s);
     return {code.value_or(-1), read_file_if_exists(out).value_or("")};
@@ -388,13 +389,45 @@ TEST_F(LinuxPairTest, ACommandJobGetsTheLiveEndpointAndItsOutputIsLogged) {
           .dump());
   const auto [code, placed] = ctl({"submit", (dir_ / "script.json").string()});
   ASSERT_EQ(code, 0) << placed;
-  EXPECT_EQ(placed, (jobs() / "inbox" / "script.json").string() + "\n");
+  EXPECT_EQ(placed, (jobs() / "inbox" / "script.json").string() +
+                        "\ntandemctl: queued as 'script'; wait for it with `tandemctl jobs "
+                        "--wait script`\n");
+  // Followed to its end with tandemctl, as on Windows (README: `jobs --wait`).
+  const auto [wait_code, waited] = ctl({"jobs", "--wait", "script", "--timeout", "60"});
+  ASSERT_EQ(wait_code, 0) << waited;
+  EXPECT_EQ(waited.rfind((jobs() / "done" / "script-").string(), 0), 0u) << waited;
+  EXPECT_NE(waited.find("tandemctl: job script-"), std::string::npos) << waited;
   const auto values = wait_trainer([](const nlohmann::json& s) { return s["jobs_done"] == 1; }, 60s,
                                    "the command job to finish");
   EXPECT_EQ(values["jobs_failed"], 0);
   const std::string url = "http://127.0.0.1:" + std::to_string(port_);
   const auto log = read_file(dir_ / "logs" / "tandem-trainer.log");
   EXPECT_NE(log.find("url=" + url + " base=" + url + "/v1"), std::string::npos) << log;
+  // tandemctl logs reads the same file, and `jobs` lists the job done.
+  const auto [logs_code, tail] = ctl({"logs", "trainer", "--lines", "1000"});
+  EXPECT_EQ(logs_code, 0) << tail;
+  EXPECT_NE(tail.find("url=" + url + " base=" + url + "/v1"), std::string::npos) << tail;
+  const auto [jobs_code, listed] = ctl({"jobs"});
+  EXPECT_EQ(jobs_code, 0) << listed;
+  EXPECT_EQ(listed.rfind("done     script-", 0), 0u) << listed;
+}
+
+TEST_F(LinuxPairTest, TandemctlSaysPlainlyWhatItLeavesToTheDebAndSystemd) {
+  for (const char* command : {"install", "uninstall", "configure-services"}) {
+    const auto [code, text] = ctl({command});
+    EXPECT_EQ(code, 2) << command << ": " << text;
+    EXPECT_NE(text.find(".deb"), std::string::npos) << text;
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
+  }
+  // Here systemd does not run the services (or has no such units): start says which, exit 3.
+  const auto [code, text] = ctl({"start", "--timeout", "5"});
+  EXPECT_EQ(code, 3) << text;
+  EXPECT_TRUE(text.find("systemd is not running") != std::string::npos ||
+              text.find("is not installed") != std::string::npos)
+      << text;
+  const auto [status_code, status] = ctl({"status"});
+  EXPECT_EQ(status_code, 1) << status;
+  EXPECT_NE(status.find("verified       no: "), std::string::npos) << status;
 }
 
 TEST_F(LinuxPairTest, ABadConfigOrASquatterFailsWithTheWindowsExitCodes) {

@@ -35,7 +35,7 @@ inline std::string windows_path(std::string path) {
 }
 
 // The trainer's published status (HKLM\SOFTWARE\Tandem\Trainer), as a test reads it.
-using TrainerValues = TrainerPublished;
+using TrainerValues = TrainerStatus;
 inline std::optional<TrainerValues> read_trainer() {
   return win32::read_trainer_registry();
 }

@@ -6,39 +6,12 @@
 #include <vector>
 
 #include "common/error.h"
+#include "tests/support/recording_store.h"
 
 namespace tandem::discovery {
 namespace {
 
-// Records every change in order, and holds the values like the registry would.
-class RecordingStore : public ValueStore {
- public:
-  void set_string(const std::string& name, const std::string& value) override {
-    log.push_back("set " + name + "=" + value);
-    strings[name] = value;
-  }
-  void set_dword(const std::string& name, std::uint32_t value) override {
-    log.push_back("set " + name + "=" + std::to_string(value));
-    dwords[name] = value;
-  }
-  void remove(const std::string& name) override {
-    log.push_back("delete " + name);
-    strings.erase(name);
-    dwords.erase(name);
-  }
-  std::optional<std::string> get_string(const std::string& name) const override {
-    auto it = strings.find(name);
-    return it == strings.end() ? std::nullopt : std::optional(it->second);
-  }
-  std::optional<std::uint32_t> get_dword(const std::string& name) const override {
-    auto it = dwords.find(name);
-    return it == dwords.end() ? std::nullopt : std::optional(it->second);
-  }
-
-  std::vector<std::string> log;
-  std::map<std::string, std::string> strings;
-  std::map<std::string, std::uint32_t> dwords;
-};
+using testing::RecordingStore;
 
 Endpoint endpoint() {
   Endpoint e;

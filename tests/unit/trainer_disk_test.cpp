@@ -133,7 +133,7 @@ TEST(TrainerDisk, ARefusedWriteKeepsTheJobActiveSaysWhichFileAndFinishesLater) {
   } stop_at_end{stop};
 
   auto claimed = statuses.wait_for([](const TrainerStatus& s) { return !s.job.empty(); }, 30s);
-  ASSERT_TRUE(claimed) << status_json(statuses.last()).dump();
+  ASSERT_TRUE(claimed) << trainer_status_json(statuses.last()).dump();
   const auto work = dir / "jobs" / "active" / (claimed->job + ".work");
   ASSERT_TRUE(std::filesystem::is_directory(work));
   // labels.jsonl is written (temp file, then rename) once every item is labelled.
@@ -147,7 +147,7 @@ TEST(TrainerDisk, ARefusedWriteKeepsTheJobActiveSaysWhichFileAndFinishesLater) {
         return s.state == "waiting" && s.last_error.find("labels.jsonl") != std::string::npos;
       },
       120s);
-  ASSERT_TRUE(refused) << status_json(statuses.last()).dump();
+  ASSERT_TRUE(refused) << trainer_status_json(statuses.last()).dump();
   EXPECT_NE(refused->last_error.find("labels.jsonl.tmp"), std::string::npos) << refused->last_error;
   EXPECT_EQ(refused->jobs_failed, 0) << refused->last_error;
   // The checkpoint is whole: every item recorded once.
@@ -158,7 +158,7 @@ TEST(TrainerDisk, ARefusedWriteKeepsTheJobActiveSaysWhichFileAndFinishesLater) {
 
   std::filesystem::remove(obstacle);
   auto done = statuses.wait_for([](const TrainerStatus& s) { return s.jobs_done == 1; }, 60s);
-  ASSERT_TRUE(done) << status_json(statuses.last()).dump();
+  ASSERT_TRUE(done) << trainer_status_json(statuses.last()).dump();
   EXPECT_EQ(done->jobs_failed, 0);
   std::size_t labelled = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir / "jobs" / "done")) {

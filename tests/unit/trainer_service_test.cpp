@@ -184,7 +184,7 @@ TEST_F(TrainerServiceBody, RunsADistillJobAgainstTheRealServer) {
   ASSERT_TRUE(recorded.wait_for([](const TrainerStatus& s) { return s.state == "idle"; }, 30s));
   submit("first", 24);
   auto done = recorded.wait_for([](const TrainerStatus& s) { return s.jobs_done == 1; }, 120s);
-  ASSERT_TRUE(done) << "last status: " << status_json(recorded.last()).dump();
+  ASSERT_TRUE(done) << "last status: " << trainer_status_json(recorded.last()).dump();
   EXPECT_EQ(done->server_url, llm.endpoint().url);
   EXPECT_EQ(done->jobs_failed, 0);
   EXPECT_TRUE(recorded.wait_for(
@@ -212,14 +212,14 @@ TEST_F(TrainerServiceBody, WaitsForAMissingServerSaysWhyAndGoesOnWhenItComes) {
   submit("patient", 6);
   auto waiting = recorded.wait_for(
       [](const TrainerStatus& s) { return s.state == "waiting" && !s.last_error.empty(); }, 60s);
-  ASSERT_TRUE(waiting) << status_json(recorded.last()).dump();
+  ASSERT_TRUE(waiting) << trainer_status_json(recorded.last()).dump();
   EXPECT_NE(waiting->last_error.find("not ready within 300 ms"), std::string::npos)
       << waiting->last_error;
 
   testing::InProcessLlm llm;
   resolver.set(llm.endpoint());
   ASSERT_TRUE(recorded.wait_for([](const TrainerStatus& s) { return s.jobs_done == 1; }, 120s))
-      << status_json(recorded.last()).dump();
+      << trainer_status_json(recorded.last()).dump();
   stop.request();
   EXPECT_EQ(run.get(), kExitOk);
 }

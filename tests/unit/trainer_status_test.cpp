@@ -1,32 +1,22 @@
-// The trainer's published status: the pipe's answers, the registry values, and the board that
-// rate-limits writes without ever losing the latest values.
+// The trainer's published status: the pipe's answers, and the board that rate-limits writes
+// without ever losing the latest values.
 #include <gtest/gtest.h>
 
 #include <condition_variable>
 #include <mutex>
 
+#include "tests/support/trainer_status_sample.h"
 #include "trainer/status.h"
 #include "trainer/status_board.h"
 
 namespace tandem::trainer {
 namespace {
 
-TrainerStatus sample() {
-  TrainerStatus s;
-  s.state = "working";
-  s.pid = 42;
-  s.instance_id = "abc";
-  s.job = "demo-1234abcd";
-  s.job_kind = "distill";
-  s.phase = "label";
-  s.items_done = 7;
-  s.items_total = 300;
-  s.server_url = "http://127.0.0.1:8031";
-  return s;
-}
+using testing::sample_trainer_status;
 
 TEST(TrainerStatus, ThePipeAnswersStatusWithProgress) {
-  auto answer = nlohmann::json::parse(answer_status_request(sample(), R"({"v":1,"op":"status"})"));
+  auto answer = nlohmann::json::parse(
+      answer_status_request(sample_trainer_status(), R"({"v":1,"op":"status"})"));
   EXPECT_EQ(answer["ok"], true);
   EXPECT_EQ(answer["v"], 1);
   EXPECT_EQ(answer["state"], "working");
@@ -44,25 +34,14 @@ TEST(TrainerStatus, ThePipeAnswersStatusWithProgress) {
 TEST(TrainerStatus, OtherOpsAndGarbageGetABadRequestNamingTheField) {
   for (const char* message : {R"({"v":1,"op":"resolve"})", R"({"v":1,"op":"wait","timeout_ms":5})",
                               "not json", R"({"v":1})", R"({"v":2,"op":"status"})"}) {
-    auto answer = nlohmann::json::parse(answer_status_request(sample(), message));
+    auto answer = nlohmann::json::parse(answer_status_request(sample_trainer_status(), message));
     EXPECT_EQ(answer["ok"], false) << message;
     EXPECT_FALSE(answer["error"]["message"].get<std::string>().empty()) << message;
   }
-  auto wrong_op =
-      nlohmann::json::parse(answer_status_request(sample(), R"({"v":1,"op":"resolve"})"));
+  auto wrong_op = nlohmann::json::parse(
+      answer_status_request(sample_trainer_status(), R"({"v":1,"op":"resolve"})"));
   EXPECT_EQ(wrong_op["error"]["code"], "bad_request");
   EXPECT_NE(wrong_op["error"]["message"].get<std::string>().find("'op'"), std::string::npos);
-}
-
-TEST(TrainerStatus, RegistryValuesEndWithState) {
-  const StatusValues values = status_registry_values(sample());
-  ASSERT_FALSE(values.empty());
-  EXPECT_EQ(values.back().first, "State");
-  EXPECT_EQ(std::get<std::string>(values.back().second), "working");
-  std::map<std::string, StatusValue> by_name(values.begin(), values.end());
-  EXPECT_EQ(std::get<std::uint32_t>(by_name.at("ItemsDone")), 7u);
-  EXPECT_EQ(std::get<std::uint32_t>(by_name.at("Pid")), 42u);
-  EXPECT_EQ(std::get<std::string>(by_name.at("ServerUrl")), "http://127.0.0.1:8031");
 }
 
 TEST(StatusBoard, ManyChangesFewWritesAndTheLastValuesAlwaysWritten) {

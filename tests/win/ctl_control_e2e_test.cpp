@@ -201,6 +201,34 @@ TEST_F(CtlControlTest, ASubmittedJobWithARelativeDatasetRunsAndIsListedDone) {
   EXPECT_NE(whole.find(lines_of(r.output).back()), std::string::npos);
 }
 
+TEST_F(CtlControlTest, ANonAsciiJobsFolderIsTheSameForTheTrainerAndTandemctl) {
+  // trainer.json is UTF-8; "jöbs-日本" needs more than any ANSI code page, so a path made from a
+  // plain std::string would name another folder. Submitted by tandemctl, run by the trainer,
+  // waited for by tandemctl: all three must find the same folder.
+  const auto jobs = paths::data_dir() / path_from_utf8(
+                                            "j\xC3\xB6"
+                                            "bs-\xE6\x97\xA5\xE6\x9C\xAC");
+  std::error_code ignored;
+  std::filesystem::remove_all(jobs, ignored);
+  testing::write_trainer_test_config({{"jobs_dir", path_utf8(jobs)}});
+  ASSERT_EQ(ctl("start").exit_code, 0u);
+  auto job = job_file(
+      "utfjob",
+      {{"kind", "distill"}, {"dataset", "items.jsonl"}, {"labels", {"yes", "no"}}, {"epochs", 2}});
+  auto r = ctl("submit \"" + windows_path(job.string()) + "\"");
+  ASSERT_EQ(r.exit_code, 0u) << r.output << r.errors;
+  EXPECT_EQ(trimmed(r.output), path_utf8(jobs / "inbox" / "utfjob.json"));
+
+  r = ctl("jobs --wait utfjob --timeout 120");
+  ASSERT_EQ(r.exit_code, 0u) << r.output << r.errors;
+  const auto work = path_from_utf8(trimmed(r.output));
+  EXPECT_EQ(work.parent_path(), jobs / "done") << r.output;
+  EXPECT_TRUE(std::filesystem::exists(work / "student.json")) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(paths::jobs_dir() / "done"));
+  ASSERT_EQ(ctl("stop").exit_code, 0u);
+  std::filesystem::remove_all(jobs, ignored);
+}
+
 TEST_F(CtlControlTest, AnInvalidJobIsRefusedBeforeItReachesTheInbox) {
   write_file_atomically(work_ / "items.jsonl", "{\"text\":\"a\"}\n");
   write_file_atomically(work_ / "bad.json",

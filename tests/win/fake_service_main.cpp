@@ -1,4 +1,4 @@
-// tandem-fake-service.exe: a service for service_host_test, run by the real (Wine) SCM or with
+// tandem-fake-service.exe: a service for scm_runner_test, run by the real (Wine) SCM or with
 // --console. It reports START_PENDING twice with wait hints, records its state under
 // HKLM\SOFTWARE\TandemTest\<name> (State, Pid, StartArgs), waits for a stop and exits as told:
 //   --name N          service name and registry key (required)
@@ -18,7 +18,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/win32/registry.h"
-#include "common/win32/service_host.h"
+#include "common/win32/scm_runner.h"
 #include "common/win32/strings.h"
 
 namespace {

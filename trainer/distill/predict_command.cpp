@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/files.h"
 #include "trainer/distill/student.h"
 
 namespace tandem::distill {
@@ -23,10 +24,7 @@ int predict_command(const std::vector<std::string>& words,
   }
   if (args.size() != 2) return usage("predict needs MODEL and TEXT");
   try {
-    // From UTF-8 explicitly: a std::string path would be read in the ANSI code page on Windows.
-    const std::filesystem::path model(
-        std::u8string(reinterpret_cast<const char8_t*>(args[0].data()), args[0].size()));
-    const Student student = Student::load(model);
+    const Student student = Student::load(path_from_utf8(args[0]));
     const Prediction p = student.predict(args[1]);
     if (as_json) {
       nlohmann::json probabilities = nlohmann::json::object();

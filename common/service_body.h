@@ -1,5 +1,7 @@
-// What a service body reports to, and hears from, whoever runs it: the Windows SCM, a console
-// (--console), or (later) systemd. Portable: the body never sees the platform.
+// The inside of a service: what its body reports to, and hears from, whoever runs it (the Windows
+// SCM through win32/scm_runner.h, systemd or a console through console_runner.h). Portable: the
+// body never sees the platform. Controlling an installed service from outside is
+// service_controller.h.
 #pragma once
 
 #include <chrono>
@@ -11,7 +13,8 @@
 namespace tandem {
 
 // Reporting progress. Under the SCM: START_PENDING with a rising checkpoint on each starting()
-// call and `wait_hint` as the honest bound for the next step; RUNNING; STOP_PENDING.
+// call and `wait_hint` as the honest bound for the next step; RUNNING; STOP_PENDING. Under
+// systemd: READY=1, EXTEND_TIMEOUT_USEC, STOPPING=1 (posix/systemd_notify.h).
 class ServiceStatus {
  public:
   virtual ~ServiceStatus() = default;

@@ -1,6 +1,6 @@
-// One executable, two ways to run the same ServiceBody (the osquery pattern): under the Windows
-// SCM, or in the foreground with --console, where Ctrl+C, Ctrl+Break, closing the console window
-// and (when stdin is a pipe) the end of stdin request the stop that the SCM's
+// The Windows runner of a ServiceBody; one executable, two ways to run it (the osquery pattern):
+// under the Windows SCM, or in the foreground with --console, where Ctrl+C, Ctrl+Break, closing
+// the console window and (when stdin is a pipe) the end of stdin request the stop that the SCM's
 // STOP/PRESHUTDOWN/SHUTDOWN would.
 #pragma once
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "common/service_control.h"
+#include "common/service_body.h"
 
 namespace tandem::win32 {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "common/service_control.h"
+#include "common/service_body.h"
 #include "common/win32/error.h"
 #include "common/win32/handle.h"
 #include "common/win32/registry.h"
@@ -182,7 +182,7 @@ class ServiceHostTest : public ::testing::Test {
     ServiceConfig c;
     c.name = name;
     c.display_name = "Tandem test " + name;
-    c.description = "Fake service for service_host_test";
+    c.description = "Fake service for scm_runner_test";
     c.binary_path = fake_service_path();
     c.arguments = {"--name", name, "--log-dir", narrow(logs_.path().wstring())};
     c.arguments.insert(c.arguments.end(), extra_args.begin(), extra_args.end());

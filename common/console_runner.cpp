@@ -1,4 +1,4 @@
-#include "common/service_runner.h"
+#include "common/console_runner.h"
 
 #include <exception>
 

@@ -1,13 +1,14 @@
-#include "common/win32/known_folders.h"
-
+// paths.h's Windows part: the known folder ProgramData and the module's own folder.
 #include <shlobj.h>
 #include <windows.h>
 
 #include <cstdio>
 
 #include "common/error.h"
+#include "common/paths.h"
 
-namespace tandem::paths::detail {
+namespace tandem::paths::platform {
+namespace {
 
 std::filesystem::path program_data_dir() {
   PWSTR path = nullptr;
@@ -24,6 +25,28 @@ std::filesystem::path program_data_dir() {
   return result;
 }
 
+}  // namespace
+
+std::filesystem::path environment(const char* name) {
+  std::wstring wide(name, name + std::char_traits<char>::length(name));
+  const wchar_t* value = _wgetenv(wide.c_str());
+  return value && *value ? std::filesystem::path(value) : std::filesystem::path();
+}
+
+std::filesystem::path data_dir() {
+  // Not %ProgramData%: a service's environment may lack it or differ (Wine gives services
+  // C:\users\Public); the known folder is what every process agrees on.
+  return program_data_dir() / "Tandem";
+}
+
+std::filesystem::path config_dir() {
+  return paths::data_dir() / "config";
+}
+
+std::filesystem::path logs_dir() {
+  return paths::data_dir() / "logs";
+}
+
 std::filesystem::path executable_dir() {
   std::wstring buffer(MAX_PATH, L'\0');
   for (;;) {
@@ -33,4 +56,8 @@ std::filesystem::path executable_dir() {
   }
 }
 
-}  // namespace tandem::paths::detail
+std::filesystem::path installed_model() {
+  return executable_dir() / "tandem-tiny.gguf";  // the MSI puts it beside the binaries
+}
+
+}  // namespace tandem::paths::platform

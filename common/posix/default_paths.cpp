@@ -1,26 +1,33 @@
-#include "common/posix/service_paths.h"
-
+// paths.h's Linux part: the folders systemd makes for the units (ConfigurationDirectory=,
+// LogsDirectory=), with the FHS defaults when run by hand, and the .deb's shared data folder.
 #include <cstdlib>
 #include <string>
 #include <system_error>
 
 #include "common/error.h"
+#include "common/paths.h"
 
-namespace tandem::posix {
+namespace tandem::paths::platform {
 namespace {
 
+// systemd joins several directories of one kind with ':'; ours is the first.
 std::filesystem::path first_of(const char* variable) {
-  const char* value = std::getenv(variable);
-  if (value == nullptr || *value == '\0') return {};
-  // systemd joins several directories of one kind with ':'; ours is the first.
-  const std::string all = value;
+  const std::string all = environment(variable).string();
   return all.substr(0, all.find(':'));
 }
 
 }  // namespace
 
+std::filesystem::path environment(const char* name) {
+  const char* value = std::getenv(name);
+  return value && *value ? std::filesystem::path(value) : std::filesystem::path();
+}
+
+std::filesystem::path data_dir() {
+  return "/var/lib/tandem";
+}
+
 std::filesystem::path config_dir() {
-  if (auto custom = first_of("TANDEM_CONFIG_DIR"); !custom.empty()) return custom;
   if (auto systemd = first_of("CONFIGURATION_DIRECTORY"); !systemd.empty()) return systemd;
   return "/etc/tandem";
 }
@@ -37,11 +44,8 @@ std::filesystem::path executable_dir() {
   return exe.parent_path();
 }
 
-std::filesystem::path bundled_model() {
-  std::error_code ignored;
-  auto beside = executable_dir() / "tandem-tiny.gguf";
-  if (std::filesystem::exists(beside, ignored)) return beside;
+std::filesystem::path installed_model() {
   return "/usr/share/tandem/tandem-tiny.gguf";
 }
 
-}  // namespace tandem::posix
+}  // namespace tandem::paths::platform

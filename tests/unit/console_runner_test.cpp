@@ -1,6 +1,6 @@
 // The portable runner: exceptions become an exit code, status calls log, and on POSIX SIGINT and
 // SIGTERM stop the body through the self-pipe.
-#include "common/service_runner.h"
+#include "common/console_runner.h"
 
 #include <gtest/gtest.h>
 

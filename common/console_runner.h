@@ -1,11 +1,12 @@
-// Running a ServiceBody in the foreground: the same body the Windows SCM runs, driven by a console
-// (and, on POSIX, by signals) instead. Portable: no platform headers here.
+// What every runner of a ServiceBody shares (run_body, log-line status), and the POSIX runner:
+// the body in the foreground, stopped by SIGINT/SIGTERM, as systemd runs it. The Windows runner
+// (the SCM, or --console) is win32/scm_runner.h. Portable: no platform headers here.
 #pragma once
 
 #include <chrono>
 #include <string>
 
-#include "common/service_control.h"
+#include "common/service_body.h"
 
 namespace tandem {
 

@@ -1,4 +1,4 @@
-#include "common/win32/service_host.h"
+#include "common/win32/scm_runner.h"
 
 #include <windows.h>
 
@@ -7,9 +7,9 @@
 #include <memory>
 #include <mutex>
 
+#include "common/console_runner.h"
 #include "common/error.h"
 #include "common/log.h"
-#include "common/service_runner.h"
 #include "common/win32/error.h"
 #include "common/win32/handle.h"
 #include "common/win32/strings.h"
