@@ -35,16 +35,8 @@ std::optional<double> JobFields::number(const std::string& key, double min, doub
 }
 
 std::optional<std::vector<std::string>> JobFields::string_array(const std::string& key) {
-  const nlohmann::json* v = find(key);
-  if (!v) return std::nullopt;
-  if (!v->is_array()) fail(key, "expected an array of strings, got " + json_type_name(*v));
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < v->size(); ++i) {
-    const nlohmann::json& item = (*v)[i];
-    if (!item.is_string()) fail_element(key, i, "expected a string, got " + json_type_name(item));
-    out.push_back(item.get<std::string>());
-  }
-  return out;
+  known_.insert(key);
+  return scalars_.strings(key);
 }
 
 std::optional<std::map<std::string, std::string>> JobFields::string_map(const std::string& key) {

@@ -1,7 +1,7 @@
 // ObjectReader plus what a job file's kinds read (lists, maps, paths), with the same style of
 // errors: file, line and field, down to the element ("labels[2]", "env.PATH"). ObjectReader
-// has no getters for arrays or objects and keeps its list of known keys private, so this reader
-// tracks known keys itself and does its own unknown-field check.
+// has no getter for objects and keeps its list of known keys private, so this reader tracks
+// known keys itself and does its own unknown-field check.
 #pragma once
 
 #include <cstdint>
