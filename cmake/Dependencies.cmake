@@ -104,6 +104,33 @@ if(NOT httplib_FOUND)
   target_compile_definitions(tandem_httplib PRIVATE CPPHTTPLIB_TCP_NODELAY=1)
 endif()
 
+# --- llama.cpp's common library: chat templates (Jinja), tool-call formats, JSON schema to ----
+# grammar. Built here from the pinned source (its parts Tandem uses, nothing that downloads);
+# its headers expose only common_json, so its vendored nlohmann stays private to it.
+set(_common_dir "${TANDEM_LLAMA_SOURCE_DIR}/common")
+set(LLAMA_BUILD_NUMBER 0)
+set(LLAMA_BUILD_COMMIT "node-llama-cpp-${TANDEM_NODE_LLAMA_CPP_VERSION}")
+set(BUILD_COMPILER "${CMAKE_CXX_COMPILER_ID} ${CMAKE_CXX_COMPILER_VERSION}")
+set(BUILD_TARGET "${CMAKE_SYSTEM_NAME}-${CMAKE_SYSTEM_PROCESSOR}")
+configure_file("${_common_dir}/build-info.cpp.in" "${CMAKE_BINARY_DIR}/_deps/llama-common/build-info.cpp" @ONLY)
+add_library(tandem_llama_common STATIC
+  "${CMAKE_BINARY_DIR}/_deps/llama-common/build-info.cpp"
+  ${_common_dir}/chat.cpp ${_common_dir}/chat-auto-parser-generator.cpp
+  ${_common_dir}/chat-auto-parser-helpers.cpp ${_common_dir}/chat-diff-analyzer.cpp
+  ${_common_dir}/chat-peg-parser.cpp ${_common_dir}/peg-parser.cpp
+  ${_common_dir}/json-schema-to-grammar.cpp ${_common_dir}/json.cpp ${_common_dir}/common.cpp
+  ${_common_dir}/log.cpp ${_common_dir}/unicode.cpp ${_common_dir}/sampling.cpp
+  ${_common_dir}/reasoning-budget.cpp ${_common_dir}/fit.cpp ${_common_dir}/speculative.cpp
+  ${_common_dir}/ngram-cache.cpp ${_common_dir}/ngram-map.cpp ${_common_dir}/ngram-mod.cpp
+  ${_common_dir}/trie.cpp
+  ${_common_dir}/jinja/lexer.cpp ${_common_dir}/jinja/parser.cpp ${_common_dir}/jinja/runtime.cpp
+  ${_common_dir}/jinja/value.cpp ${_common_dir}/jinja/string.cpp ${_common_dir}/jinja/caps.cpp)
+target_include_directories(tandem_llama_common SYSTEM PUBLIC "${_common_dir}")
+target_include_directories(tandem_llama_common SYSTEM PRIVATE "${TANDEM_LLAMA_SOURCE_DIR}/vendor")
+target_compile_features(tandem_llama_common PUBLIC cxx_std_17)
+target_compile_options(tandem_llama_common PRIVATE -w -O2)
+target_link_libraries(tandem_llama_common PUBLIC llama Threads::Threads)
+
 # --- GoogleTest: Debian's source, built with the project's compiler --------------------------
 if(BUILD_TESTING)
   set(INSTALL_GTEST OFF CACHE BOOL "" FORCE)

@@ -64,13 +64,26 @@ void check_request(const CompletionRequest& r, const RequestLimits& limits, bool
   for (const auto& [token, bias] : s.logit_bias) {
     TANDEM_FUZZ_CHECK(token >= 0 && bias >= -100 && bias <= 100, std::to_string(token));
   }
+  TANDEM_FUZZ_CHECK(s.grammar.gbnf.empty() == s.grammar.field.empty(), s.grammar.field);
   if (chat) {
     TANDEM_FUZZ_CHECK(!r.messages.empty(), "chat without messages");
     for (const auto& m : r.messages) {
       TANDEM_FUZZ_CHECK(
           m.role == "system" || m.role == "user" || m.role == "assistant" || m.role == "tool",
           m.role);
+      TANDEM_FUZZ_CHECK((m.role == "tool") == !m.tool_call_id.empty(), "tool_call_id");
+      TANDEM_FUZZ_CHECK(m.tool_calls.empty() || m.role == "assistant", "tool_calls");
     }
+    const auto& c = r.chat;
+    const bool calls = !c.tools.empty() && c.tool_choice != tandem::inference::ToolChoice::none;
+    TANDEM_FUZZ_CHECK(!(calls && c.json_schema), "response_format with tools");
+    TANDEM_FUZZ_CHECK(s.grammar.gbnf.empty() || (!calls && !c.json_schema), "grammar with more");
+    bool named = c.tool_choice != tandem::inference::ToolChoice::function;
+    for (const auto& t : c.tools) {
+      TANDEM_FUZZ_CHECK(!t.name.empty() && t.name.size() <= 64, t.name);
+      named = named || t.name == c.function;
+    }
+    TANDEM_FUZZ_CHECK(named, "tool_choice names no tool");
   }
 }
 

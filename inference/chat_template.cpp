@@ -1,59 +1,161 @@
 #include "inference/chat_template.h"
 
-#include <optional>
+#include <exception>
 #include <string>
-
-#include <llama.h>
 
 #include "common/error.h"
 #include "common/log.h"
+#include "inference/generic_tools.h"
+#include "inference/grammar.h"
+// llama.cpp's common chat library (its headers expose no JSON library of their own).
+#include "chat.h"
 
 namespace tandem::inference {
+
+struct ChatTemplate::Templates {
+  common_chat_templates_ptr ptr;
+};
+
 namespace {
 
-// The formatted chat, or std::nullopt when llama.cpp does not recognise `tmpl`.
-std::optional<std::string> format(const std::string& tmpl,
-                                  const std::vector<ChatMessage>& messages) {
-  std::vector<llama_chat_message> chat;
-  std::size_t chars = 0;
+common_chat_templates_ptr init(const llama_model* model) {
+  try {
+    auto own = common_chat_templates_init(model, "");
+    TLOG(info) << "chat template: "
+               << (common_chat_templates_was_explicit(own.get()) ? "the model's own"
+                                                                 : "the model has none, ChatML");
+    return own;
+  } catch (const std::exception& e) {
+    TLOG(warning) << "chat template: the model's template does not parse (" << e.what()
+                  << "), using ChatML";
+    return common_chat_templates_init(model, "chatml");
+  }
+}
+
+std::vector<common_chat_msg> to_common(const std::vector<ChatMessage>& messages) {
+  std::vector<common_chat_msg> out;
+  out.reserve(messages.size());
   for (const auto& m : messages) {
-    chat.push_back({m.role.c_str(), m.content.c_str()});
-    chars += m.role.size() + m.content.size();
+    common_chat_msg c;
+    c.role = m.role;
+    c.content = m.content;
+    c.tool_call_id = m.tool_call_id;
+    for (const auto& call : m.tool_calls)
+      c.tool_calls.push_back({call.name, call.arguments, call.id});
+    out.push_back(std::move(c));
   }
-  std::string out(2 * chars + 256, '\0');
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    const int32_t n = llama_chat_apply_template(tmpl.c_str(), chat.data(), chat.size(), true,
-                                                out.data(), static_cast<int32_t>(out.size()));
-    if (n < 0) return std::nullopt;
-    if (static_cast<std::size_t>(n) <= out.size()) {
-      out.resize(static_cast<std::size_t>(n));
-      return out;
-    }
-    out.resize(static_cast<std::size_t>(n));  // too small: llama.cpp said how much it needs
+  return out;
+}
+
+// The template's own tool-call format, read back with the parser it was rendered with.
+class NativeToolParser : public ChatOutputParser {
+ public:
+  explicit NativeToolParser(const common_chat_params& params) : params_(params) {
+    params_.parser.load(serialized(params));
   }
-  throw Error("llama_chat_apply_template kept asking for a larger buffer");
+  ChatReply parse(const std::string& text, bool partial) const override {
+    const common_chat_msg msg = common_chat_parse(text, partial, params_);
+    ChatReply reply{msg.content, {}};
+    for (const auto& c : msg.tool_calls) reply.tool_calls.push_back({"", c.name, c.arguments});
+    return reply;
+  }
+
+ private:
+  static const std::string& serialized(const common_chat_params& p) { return p.parser; }
+  common_chat_parser_params params_;
+};
+
+class GenericToolParser : public ChatOutputParser {
+ public:
+  ChatReply parse(const std::string& text, bool partial) const override {
+    return generic_tools::parse(text, partial);
+  }
+};
+
+common_chat_tool_choice to_common(ToolChoice choice) {
+  switch (choice) {
+    case ToolChoice::none:
+      return COMMON_CHAT_TOOL_CHOICE_NONE;
+    case ToolChoice::required:
+    case ToolChoice::function:
+      return COMMON_CHAT_TOOL_CHOICE_REQUIRED;
+    case ToolChoice::automatic:
+      break;
+  }
+  return COMMON_CHAT_TOOL_CHOICE_AUTO;
 }
 
 }  // namespace
 
-ChatTemplate::ChatTemplate(const llama_model* model) : template_(kChatml) {
-  const char* own = llama_model_chat_template(model, nullptr);
-  if (!own) {
-    TLOG(info) << "chat template: the model has none, using ChatML";
-    return;
-  }
-  if (!format(own, {{"user", "probe"}})) {
-    TLOG(warning) << "chat template: llama.cpp does not support the model's template, using "
-                     "ChatML";
-    return;
-  }
-  template_ = own;
-  TLOG(info) << "chat template: the model's own";
+ChatTemplate::ChatTemplate(const llama_model* model)
+    : templates_(std::make_unique<Templates>(Templates{init(model)})) {
+  const auto caps = common_chat_templates_get_caps(templates_->ptr.get());
+  const auto it = caps.find("supports_tool_calls");
+  native_tools_ = it != caps.end() && it->second;
+  TLOG(info) << "chat template: tool calls "
+             << (native_tools_ ? "in the template's own format" : "in Tandem's generic JSON form");
 }
 
-std::string ChatTemplate::apply(const std::vector<ChatMessage>& messages) const {
-  if (auto text = format(template_, messages)) return *text;
-  throw Error("llama.cpp could not apply the chat template it accepted at load");
+ChatTemplate::~ChatTemplate() = default;
+
+ChatPrompt ChatTemplate::apply(const std::vector<ChatMessage>& messages,
+                               const ChatOptions& options) const {
+  const bool tools = !options.tools.empty() && options.tool_choice != ToolChoice::none;
+  const bool generic = tools && !native_tools_;
+  common_chat_templates_inputs in;
+  // Without a format of its own, a template still needs earlier calls and results spelled out.
+  in.messages = to_common(
+      native_tools_ ? messages : generic_tools::with_tools(messages, generic ? &options : nullptr));
+  in.add_generation_prompt = true;
+  in.use_jinja = true;
+  if (tools && !generic) {
+    for (const auto& t : options.tools) {
+      if (options.tool_choice == ToolChoice::function && t.name != options.function) continue;
+      in.tools.push_back({t.name, t.description, t.parameters.empty() ? "{}" : t.parameters});
+    }
+    in.tool_choice = to_common(options.tool_choice);
+    in.parallel_tool_calls = options.parallel_tool_calls;
+  }
+  common_chat_params out;
+  try {
+    out = common_chat_templates_apply(templates_->ptr.get(), in);
+  } catch (const std::exception& e) {
+    throw InputError("messages",
+                     std::string("the model's chat template refused them: ") + e.what());
+  }
+
+  ChatPrompt prompt;
+  prompt.prompt = std::move(out.prompt);
+  if (generic) {
+    prompt.grammar.gbnf = grammar_from_schema(generic_tools::answer_schema(options), "tools");
+    prompt.grammar.field = "tools";
+    prompt.parser = std::make_shared<GenericToolParser>();
+  } else if (tools) {
+    prompt.grammar.gbnf = out.grammar;
+    prompt.grammar.field = "tools";
+    prompt.grammar.prefill = out.generation_prompt;
+    prompt.grammar.lazy = out.grammar_lazy;
+    for (const auto& t : out.grammar_triggers) {
+      if (t.type == COMMON_GRAMMAR_TRIGGER_TYPE_PATTERN) {
+        prompt.grammar.trigger_patterns.push_back(t.value);
+      } else if (t.type == COMMON_GRAMMAR_TRIGGER_TYPE_PATTERN_FULL) {  // the whole output
+        const std::string& v = t.value;
+        prompt.grammar.trigger_patterns.push_back((v.starts_with('^') ? "" : "^") + v +
+                                                  (v.ends_with('$') ? "" : "$"));
+      } else {
+        prompt.grammar.trigger_patterns.push_back(regex_escape(t.value));
+      }
+    }
+    prompt.stops = std::move(out.additional_stops);
+    prompt.parser = std::make_shared<NativeToolParser>(out);
+  }
+  if (options.json_schema) {
+    if (tools) throw InputError("response_format", "cannot be combined with tools");
+    prompt.grammar = Grammar{};
+    prompt.grammar.gbnf = grammar_from_schema(*options.json_schema, "response_format");
+    prompt.grammar.field = "response_format";
+  }
+  return prompt;
 }
 
 }  // namespace tandem::inference

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -13,9 +14,79 @@
 
 namespace tandem::inference {
 
+// A function call the model made: `arguments` is the JSON text of its arguments object.
+struct ToolCall {
+  std::string id;
+  std::string name;
+  std::string arguments;
+};
+
 struct ChatMessage {
-  std::string role;  // system, user, assistant
+  ChatMessage() = default;
+  ChatMessage(std::string role_, std::string content_, std::vector<ToolCall> tool_calls_ = {},
+              std::string tool_call_id_ = {})
+      : role(std::move(role_)),
+        content(std::move(content_)),
+        tool_calls(std::move(tool_calls_)),
+        tool_call_id(std::move(tool_call_id_)) {}
+
+  std::string role;  // system, user, assistant, tool
   std::string content;
+  std::vector<ToolCall> tool_calls;  // an assistant turn that called tools
+  std::string tool_call_id;          // a tool turn: the call whose result `content` is
+};
+
+// A function the model may call; `parameters` is the JSON text of its JSON Schema.
+struct ChatTool {
+  std::string name;
+  std::string description;
+  std::string parameters;
+};
+
+enum class ToolChoice { automatic, none, required, function };
+
+// What a chat request asks of the answer beyond the conversation.
+struct ChatOptions {
+  std::vector<ChatTool> tools;
+  ToolChoice tool_choice = ToolChoice::automatic;
+  std::string function;  // the one to call, with ToolChoice::function
+  bool parallel_tool_calls = true;
+  std::optional<std::string> json_schema;  // the answer is JSON valid against this schema
+};
+
+// A grammar (GBNF) the generated text must follow. `field` names the request argument it comes
+// from, for errors. `prefill` is text the prompt already ends with and the grammar starts with
+// (a chat template's opening of the assistant turn). A lazy grammar constrains the output only
+// from the first match of a trigger pattern on (a tool call the model chose to start).
+struct Grammar {
+  std::string gbnf;  // empty: no grammar
+  std::string field;
+  std::string prefill;
+  bool lazy = false;
+  std::vector<std::string> trigger_patterns;
+};
+
+// What a chat answer says: its text and the tools it called.
+struct ChatReply {
+  std::string content;
+  std::vector<ToolCall> tool_calls;
+};
+
+// Reads tool calls back out of the generated text, in the format the prompt asked for.
+class ChatOutputParser {
+ public:
+  virtual ~ChatOutputParser() = default;
+  // `partial`: the text so far of an answer still being generated.
+  virtual ChatReply parse(const std::string& text, bool partial) const = 0;
+};
+
+// A conversation rendered for the model: the prompt, the grammar its answer must follow, and
+// how to read that answer (null: the answer is plain content).
+struct ChatPrompt {
+  std::string prompt;
+  Grammar grammar;
+  std::vector<std::string> stops;  // the template's own, beside the request's
+  std::shared_ptr<const ChatOutputParser> parser;
 };
 
 struct SamplingParams {
@@ -40,6 +111,7 @@ struct SamplingParams {
   float presence_penalty = 0.0f;
   float frequency_penalty = 0.0f;
   std::vector<std::pair<std::int32_t, float>> logit_bias;  // token id, added to its logit
+  Grammar grammar;
 };
 
 struct TokenLogprob {
@@ -55,7 +127,7 @@ struct Piece {
   int tokens = 1;                 // tokens this piece spans (logprob is their sum)
 };
 
-enum class FinishReason { stop, length, cancelled };
+enum class FinishReason { stop, length, cancelled, tool_calls };
 
 struct CompletionResult {
   std::string text;
@@ -91,7 +163,10 @@ class CompletionBackend {
 
   virtual std::string model_id() const = 0;  // the name /v1/models reports
   virtual bool is_test_model() const = 0;    // the bundled random-weight model
-  virtual std::string apply_chat_template(const std::vector<ChatMessage>& messages) const = 0;
+  // Renders the conversation with the model's chat template; InputError naming the argument
+  // for tools or a schema that cannot apply.
+  virtual ChatPrompt apply_chat(const std::vector<ChatMessage>& messages,
+                                const ChatOptions& options) const = 0;
 
   // Blocks until done; waits for a free slot first (QueueFull when the wait queue is full).
   virtual CompletionResult complete(const std::string& prompt, const SamplingParams& params,

@@ -1,5 +1,7 @@
 #include "inference/engine.h"
 
+#include "inference/grammar.h"
+
 #include <algorithm>
 #include <exception>
 #include <mutex>
@@ -392,8 +394,9 @@ bool Engine::is_test_model() const {
   return impl_->model.is_test_model();
 }
 
-std::string Engine::apply_chat_template(const std::vector<ChatMessage>& messages) const {
-  return impl_->model.chat().apply(messages);
+ChatPrompt Engine::apply_chat(const std::vector<ChatMessage>& messages,
+                              const ChatOptions& options) const {
+  return impl_->model.chat().apply(messages, options);
 }
 
 CompletionResult Engine::complete(const std::string& prompt, const SamplingParams& params,
@@ -404,6 +407,8 @@ CompletionResult Engine::complete(const std::string& prompt, const SamplingParam
   const auto n_prompt = static_cast<int>(request->prompt.size());
   if (n_prompt == 0) throw InputError("prompt", "is empty: there is nothing to continue");
   check_sampling(params, impl_->model.n_vocab());
+  // Parsed here, on the caller's thread: a bad grammar is refused before the request queues.
+  request->grammar = make_grammar_sampler(params.grammar, impl_->model.vocab(), request->prompt);
   const int ctx_size = impl_->options.ctx_size;
   if (n_prompt > ctx_size - 1) {
     throw PromptTooLong("prompt is " + std::to_string(n_prompt) + " tokens, but at most " +

@@ -26,7 +26,8 @@ class Engine final : public CompletionBackend {
 
   std::string model_id() const override;
   bool is_test_model() const override;
-  std::string apply_chat_template(const std::vector<ChatMessage>& messages) const override;
+  ChatPrompt apply_chat(const std::vector<ChatMessage>& messages,
+                        const ChatOptions& options) const override;
   CompletionResult complete(const std::string& prompt, const SamplingParams& params,
                             const PieceCallback& on_piece = {}) override;
   Stats stats() const override;

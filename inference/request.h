@@ -4,9 +4,12 @@
 
 #include <cstdint>
 #include <future>
+#include <memory>
 #include <vector>
 
 #include "inference/completion.h"
+
+struct llama_sampler;
 
 namespace tandem::inference {
 
@@ -18,6 +21,9 @@ struct Request {
   // With echo and logprobs: one per prompt token, texts set here, logprobs as they are decoded.
   std::vector<Piece> prompt_pieces;
   SamplingParams params;
+  // params.grammar, parsed and advanced past its prefill; each slot that serves the request
+  // samples with a copy. Null without a grammar.
+  std::shared_ptr<llama_sampler> grammar;
   const PieceCallback* on_piece = nullptr;  // the caller's, alive while complete() blocks
   std::promise<CompletionResult> done;
 

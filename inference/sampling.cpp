@@ -29,7 +29,7 @@ void check_sampling(const SamplingParams& params, int n_vocab) {
 }
 
 SamplerPtr make_sampler(const SamplingParams& params, int n_vocab,
-                        const std::vector<llama_token>& prompt) {
+                        const std::vector<llama_token>& prompt, const llama_sampler* grammar) {
   SamplerPtr chain(llama_sampler_chain_init(llama_sampler_chain_default_params()));
   auto add = [&](llama_sampler* s) { llama_sampler_chain_add(chain.get(), s); };
   if (!params.logit_bias.empty()) {
@@ -50,6 +50,8 @@ SamplerPtr make_sampler(const SamplingParams& params, int n_vocab,
                                  : 0;
     for (std::size_t i = from; i < prompt.size(); ++i) llama_sampler_accept(chain.get(), prompt[i]);
   }
+  // After the penalties took the prompt: the grammar has its own start (its prefill).
+  if (grammar) add(llama_sampler_clone(grammar));
   if (params.temperature <= 0.0f) {
     add(llama_sampler_init_greedy());
     return chain;

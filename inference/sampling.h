@@ -23,9 +23,11 @@ void check_sampling(const SamplingParams& params, int n_vocab);
 // logit_bias and the penalties first (they hold for greedy choice too), then temperature 0:
 // greedy; otherwise top-k, top-p, min-p, temperature and a draw seeded by params.seed (a random
 // seed when unset). Samplers at their neutral value are left out. With penalties, the last
-// `repeat_last_n` tokens of `prompt` are what they count from the start.
+// `repeat_last_n` tokens of `prompt` are what they count from the start. A `grammar` sampler
+// (see grammar.h) is copied in before the choice, so only what it allows can be drawn.
 SamplerPtr make_sampler(const SamplingParams& params, int n_vocab,
-                        const std::vector<llama_token>& prompt);
+                        const std::vector<llama_token>& prompt,
+                        const llama_sampler* grammar = nullptr);
 
 inline constexpr int kMaxTopLogprobs = 20;
 

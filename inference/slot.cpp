@@ -4,7 +4,7 @@ namespace tandem::inference {
 
 void Slot::start(std::unique_ptr<Request> r, int n_vocab) {
   request = std::move(r);
-  sampler = make_sampler(request->params, n_vocab, request->prompt);
+  sampler = make_sampler(request->params, n_vocab, request->prompt, request->grammar.get());
   generation.emplace(request->params, *request->on_piece);
   next = LLAMA_TOKEN_NULL;
   generated = 0;

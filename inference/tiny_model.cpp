@@ -59,12 +59,13 @@ void fill_tensor(ggml_tensor* tensor, void* userdata) {
 
 // llama.cpp's model saver writes only the keys it knows, which excludes the chat template:
 // add it by rewriting the metadata and keeping the (aligned) tensor data section as it is.
-void add_chat_template(const std::filesystem::path& file) {
+void add_chat_template(const std::filesystem::path& file, const std::string& chat_template) {
   gguf_init_params params{/*no_alloc=*/true, /*ctx=*/nullptr};
   GgufPtr gguf(gguf_init_from_file(path_utf8(file).c_str(), params));
   if (!gguf) throw Error("cannot reopen " + path_utf8(file));
   const std::size_t data_offset = gguf_get_data_offset(gguf.get());
-  gguf_set_val_str(gguf.get(), "tokenizer.chat_template", kChatTemplate);
+  gguf_set_val_str(gguf.get(), "tokenizer.chat_template",
+                   chat_template.empty() ? kChatTemplate : chat_template.c_str());
   std::string out(gguf_get_meta_size(gguf.get()), '\0');
   gguf_get_meta_data(gguf.get(), out.data());
   const std::string original = read_file(file);
@@ -106,7 +107,7 @@ void make_tiny_model(const std::filesystem::path& vocab_gguf, const std::filesys
   if (!model) throw Error("llama.cpp could not build the tiny model from " + path_utf8(vocab_gguf));
   llama_model_save_to_file(model.get(), path_utf8(out).c_str());
   if (!std::filesystem::exists(out)) throw Error("llama.cpp did not write " + path_utf8(out));
-  add_chat_template(out);
+  add_chat_template(out, spec.chat_template);
 }
 
 }  // namespace tandem::inference

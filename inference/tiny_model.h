@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 
 namespace tandem::inference {
 
@@ -14,6 +15,7 @@ struct TinyModelSpec {
   std::uint32_t n_ff = 128;
   std::uint32_t n_ctx_train = 4096;
   std::uint32_t seed = 42;
+  std::string chat_template;  // Jinja; empty: ChatML
 };
 
 // Writes the model to `out`, taking the tokenizer (and nothing else) from `vocab_gguf`, a

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "service/api/chat_answer.h"
 #include "service/api/errors.h"
 #include "service/api/openai_json.h"
 #include "service/api/sse.h"
@@ -21,18 +22,15 @@ struct StreamJob {
   CompletionRequest request;
   std::string prompt;
   ResponseMeta meta;
+  std::shared_ptr<const inference::ChatOutputParser> parser;
 
   bool chat() const { return endpoint == Endpoint::chat; }
 
-  Json chunk(std::string_view text, const Json& logprobs,
+  // A chat chunk carries `delta`, a completion chunk `text`.
+  Json chunk(std::string_view text, const Json& delta, const Json& logprobs,
              std::optional<inference::FinishReason> finish) const {
-    Json c;
-    if (chat()) {
-      Json delta = finish ? Json::object() : Json{{"content", text}};
-      c = chat_completion_chunk(meta, delta, logprobs, finish);
-    } else {
-      c = text_completion_chunk(meta, text, logprobs, finish);
-    }
+    Json c = chat() ? chat_completion_chunk(meta, delta, logprobs, finish)
+                    : text_completion_chunk(meta, text, logprobs, finish);
     // With include_usage, OpenAI sends "usage": null on every chunk but the last.
     if (request.include_usage) c["usage"] = nullptr;
     return c;
@@ -47,6 +45,7 @@ struct StreamJob {
       if (!sse.event(first)) return;
     }
     std::size_t offset = prompt.size();
+    ChatAnswer answer(parser);
     inference::CompletionResult result;
     try {
       result = backend->complete(prompt, request.sampling, [&](const inference::Piece& piece) {
@@ -56,8 +55,11 @@ struct StreamJob {
           logprobs = chat() ? chat_logprobs(one) : completion_logprobs(one, offset);
         }
         offset += piece.text.size();
+        const Json delta = chat() ? answer.add(piece.text) : Json();
+        // Nothing to show yet (a tool call being written): no chunk, unless it has logprobs.
+        if (chat() && delta.empty() && logprobs.is_null()) return sse.open();
         // false frees the slot: the client has gone away.
-        return sse.event(chunk(piece.text, logprobs, std::nullopt));
+        return sse.event(chunk(piece.text, delta, logprobs, std::nullopt));
       });
     } catch (...) {
       const ApiError error = to_api_error(std::current_exception());
@@ -73,7 +75,14 @@ struct StreamJob {
                   << " tokens; generation cancelled";
       return;
     }
-    if (!sse.event(chunk("", nullptr, result.finish))) return;
+    if (chat()) {
+      const Json rest = answer.finish();
+      if (!rest.empty() && !sse.event(chunk("", rest, nullptr, std::nullopt))) return;
+      if (answer.called_tools() && result.finish == inference::FinishReason::stop) {
+        result.finish = inference::FinishReason::tool_calls;
+      }
+    }
+    if (!sse.event(chunk("", Json::object(), nullptr, result.finish))) return;
     if (request.include_usage) {
       std::string_view object = chat() ? "chat.completion.chunk" : "text_completion";
       if (!sse.event(usage_chunk(meta, object, result.prompt_tokens, result.completion_tokens))) {
@@ -91,8 +100,15 @@ http::Response handle_completion(Endpoint endpoint, const http::Request& request
   const bool chat = endpoint == Endpoint::chat;
   CompletionRequest parsed = chat ? parse_chat_request(request.body, context.limits)
                                   : parse_completion_request(request.body, context.limits);
-  std::string prompt =
-      chat ? context.backend.apply_chat_template(parsed.messages) : std::move(parsed.prompt);
+  std::string prompt = std::move(parsed.prompt);
+  std::shared_ptr<const inference::ChatOutputParser> parser;
+  if (chat) {
+    inference::ChatPrompt rendered = context.backend.apply_chat(parsed.messages, parsed.chat);
+    prompt = std::move(rendered.prompt);
+    if (!rendered.grammar.gbnf.empty()) parsed.sampling.grammar = std::move(rendered.grammar);
+    for (auto& stop : rendered.stops) parsed.sampling.stop.push_back(std::move(stop));
+    parser = std::move(rendered.parser);
+  }
   ResponseMeta meta{new_response_id(chat ? "chatcmpl-" : "cmpl-"),
                     static_cast<std::int64_t>(std::time(nullptr)), context.backend.model_id()};
 
@@ -102,7 +118,7 @@ http::Response handle_completion(Endpoint endpoint, const http::Request& request
     response.headers["Cache-Control"] = "no-cache";
     auto job = std::make_shared<StreamJob>(StreamJob{endpoint, &context.backend, &context.metrics,
                                                      std::move(parsed), std::move(prompt),
-                                                     std::move(meta)});
+                                                     std::move(meta), std::move(parser)});
     response.stream = [job](const http::ChunkWriter& write) { job->run(write); };
     return response;
   }
@@ -117,7 +133,12 @@ http::Response handle_completion(Endpoint endpoint, const http::Request& request
   }
   if (chat) {
     const Json logprobs = parsed.logprobs() ? chat_logprobs(result.pieces) : Json(nullptr);
-    response.body = json_text(chat_completion(meta, result, logprobs));
+    ChatAnswer answer(parser);
+    const Json message = answer.message(result.text);
+    if (answer.called_tools() && result.finish == inference::FinishReason::stop) {
+      result.finish = inference::FinishReason::tool_calls;
+    }
+    response.body = json_text(chat_completion(meta, result, logprobs, message));
     return response;
   }
   const bool echo = parsed.sampling.echo;

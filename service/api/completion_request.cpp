@@ -7,6 +7,7 @@
 #include <span>
 #include <string_view>
 
+#include "service/api/chat_options.h"
 #include "service/api/errors.h"
 #include "service/api/request_fields.h"
 
@@ -104,17 +105,11 @@ bool is_one(const nlohmann::json& v) {
 bool is_empty_string(const nlohmann::json& v) {
   return v == "";
 }
-bool is_text_format(const nlohmann::json& v) {
-  return v == nlohmann::json{{"type", "text"}};
-}
 bool is_text_modality(const nlohmann::json& v) {
   return v == nlohmann::json::array({"text"});
 }
 bool is_no_tool_choice(const nlohmann::json& v) {
   return v == "none" || v == "auto";
-}
-bool is_boolean(const nlohmann::json& v) {
-  return v.is_boolean();
 }
 bool is_default_tier(const nlohmann::json& v) {
   return v == "auto" || v == "default";
@@ -124,10 +119,6 @@ bool never(const nlohmann::json&) {
 }
 
 constexpr Unhonoured kUnhonouredArguments[] = {
-    {"response_format", R"({"type":"text"})", is_text_format},
-    {"tools", "[]", is_empty_container},
-    {"tool_choice", R"("none" or "auto" without tools)", is_no_tool_choice},
-    {"parallel_tool_calls", "true or false without tools", is_boolean},
     {"functions", "[]", is_empty_container},
     {"function_call", R"("none" or "auto" without functions)", is_no_tool_choice},
     {"best_of", "1", is_one},
@@ -145,8 +136,6 @@ constexpr Unhonoured kUnhonouredArguments[] = {
 
 // The same for the fields of one message: tool calls and their results need tools.
 constexpr Unhonoured kUnhonouredMessageFields[] = {
-    {"tool_calls", "[]", is_empty_container},
-    {"tool_call_id", "", never},
     {"function_call", "", never},
     {"name", "", never},
 };
@@ -157,12 +146,7 @@ void refuse_unread(const FieldReader& f, std::span<const Unhonoured> unhonoured 
   for (const std::string& key : f.unread()) {
     auto known = std::find_if(unhonoured.begin(), unhonoured.end(),
                               [&](const Unhonoured& u) { return u.key == key; });
-    if (known == unhonoured.end()) {
-      throw ApiError(
-          400, "invalid_request_error", "unknown_argument",
-          "unrecognized request argument supplied: '" + f.name(key) + "'" + f.did_you_mean(key),
-          f.name(key));
-    }
+    if (known == unhonoured.end()) refuse_unknown(f, key);
     if (known->is_neutral(*f.get(key))) continue;
     f.fail(key, known->neutral.empty() ? std::string("is not supported by Tandem")
                                        : "is not supported by Tandem yet; only " +
@@ -279,7 +263,18 @@ std::vector<inference::ChatMessage> read_messages(const FieldReader& f) {
       m.fail("role",
              "expected one of system, developer, user, assistant, tool; got '" + *role + "'");
     }
-    out.push_back({*role, read_content(m, *role)});
+    inference::ChatMessage msg{*role, read_content(m, *role), {}, {}};
+    if (m.get("tool_calls")) {
+      if (*role != "assistant") m.fail("tool_calls", "only an assistant message has tool calls");
+      msg.tool_calls = read_tool_calls(m);
+    }
+    if (auto id = m.string("tool_call_id")) {
+      if (*role != "tool") m.fail("tool_call_id", "only a 'tool' message answers a tool call");
+      msg.tool_call_id = *id;
+    } else if (*role == "tool") {
+      m.fail("tool_call_id", "required in a 'tool' message: the id of the call it answers");
+    }
+    out.push_back(std::move(msg));
     refuse_unread(m, kUnhonouredMessageFields);
   }
   return out;
@@ -300,6 +295,7 @@ CompletionRequest parse_completion_request(std::string_view body, const RequestL
   r.sampling.echo = echo;
   if (echo && r.stream) f.fail("echo", "not supported with \"stream\": true");
   r.prompt = read_prompt(f);
+  r.sampling.grammar = read_grammar(f);
   if (auto logprobs = f.integer("logprobs", 0, kMaxTopLogprobs)) {
     r.sampling.top_logprobs = static_cast<int>(*logprobs);
   }
@@ -316,6 +312,8 @@ CompletionRequest parse_chat_request(std::string_view body, const RequestLimits&
   if (newer) f.get("max_tokens");  // taken as read: the newer name's value is the one used
   CompletionRequest r = read_common(f, limits, max_field);
   r.messages = read_messages(f);
+  r.chat = read_chat_options(f);
+  r.sampling.grammar = read_grammar(f, r.chat);
   auto top = f.integer("top_logprobs", 0, kMaxTopLogprobs);
   if (f.boolean("logprobs").value_or(false)) {
     r.sampling.top_logprobs = static_cast<int>(top.value_or(0));

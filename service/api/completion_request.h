@@ -21,6 +21,7 @@ struct CompletionRequest {
   std::string model;                             // as sent; informational only
   std::string prompt;                            // /v1/completions
   std::vector<inference::ChatMessage> messages;  // /v1/chat/completions
+  inference::ChatOptions chat;                   // its tools and response_format
   inference::SamplingParams sampling;            // top_logprobs >= 0 when logprobs were asked
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage

@@ -35,7 +35,7 @@ ApiError to_api_error(const std::exception_ptr& error) {
     // OpenAI's code for the same condition, which some clients act on.
     return ApiError(400, "invalid_request_error", "context_length_exceeded", e.what(), "prompt");
   } catch (const InputError& e) {
-    return ApiError(400, "invalid_request_error", "invalid_value", e.what());
+    return ApiError(400, "invalid_request_error", "invalid_value", e.what(), e.where());
   } catch (const std::exception& e) {
     return ApiError(500, "server_error", "internal_error",
                     std::string("internal error: ") + e.what());

@@ -38,6 +38,8 @@ std::string_view finish_reason_name(inference::FinishReason reason) {
   switch (reason) {
     case inference::FinishReason::length:
       return "length";
+    case inference::FinishReason::tool_calls:
+      return "tool_calls";
     case inference::FinishReason::stop:
     case inference::FinishReason::cancelled:
       break;
@@ -109,11 +111,10 @@ Json text_completion(const ResponseMeta& meta, const inference::CompletionResult
 }
 
 Json chat_completion(const ResponseMeta& meta, const inference::CompletionResult& result,
-                     const Json& logprobs) {
+                     const Json& logprobs, const Json& message) {
   Json body = header(meta, "chat.completion");
-  Json message = {{"role", "assistant"}, {"content", result.text}, {"refusal", nullptr}};
   body["choices"] = Json::array({{{"index", 0},
-                                  {"message", std::move(message)},
+                                  {"message", message},
                                   {"logprobs", logprobs},
                                   {"finish_reason", finish_reason_name(result.finish)}}});
   body["usage"] = usage_json(result.prompt_tokens, result.completion_tokens);

@@ -45,8 +45,9 @@ Json chat_logprobs(std::span<const inference::Piece> pieces);
 // when the request asked for echo) followed by the generated text.
 Json text_completion(const ResponseMeta& meta, const inference::CompletionResult& result,
                      const Json& logprobs, std::string_view echoed = {});
+// `message`: the assistant's (ChatAnswer::message), content and any tool calls.
 Json chat_completion(const ResponseMeta& meta, const inference::CompletionResult& result,
-                     const Json& logprobs);
+                     const Json& logprobs, const Json& message);
 
 // One streamed piece (or, with `finish`, the last chunk of the choice).
 Json text_completion_chunk(const ResponseMeta& meta, std::string_view text, const Json& logprobs,

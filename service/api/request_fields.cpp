@@ -139,4 +139,15 @@ std::optional<bool> FieldReader::boolean(std::string_view key) const {
   return v->get<bool>();
 }
 
+void refuse_unknown(const FieldReader& f, const std::string& key) {
+  throw ApiError(
+      400, "invalid_request_error", "unknown_argument",
+      "unrecognized request argument supplied: '" + f.name(key) + "'" + f.did_you_mean(key),
+      f.name(key));
+}
+
+void refuse_unknown(const FieldReader& f) {
+  for (const std::string& key : f.unread()) refuse_unknown(f, key);
+}
+
 }  // namespace tandem::api

@@ -49,4 +49,9 @@ class FieldReader {
   mutable std::vector<std::string> read_;
 };
 
+// Refuses the first field of `f` no call asked for, as OpenAI refuses an unrecognized request
+// argument: 400 invalid_request_error, code unknown_argument, naming it (with a near miss).
+void refuse_unknown(const FieldReader& f);
+[[noreturn]] void refuse_unknown(const FieldReader& f, const std::string& key);
+
 }  // namespace tandem::api

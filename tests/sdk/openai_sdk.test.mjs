@@ -137,8 +137,8 @@ test('sampling arguments are honoured: a +100 logit_bias forces its token', asyn
 test('an argument Tandem does not honour fails as OpenAI fails, naming it', async () => {
   await assert.rejects(
     client.chat.completions.create(
-      { model: 'tandem-tiny', messages: user, response_format: { type: 'json_object' } }),
-    (e) => e instanceof BadRequestError && e.status === 400 && e.param === 'response_format');
+      { model: 'tandem-tiny', messages: user, reasoning_effort: 'low' }),
+    (e) => e instanceof BadRequestError && e.status === 400 && e.param === 'reasoning_effort');
   await assert.rejects(
     client.chat.completions.create({ model: 'tandem-tiny', messages: user, n: 2 }),
     (e) => e instanceof BadRequestError && e.param === 'n');
@@ -146,4 +146,69 @@ test('an argument Tandem does not honour fails as OpenAI fails, naming it', asyn
     client.chat.completions.create({ model: 'tandem-tiny', messages: user, temprature: 0 }),
     (e) => e instanceof BadRequestError && e.param === 'temprature' &&
            e.code === 'unknown_argument');
+});
+
+// Every string bounded (enum, maxLength): random weights end a bounded answer well within budget.
+const orderSchema = {
+  type: 'object',
+  properties: {
+    size: { enum: ['small', 'large'] },
+    count: { type: 'integer' },
+    items: { type: 'array', minItems: 1, maxItems: 2,
+             items: { type: 'object', properties: { kind: { enum: ['tea', 'cake'] } },
+                      required: ['kind'] } },
+  },
+  required: ['size', 'count', 'items'],
+};
+
+test('structured output: the SDK parses an answer that follows the schema', async () => {
+  const r = await client.chat.completions.parse({
+    model: 'tandem-tiny', messages: user, max_tokens: 200, temperature: 0,
+    response_format: { type: 'json_schema',
+                       json_schema: { name: 'order', strict: true, schema: orderSchema } } });
+  const parsed = r.choices[0].message.parsed;
+  assert.equal(r.choices[0].finish_reason, 'stop');
+  assert.ok(['small', 'large'].includes(parsed.size), JSON.stringify(parsed));
+  assert.ok(Number.isInteger(parsed.count), JSON.stringify(parsed));
+  assert.ok(parsed.items.length >= 1 && parsed.items.length <= 2, JSON.stringify(parsed));
+  for (const item of parsed.items) assert.ok(['tea', 'cake'].includes(item.kind));
+});
+
+const weather = {
+  type: 'function',
+  function: { name: 'get_weather', description: 'The weather in a city',
+              parameters: { type: 'object', properties: { city: { enum: ['Paris', 'Oslo'] } },
+                            required: ['city'] } },
+};
+
+test('tools: a forced call, its result fed back, and the same call streamed', async () => {
+  const ask = { model: 'tandem-tiny', messages: user, tools: [weather], tool_choice: 'required',
+                max_tokens: 200, temperature: 0 };
+  const r = await client.chat.completions.create(ask);
+  const message = r.choices[0].message;
+  assert.equal(r.choices[0].finish_reason, 'tool_calls');
+  const call = message.tool_calls[0];
+  assert.equal(call.function.name, 'get_weather');
+  assert.ok(['Paris', 'Oslo'].includes(JSON.parse(call.function.arguments).city));
+
+  const next = await client.chat.completions.create({
+    model: 'tandem-tiny', max_tokens: 4, temperature: 0, tools: [weather],
+    messages: [...user, message, { role: 'tool', tool_call_id: call.id, content: 'Sunny' }] });
+  assert.equal(typeof next.choices[0].message.content, 'string');
+
+  const stream = await client.chat.completions.create({ ...ask, stream: true });
+  let args = '';
+  let name = '';
+  let finish = null;
+  for await (const chunk of stream) {
+    const choice = chunk.choices[0];
+    for (const t of choice?.delta?.tool_calls ?? []) {
+      name += t.function?.name ?? '';
+      args += t.function?.arguments ?? '';
+    }
+    finish = choice?.finish_reason ?? finish;
+  }
+  assert.equal(name, 'get_weather');
+  assert.equal(args, call.function.arguments);
+  assert.equal(finish, 'tool_calls');
 });

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -26,11 +27,21 @@ class FakeBackend : public inference::CompletionBackend {
   bool is_test_model() const override { return test_model; }
 
   // "<role>content" per message, then "<assistant>": visible in the prompt the test reads back.
-  std::string apply_chat_template(
-      const std::vector<inference::ChatMessage>& messages) const override {
-    std::string prompt;
-    for (const auto& m : messages) prompt += "<" + m.role + ">" + m.content + "\n";
-    return prompt + "<assistant>";
+  // The options are recorded; `chat_parser` (if set) reads the answer back.
+  inference::ChatPrompt apply_chat(const std::vector<inference::ChatMessage>& messages,
+                                   const inference::ChatOptions& options) const override {
+    inference::ChatPrompt prompt;
+    for (const auto& m : messages) prompt.prompt += "<" + m.role + ">" + m.content + "\n";
+    prompt.prompt += "<assistant>";
+    prompt.parser = chat_parser;
+    std::lock_guard lock(mutex_);
+    last_chat_options_ = options;
+    return prompt;
+  }
+  std::shared_ptr<const inference::ChatOutputParser> chat_parser;
+  inference::ChatOptions last_chat_options() const {
+    std::lock_guard lock(mutex_);
+    return last_chat_options_;
   }
 
   inference::CompletionResult complete(const std::string& prompt,
@@ -103,6 +114,7 @@ class FakeBackend : public inference::CompletionBackend {
   mutable std::mutex mutex_;
   std::string last_prompt_;
   inference::SamplingParams last_params_;
+  mutable inference::ChatOptions last_chat_options_;
   int calls_ = 0;
   int cancelled_after_ = 0;
 };

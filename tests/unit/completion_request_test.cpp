@@ -141,18 +141,14 @@ TEST(CompletionRequest, UnhonouredArgumentsAreRefusedUnlessNeutral) {
 TEST(ChatRequest, UnhonouredArgumentsAreRefusedUnlessNeutral) {
   const std::string m = R"("messages":[{"role":"user","content":"hi"}])";
   auto chat = [&](const std::string& extra) { return "{" + m + "," + extra + "}"; };
-  expect_names(chat_rejection(chat(R"("response_format":{"type":"json_object"})")),
-               "response_format");
-  expect_names(chat_rejection(chat(R"("tools":[{"type":"function","function":{"name":"f"}}])")),
-               "tools");
-  expect_names(chat_rejection(chat(R"("tool_choice":"required")")), "tool_choice");
+  expect_names(chat_rejection(chat(R"("functions":[{"name":"f"}])")), "functions");
+  expect_names(chat_rejection(chat(R"("function_call":"f")")), "function_call");
   expect_names(chat_rejection(chat(R"("store":true)")), "store");
   expect_names(chat_rejection(chat(R"("reasoning_effort":"low")")), "reasoning_effort");
   expect_unknown(chat_rejection(chat(R"("echo":true)")), "echo");  // a completions-only one
-  auto e = chat_rejection(chat(R"("response_format":{"type":"json_object"})"));
+  auto e = chat_rejection(chat(R"("functions":[{"name":"f"}])"));
   EXPECT_EQ(std::string(e.what()),
-            "field 'response_format': is not supported by Tandem yet; only {\"type\":\"text\"} "
-            "is accepted");
+            "field 'functions': is not supported by Tandem yet; only [] is accepted");
   EXPECT_NO_THROW(parse_chat_request(
       chat(R"("response_format":{"type":"text"},"tools":[],"tool_choice":"none",)"
            R"("parallel_tool_calls":true,"store":false,"modalities":["text"],"user":"u")"),
@@ -162,9 +158,12 @@ TEST(ChatRequest, UnhonouredArgumentsAreRefusedUnlessNeutral) {
 TEST(ChatRequest, UnhonouredMessageFieldsAreRefused) {
   expect_names(chat_rejection(R"({"messages":[{"role":"user","content":"hi","name":"bob"}]})"),
                "messages[0].name");
-  expect_names(chat_rejection(R"({"messages":[{"role":"user","content":"hi"},)"
-                              R"({"role":"tool","content":"42","tool_call_id":"c1"}]})"),
-               "messages[1].tool_call_id");
+  expect_names(chat_rejection(R"({"messages":[{"role":"user","content":"hi",)"
+                              R"("tool_call_id":"c1"}]})"),
+               "messages[0].tool_call_id");
+  expect_names(chat_rejection(R"({"messages":[{"role":"user","content":"hi",)"
+                              R"("tool_calls":[{"id":"c","function":{"name":"f"}}]}]})"),
+               "messages[0].tool_calls");
   expect_unknown(chat_rejection(R"({"messages":[{"role":"user","content":[)"
                                 R"({"type":"text","text":"a","cache_control":{}}]}]})"),
                  "messages[0].content[0].cache_control");
@@ -173,6 +172,52 @@ TEST(ChatRequest, UnhonouredMessageFieldsAreRefused) {
       R"({"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"yo",)"
       R"("refusal":null,"tool_calls":[],"function_call":null}]})",
       kLimits));
+}
+
+TEST(ChatRequest, ReadsToolsToolCallsAndResponseFormat) {
+  auto r = parse_chat_request(
+      R"({"messages":[{"role":"user","content":"hi"},
+                      {"role":"assistant","content":null,"tool_calls":[{"id":"c1",
+                       "type":"function","function":{"name":"f","arguments":"{\"a\":1}"}}]},
+                      {"role":"tool","tool_call_id":"c1","content":"2"}],
+          "tools":[{"type":"function","function":{"name":"f","description":"d",
+                    "parameters":{"type":"object"},"strict":true}},
+                   {"type":"function","function":{"name":"g"}}],
+          "tool_choice":{"type":"function","function":{"name":"g"}},
+          "parallel_tool_calls":false})",
+      kLimits);
+  ASSERT_EQ(r.messages[1].tool_calls.size(), 1u);
+  EXPECT_EQ(r.messages[1].tool_calls[0].id, "c1");
+  EXPECT_EQ(r.messages[1].tool_calls[0].name, "f");
+  EXPECT_EQ(r.messages[1].tool_calls[0].arguments, R"({"a":1})");
+  EXPECT_EQ(r.messages[2].tool_call_id, "c1");
+  ASSERT_EQ(r.chat.tools.size(), 2u);
+  EXPECT_EQ(r.chat.tools[0].description, "d");
+  EXPECT_EQ(r.chat.tools[0].parameters, R"({"type":"object"})");
+  EXPECT_EQ(r.chat.tool_choice, inference::ToolChoice::function);
+  EXPECT_EQ(r.chat.function, "g");
+  EXPECT_FALSE(r.chat.parallel_tool_calls);
+  EXPECT_FALSE(r.chat.json_schema);
+
+  r = parse_chat_request(R"({"messages":[{"role":"user","content":"hi"}],
+      "response_format":{"type":"json_schema","json_schema":{"name":"n","strict":true,
+                         "schema":{"type":"object","properties":{"a":{"type":"integer"}}}}}})",
+                         kLimits);
+  EXPECT_EQ(r.chat.json_schema, R"({"properties":{"a":{"type":"integer"}},"type":"object"})");
+  r = parse_chat_request(
+      R"({"messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_object"}})",
+      kLimits);
+  EXPECT_EQ(r.chat.json_schema, R"({"type":"object"})");
+  r = parse_completion_request(R"({"prompt":"x","grammar":"root ::= \"a\""})", kLimits);
+  EXPECT_EQ(r.sampling.grammar.gbnf, R"(root ::= "a")");
+  EXPECT_EQ(r.sampling.grammar.field, "grammar");
+  expect_names(
+      chat_rejection(R"({"messages":[{"role":"user","content":"hi"}],)"
+                     R"("response_format":{"type":"json_schema","json_schema":{"name":"n"}}})"),
+      "response_format.json_schema.schema");
+  expect_names(chat_rejection(R"({"messages":[{"role":"user","content":"hi"}],"grammar":"",)"
+                              R"("response_format":{"type":"json_object"}})"),
+               "grammar");
 }
 
 TEST(ChatRequest, BothMaxTokenNamesAreAcceptedAndTheNewerWins) {

@@ -226,8 +226,11 @@ TEST_F(EngineTest, ALongPromptIsRefusedWithBothNumbers) {
 }
 
 TEST_F(EngineTest, TheChatTemplateCarriesTheMessages) {
-  const std::string text = engine_->apply_chat_template(
-      {{"system", "You are terse."}, {"user", "Say hello."}, {"assistant", "Hello."}});
+  const std::string text =
+      engine_
+          ->apply_chat(
+              {{"system", "You are terse."}, {"user", "Say hello."}, {"assistant", "Hello."}}, {})
+          .prompt;
   EXPECT_NE(text.find("You are terse."), std::string::npos) << text;
   EXPECT_NE(text.find("Say hello."), std::string::npos) << text;
   EXPECT_LT(text.find("You are terse."), text.find("Say hello."));
