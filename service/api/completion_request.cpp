@@ -157,12 +157,7 @@ void refuse_unread(const FieldReader& f, std::span<const Unhonoured> unhonoured 
   for (const std::string& key : f.unread()) {
     auto known = std::find_if(unhonoured.begin(), unhonoured.end(),
                               [&](const Unhonoured& u) { return u.key == key; });
-    if (known == unhonoured.end()) {
-      throw ApiError(
-          400, "invalid_request_error", "unknown_argument",
-          "unrecognized request argument supplied: '" + f.name(key) + "'" + f.did_you_mean(key),
-          f.name(key));
-    }
+    if (known == unhonoured.end()) f.refuse_unknown(key);
     if (known->is_neutral(*f.get(key))) continue;
     f.fail(key, known->neutral.empty() ? std::string("is not supported by Tandem")
                                        : "is not supported by Tandem yet; only " +

@@ -96,6 +96,16 @@ std::string FieldReader::name(std::string_view key) const {
   return prefix_ + "." + std::string(key);
 }
 
+void FieldReader::refuse_unknown(const std::string& key) const {
+  throw ApiError(400, "invalid_request_error", "unknown_argument",
+                 "unrecognized request argument supplied: '" + name(key) + "'" + did_you_mean(key),
+                 name(key));
+}
+
+void FieldReader::refuse_unread() const {
+  if (const auto unknown = unread(); !unknown.empty()) refuse_unknown(unknown.front());
+}
+
 void FieldReader::fail(std::string_view key, const std::string& what) const {
   throw invalid_field(name(key), what);
 }

@@ -42,6 +42,10 @@ class FieldReader {
   // The field's full name for messages: "stop", "messages[1].content".
   std::string name(std::string_view key) const;
   [[noreturn]] void fail(std::string_view key, const std::string& what) const;
+  // 400 unknown_argument naming `key`, in OpenAI's words ("unrecognized request argument").
+  [[noreturn]] void refuse_unknown(const std::string& key) const;
+  // refuse_unknown() for the first field present that nothing asked for.
+  void refuse_unread() const;
 
  private:
   const nlohmann::json& object_;

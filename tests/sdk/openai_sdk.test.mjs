@@ -147,3 +147,32 @@ test('an argument Tandem does not honour fails as OpenAI fails, naming it', asyn
     (e) => e instanceof BadRequestError && e.param === 'temprature' &&
            e.code === 'unknown_argument');
 });
+
+test('embeddings: float, and base64 the SDK decodes itself', async () => {
+  const input = ['The cat sat on the mat.', 'Stock prices fell.', 'The cat sat on the mat.'];
+  const floats = await client.embeddings.create(
+    { model: 'tandem-tiny', input, encoding_format: 'float' });
+  assert.equal(floats.object, 'list');
+  assert.deepEqual(floats.data.map((d) => d.index), [0, 1, 2]);
+  for (const d of floats.data) {
+    assert.equal(d.embedding.length, 64);
+    const norm = Math.sqrt(d.embedding.reduce((s, x) => s + x * x, 0));
+    assert.ok(Math.abs(norm - 1) < 1e-5, `norm ${norm}`);
+  }
+  assert.deepEqual(floats.data[0].embedding, floats.data[2].embedding);
+  assert.notDeepEqual(floats.data[0].embedding, floats.data[1].embedding);
+  assert.ok(floats.usage.prompt_tokens > 0);
+  assert.equal(floats.usage.total_tokens, floats.usage.prompt_tokens);
+
+  // Without encoding_format the SDK asks for base64 and decodes the float32 bytes.
+  const decoded = await client.embeddings.create({ model: 'tandem-tiny', input });
+  assert.deepEqual(decoded.data.map((d) => d.embedding), floats.data.map((d) => d.embedding));
+  const raw = await client.embeddings.create(
+    { model: 'tandem-tiny', input: input[1], encoding_format: 'base64' });
+  assert.equal(typeof raw.data[0].embedding, 'string');
+  assert.equal(Buffer.from(raw.data[0].embedding, 'base64').length, 64 * 4);
+
+  await assert.rejects(
+    client.embeddings.create({ model: 'tandem-tiny', input: 'x', dimensions: 32 }),
+    (e) => e instanceof BadRequestError && e.param === 'dimensions');
+});
