@@ -22,6 +22,7 @@ struct CompletionRequest {
   std::string prompt;                            // /v1/completions
   std::vector<inference::ChatMessage> messages;  // /v1/chat/completions
   inference::SamplingParams sampling;            // top_logprobs >= 0 when logprobs were asked
+  int n = 1;                                     // choices
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
   bool logprobs() const { return sampling.top_logprobs >= 0; }

@@ -139,8 +139,8 @@ test('an argument Tandem does not honour fails as OpenAI fails, naming it', asyn
     client.chat.completions.create(
       { model: 'tandem-tiny', messages: user, response_format: { type: 'json_object' } }),
     (e) => e instanceof BadRequestError && e.status === 400 && e.param === 'response_format');
-  await assert.rejects(
-    client.chat.completions.create({ model: 'tandem-tiny', messages: user, n: 2 }),
+  await assert.rejects(  // more choices than the server's 2 parallel slots
+    client.chat.completions.create({ model: 'tandem-tiny', messages: user, n: 3 }),
     (e) => e instanceof BadRequestError && e.param === 'n');
   await assert.rejects(
     client.chat.completions.create({ model: 'tandem-tiny', messages: user, temprature: 0 }),
@@ -175,4 +175,24 @@ test('embeddings: float, and base64 the SDK decodes itself', async () => {
   await assert.rejects(
     client.embeddings.create({ model: 'tandem-tiny', input: 'x', dimensions: 32 }),
     (e) => e instanceof BadRequestError && e.param === 'dimensions');
+});
+
+test('n choices: seeded ones differ, greedy ones are equal, streamed by index', async () => {
+  const seeded = await client.chat.completions.create(
+    { model: 'tandem-tiny', messages: user, n: 2, max_tokens: 8, temperature: 1, seed: 5 });
+  assert.deepEqual(seeded.choices.map((c) => c.index), [0, 1]);
+  assert.notEqual(seeded.choices[0].message.content, seeded.choices[1].message.content);
+  const greedy = await client.completions.create(
+    { model: 'tandem-tiny', prompt: 'Once upon a time', n: 2, max_tokens: 6, temperature: 0 });
+  assert.equal(greedy.choices[0].text, greedy.choices[1].text);
+  assert.equal(greedy.usage.completion_tokens, 12);
+
+  const stream = await client.chat.completions.create(
+    { model: 'tandem-tiny', messages: user, n: 2, max_tokens: 8, temperature: 1, seed: 5,
+      stream: true });
+  const texts = ['', ''];
+  for await (const chunk of stream) {
+    for (const c of chunk.choices) texts[c.index] += c.delta.content ?? '';
+  }
+  assert.deepEqual(texts, seeded.choices.map((c) => c.message.content));
 });
