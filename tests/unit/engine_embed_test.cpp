@@ -164,6 +164,9 @@ TEST_F(EngineEmbedTest, ChoicesShareOneDecodedPromptAndDifferBySeed) {
   const int n_prompt = results[0].prompt_tokens;
   EXPECT_EQ(static_cast<int>(after.prompt_tokens - before.prompt_tokens), n_prompt)
       << "the prompt was decoded more than once";
+  std::cout << "3 choices of a " << n_prompt
+            << "-token prompt: " << after.prompt_tokens - before.prompt_tokens
+            << " prompt tokens decoded\n";
   int generated = 0;
   for (std::size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(results[i].prompt_tokens, n_prompt);
