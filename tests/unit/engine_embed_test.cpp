@@ -15,32 +15,19 @@
 
 #include "common/error.h"
 #include "inference/engine.h"
-#include "tests/support/tiny_model.h"
+#include "tests/support/engine_calls.h"
 
 namespace tandem::inference {
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-constexpr auto kBound = 120s;
+using testing::get_within;
+using testing::greedy;
+constexpr auto kBound = testing::kEngineBound;
 
 EngineOptions options(int parallel = 3, int ctx_size = 128, int queue_limit = 16) {
-  EngineOptions o;
-  o.model = testing::tiny_model_path();
-  o.parallel = parallel;
-  o.ctx_size = ctx_size;
-  o.queue_limit = queue_limit;
-  o.threads = 1;
-  return o;
-}
-
-template <typename T>
-T get_within(std::future<T>& f, const char* what) {
-  if (f.wait_for(kBound) != std::future_status::ready) {
-    ADD_FAILURE() << what << " did not finish within " << kBound.count() << " s";
-    throw std::runtime_error("timed out");
-  }
-  return f.get();
+  return testing::engine_options(parallel, ctx_size, queue_limit);
 }
 
 double norm(const std::vector<float>& v) {
@@ -186,9 +173,7 @@ TEST_F(EngineEmbedTest, ChoicesShareOneDecodedPromptAndDifferBySeed) {
 }
 
 TEST_F(EngineEmbedTest, GreedyChoicesAreEqual) {
-  SamplingParams p;
-  p.temperature = 0;
-  p.max_tokens = 8;
+  const SamplingParams p = greedy(8);
   const auto results = engine_->complete_choices("Greedy choices are all alike", p, 2);
   ASSERT_EQ(results.size(), 2u);
   EXPECT_FALSE(results[0].text.empty());
@@ -203,9 +188,7 @@ TEST(EngineEmbedInterleave, GenerationStreamsWhileEmbeddingsAreComputed) {
   std::mutex mutex;
   std::vector<Clock::time_point> pieces;
   std::promise<void> started;
-  SamplingParams p;
-  p.temperature = 0;
-  p.max_tokens = 200;
+  SamplingParams p = greedy(200);
   p.logit_bias = {{2, -100.0f}};  // no end of text: it runs for all 200 tokens
   auto generation = std::async(std::launch::async, [&] {
     return engine.complete("Stream while embedding", p, [&](const Piece&) {
@@ -237,8 +220,9 @@ TEST(EngineEmbedInterleave, GenerationStreamsWhileEmbeddingsAreComputed) {
     during += in ? 1 : 0;
     (in ? gap_during : gap_outside) = std::max(in ? gap_during : gap_outside, gap);
   }
-  // 48 inputs take 6 batches of 8: the generation got a token between each two.
-  EXPECT_GE(during, 5) << "generation stalled while embeddings were computed";
+  // 48 inputs take 6 batches of 8, with a decode step between each two: 5 tokens at least, of
+  // which a piece may hold back a byte that does not finish a character.
+  EXPECT_GE(during, 3) << "generation stalled while embeddings were computed";
   std::cout << "embeddings of 48 inputs: "
             << std::chrono::duration<double, std::milli>(end - begin).count() << " ms, " << during
             << " tokens streamed meanwhile; longest token gap " << gap_during << " ms during, "
@@ -249,24 +233,8 @@ TEST(EngineEmbedInterleave, GenerationStreamsWhileEmbeddingsAreComputed) {
 // and refuses it without tokenizing it.
 TEST(EngineAdmission, AFullServerRefusesBeforeTokenizing) {
   Engine engine(options(/*parallel=*/1, /*ctx_size=*/64, /*queue_limit=*/0));
-  std::promise<void> entered;
-  std::promise<void> release;
-  auto released = release.get_future().share();
-  bool first = true;
-  SamplingParams p;
-  p.temperature = 0;
-  p.max_tokens = 4;
-  auto busy = std::async(std::launch::async, [&] {
-    return engine.complete("Keep the slot busy", p, [&](const Piece&) {
-      if (first) {
-        first = false;
-        entered.set_value();
-        if (released.wait_for(kBound) != std::future_status::ready) return false;
-      }
-      return true;
-    });
-  });
-  ASSERT_EQ(entered.get_future().wait_for(kBound), std::future_status::ready);
+  const SamplingParams p = greedy(4);
+  testing::BusySlot busy(engine, 4);
 
   // Over the context, or empty: refused as full, not as bad (which needs tokenizing).
   std::string too_long;
@@ -281,8 +249,7 @@ TEST(EngineAdmission, AFullServerRefusesBeforeTokenizing) {
   EXPECT_EQ(engine.stats().queued, 0);
   std::cout << "an 8 MiB prompt refused by a full server in " << refused_ms << " ms\n";
 
-  release.set_value();
-  EXPECT_EQ(get_within(busy, "the busy request").completion_tokens, 4);
+  EXPECT_EQ(busy.release().completion_tokens, 4);
   // With room, they are tokenized and refused for what they are.
   EXPECT_THROW(engine.complete(too_long, p), PromptTooLong);
   EXPECT_THROW(engine.embed({""}), InputError);
