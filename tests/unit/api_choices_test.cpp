@@ -2,6 +2,7 @@
 // usage over all of them, seed + i per choice, and n bounded by the server's slots.
 #include <map>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -75,6 +76,21 @@ TEST_F(ApiChoicesTest, StreamedChunksCarryTheirChoicesIndex) {
   EXPECT_EQ(finishes, (std::map<int, int>{{0, 1}, {1, 1}}));
   EXPECT_EQ(usage["completion_tokens"], 8);
   EXPECT_EQ(usage["prompt_tokens"], backend.last_prompt().size());
+}
+
+TEST_F(ApiChoicesTest, StreamedLogprobsCountEachChoicesOwnOffsets) {
+  auto r = api.handle(post("/v1/completions",
+                           R"({"prompt":"PP","n":2,"logprobs":0,"stream":true,"max_tokens":3})"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::map<int, std::vector<int>> offsets;
+  for (const json& c : events(run(r))) {
+    const json& choice = c["choices"][0];
+    if (choice["logprobs"].is_null()) continue;
+    offsets[choice["index"]].push_back(choice["logprobs"]["text_offset"][0]);
+  }
+  // "Hello", ",", " world" after the 2-byte prompt, for each choice on its own.
+  const std::vector<int> expected = {2, 7, 8};
+  EXPECT_EQ(offsets, (std::map<int, std::vector<int>>{{0, expected}, {1, expected}}));
 }
 
 TEST_F(ApiChoicesTest, MoreChoicesThanSlotsIsA400NamingN) {
