@@ -52,6 +52,7 @@ void check_request(const CompletionRequest& r, const RequestLimits& limits, bool
   TANDEM_FUZZ_CHECK(s.stop.size() <= 16, std::to_string(s.stop.size()));
   for (const auto& stop : s.stop) TANDEM_FUZZ_CHECK(!stop.empty(), "empty stop sequence");
   TANDEM_FUZZ_CHECK(!(s.echo && r.stream), "echo with stream");
+  TANDEM_FUZZ_CHECK(r.n >= 1 && r.n <= 128, std::to_string(r.n));
   TANDEM_FUZZ_CHECK(s.presence_penalty >= -2 && s.presence_penalty <= 2,
                     std::to_string(s.presence_penalty));
   TANDEM_FUZZ_CHECK(s.frequency_penalty >= -2 && s.frequency_penalty <= 2,

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "common/error.h"
@@ -144,6 +145,8 @@ struct CompletionResult {
 
 // Called for each piece as it is generated; return false to cancel (client went away).
 using PieceCallback = std::function<bool(const Piece&)>;
+// The same for a request of several choices: `choice` is the index of the one the piece is of.
+using ChoicePieceCallback = std::function<bool(int choice, const Piece&)>;
 
 // Thrown by complete() when every slot is busy and the queue is full: the API answers 503.
 class QueueFull : public Error {
@@ -155,6 +158,14 @@ class QueueFull : public Error {
 class PromptTooLong : public Error {
  public:
   using Error::Error;
+};
+
+// One input of an embeddings request: a text, or the token ids of one.
+using EmbeddingInput = std::variant<std::string, std::vector<std::int32_t>>;
+
+struct Embeddings {
+  std::vector<std::vector<float>> vectors;  // one per input, in order, each of L2 norm 1
+  int prompt_tokens = 0;                    // over all inputs
 };
 
 class CompletionBackend {
@@ -171,6 +182,27 @@ class CompletionBackend {
   // Blocks until done; waits for a free slot first (QueueFull when the wait queue is full).
   virtual CompletionResult complete(const std::string& prompt, const SamplingParams& params,
                                     const PieceCallback& on_piece = {}) = 0;
+
+  // Pooled (the model's pooling, mean when it names none) and L2-normalised vectors, computed
+  // between the decode steps of generation. InputError names `input[i]` for an input that is
+  // empty, holds a token id outside the vocabulary, or does not fit the context.
+  virtual Embeddings embed(const std::vector<EmbeddingInput>& inputs) = 0;
+  virtual int embedding_size() const = 0;  // the vectors' length
+
+  // The vocabulary, as llama-server's /tokenize and /detokenize expose it. `add_special` adds
+  // the tokens the model puts around a text (BOS); `parse_special`: special tokens written in
+  // `text` become those tokens, else they are plain text.
+  virtual std::vector<std::int32_t> tokenize(const std::string& text, bool add_special,
+                                             bool parse_special = true) const = 0;
+  virtual std::string token_piece(std::int32_t token) const = 0;  // special tokens spelled out
+  // InputError naming `tokens[i]` for an id outside the vocabulary.
+  virtual std::string detokenize(const std::vector<std::int32_t>& tokens) const = 0;
+
+  // `n` choices of one prompt (1 to Stats::slots: they run at once), the prompt decoded once and
+  // shared; with a seed, choice i samples with seed + i. Results in choice order.
+  virtual std::vector<CompletionResult> complete_choices(
+      const std::string& prompt, const SamplingParams& params, int n,
+      const ChoicePieceCallback& on_piece = {}) = 0;
 
   struct Stats {
     int slots = 0;

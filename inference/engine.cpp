@@ -3,6 +3,7 @@
 #include "inference/grammar.h"
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "inference/embedder.h"
 #include "inference/llama_backend.h"
 #include "inference/model.h"
 #include "inference/prompt_cache.h"
@@ -67,8 +69,13 @@ struct Engine::Impl {
   int n_batch = 0;
 
   RequestQueue queue;
-  std::vector<Slot> slots;  // worker thread only
-  std::uint64_t uses = 0;   // requests taken up so far (worker thread only)
+  std::vector<Slot> slots;               // worker thread only
+  std::uint64_t uses = 0;                // requests taken up so far (worker thread only)
+  std::atomic<std::uint64_t> groups{0};  // requests of several choices so far
+  // Made by the worker at the first embeddings request: a model only used for generation never
+  // pays for its context.
+  std::unique_ptr<Embedder> embedder;
+  std::unique_ptr<EmbedRequest> embedding;  // being embedded (worker thread only)
   std::thread worker;
   std::mutex join_mutex;
 
@@ -82,6 +89,9 @@ struct Engine::Impl {
   void run();
   bool any_running() const;
   bool take(std::unique_ptr<Request>& request);
+  int leader_of(const Request& request) const;
+  void embed_step();
+  void share_prompt(Slot& leader);
   void reuse_cache(Slot& slot);
   void forget_cache(Slot& slot);
   void step();
@@ -160,6 +170,9 @@ void Engine::Impl::shutdown() {
   for (auto& r : queue.stop()) {
     r->done.set_exception(std::make_exception_ptr(Error("server is stopping")));
   }
+  for (auto& r : queue.drop_embeddings()) {
+    r->done.set_exception(std::make_exception_ptr(Error("server is stopping")));
+  }
   std::lock_guard join_lock(join_mutex);
   // From a piece callback (the worker itself) the join is left to the destructor.
   if (worker.joinable() && worker.get_id() != std::this_thread::get_id()) worker.join();
@@ -169,7 +182,8 @@ void Engine::Impl::shutdown() {
 
 void Engine::Impl::run() {
   const RequestQueue::Take take_up = [this](std::unique_ptr<Request>& r) { return take(r); };
-  while (queue.wait_for_work(any_running(), take_up)) {
+  while (queue.wait_for_work(any_running() || embedding != nullptr, take_up)) {
+    embed_step();
     try {
       step();
     } catch (const std::exception& e) {
@@ -184,6 +198,26 @@ void Engine::Impl::run() {
   for (auto& slot : slots) {
     if (slot.request) finish(slot, FinishReason::cancelled);
   }
+  if (embedding)
+    embedding->done.set_exception(std::make_exception_ptr(Error("server is stopping")));
+}
+
+// One batch of the embeddings request being served, between two decode steps of generation.
+void Engine::Impl::embed_step() {
+  if (!embedding) embedding = queue.take_embedding();
+  if (!embedding) return;
+  try {
+    if (!embedder) {
+      embedder = std::make_unique<Embedder>(model, options.ctx_size, threadpool.get(),
+                                            effective_threads(options.threads));
+    }
+    if (!embedder->step(*embedding)) return;
+    embedding->done.set_value(std::move(embedding->result));
+  } catch (const std::exception& e) {
+    TLOG(error) << "embeddings failed: " << e.what();
+    embedding->done.set_exception(std::current_exception());
+  }
+  embedding.reset();
 }
 
 bool Engine::Impl::any_running() const {
@@ -198,9 +232,47 @@ bool Engine::Impl::take(std::unique_ptr<Request>& request) {
   if (!chosen) return false;
   Slot& slot = slots[*chosen];
   slot.cache.last_used = ++uses;
+  const int leader = request->choice > 0 ? leader_of(*request) : -1;
   slot.start(std::move(request), model.n_vocab());
+  if (leader >= 0) {
+    slot.copy_from = leader;  // its cache is replaced by the leader's once the prompt is in
+    return true;
+  }
   reuse_cache(slot);
   return true;
+}
+
+// The slot of choice 0 of `request`'s group while it has not sampled yet (its KV sequence is
+// still the prompt to share), else -1: the choice then feeds the prompt itself.
+int Engine::Impl::leader_of(const Request& request) const {
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    const Slot& s = slots[i];
+    if (s.request && s.request->group == request.group && s.request->choice == 0 &&
+        s.generated == 0 && s.next == LLAMA_TOKEN_NULL) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+// `leader` decoded the prompt of a request of several choices: each further choice takes a copy
+// of its KV sequence and samples its first token from the same logits.
+void Engine::Impl::share_prompt(Slot& leader) {
+  const int index = static_cast<int>(&leader - slots.data());
+  llama_memory_t memory = llama_get_memory(ctx.get());
+  for (auto& slot : slots) {
+    if (!slot.request || slot.copy_from != index) continue;
+    slot.copy_from = -1;
+    llama_memory_seq_rm(memory, slot.seq, -1, -1);
+    llama_memory_seq_cp(memory, leader.seq, slot.seq, -1, -1);
+    slot.cache.clear();
+    slot.cache.tokens = leader.cache.tokens;
+    slot.prompt_fed = slot.request->prompt.size();
+    slot.output = leader.output;
+    queue.count(0, 1);
+    sample(slot);
+    slot.output = -1;  // sampled: the loop over the slots must not sample it again
+  }
 }
 
 void Engine::Impl::reuse_cache(Slot& slot) {
@@ -256,7 +328,7 @@ void Engine::Impl::step() {
   std::uint64_t prompt_in_batch = 0;
   int echo_rows_left = kEchoRowsPerBatch;
   for (auto& slot : slots) {
-    if (!slot.request) continue;
+    if (!slot.request || slot.copy_from >= 0) continue;
     const auto& prompt = slot.request->prompt;
     const bool scoring = slot.scoring();
     const bool generating = slot.request->params.max_tokens > 0;
@@ -295,9 +367,10 @@ void Engine::Impl::step() {
       std::count_if(slots.begin(), slots.end(), [](const Slot& s) { return s.output >= 0; }));
   queue.count(prompt_in_batch, sampling);
   for (auto& slot : slots) {
-    if (!slot.request) continue;
+    if (!slot.request || slot.copy_from >= 0) continue;
     if (!slot.echo_rows.empty()) score_prompt(slot);
     if (slot.output >= 0) {
+      if (slot.prompt_done) share_prompt(slot);
       sample(slot);
     } else if (slot.prompt_done && slot.request->params.max_tokens <= 0) {
       finish(slot, FinishReason::length);  // scored the prompt, nothing to generate
@@ -370,7 +443,11 @@ void Engine::Impl::finish(Slot& slot, FinishReason reason) {
 
 void Engine::Impl::fail(Slot& slot, std::exception_ptr error) {
   forget_cache(slot);  // what a failed batch left in it is unknown
-  release(slot)->done.set_exception(std::move(error));
+  release(slot)->done.set_exception(error);
+  const int index = static_cast<int>(&slot - slots.data());
+  for (auto& follower : slots) {  // choices waiting for the prompt it was decoding
+    if (follower.request && follower.copy_from == index) fail(follower, error);
+  }
 }
 
 std::unique_ptr<Request> Engine::Impl::release(Slot& slot) {
@@ -401,10 +478,25 @@ ChatPrompt Engine::apply_chat(const std::vector<ChatMessage>& messages,
 
 CompletionResult Engine::complete(const std::string& prompt, const SamplingParams& params,
                                   const PieceCallback& on_piece) {
-  impl_->queue.check_open();
-  auto request = std::make_unique<Request>();
-  request->prompt = impl_->model.tokenize(prompt);
-  const auto n_prompt = static_cast<int>(request->prompt.size());
+  ChoicePieceCallback each;
+  if (on_piece) each = [&on_piece](int, const Piece& piece) { return on_piece(piece); };
+  return std::move(complete_choices(prompt, params, 1, each).front());
+}
+
+std::vector<CompletionResult> Engine::complete_choices(const std::string& prompt,
+                                                       const SamplingParams& params, int n,
+                                                       const ChoicePieceCallback& on_piece) {
+  if (n < 1 || n > impl_->options.parallel) {
+    throw InputError("n", "expected 1 to " + std::to_string(impl_->options.parallel) +
+                              " (the server's parallel slots), got " + std::to_string(n));
+  }
+  const bool score = params.echo && params.top_logprobs >= 0;
+  // Scoring only (max_tokens 0) gives every choice the same answer: one request computes it.
+  const int requests = params.max_tokens > 0 ? n : 1;
+  // Admitted before any work is done for it, so that an overloaded server refuses cheaply.
+  auto admission = impl_->queue.admit(requests);
+  std::vector<Token> tokens = impl_->model.tokenize(prompt);
+  const auto n_prompt = static_cast<int>(tokens.size());
   if (n_prompt == 0) throw InputError("prompt", "is empty: there is nothing to continue");
   check_sampling(params, impl_->model.n_vocab());
   // Parsed here, on the caller's thread: a bad grammar is refused before the request queues.
@@ -415,21 +507,110 @@ CompletionResult Engine::complete(const std::string& prompt, const SamplingParam
                         std::to_string(ctx_size - 1) + " fit a slot's context of " +
                         std::to_string(ctx_size) + " tokens");
   }
-  const bool score = params.echo && params.top_logprobs >= 0;
   if (params.max_tokens <= 0 && !score) {
     CompletionResult nothing;
     nothing.finish = FinishReason::length;
     nothing.prompt_tokens = n_prompt;
-    return nothing;
+    return std::vector<CompletionResult>(static_cast<std::size_t>(n), nothing);
   }
-  if (score) request->prompt_pieces = impl_->model.prompt_pieces(prompt, request->prompt);
-  request->params = params;
-  request->on_piece = &on_piece;
-  auto done = request->done.get_future();
-  impl_->queue.submit(std::move(request));
+  const std::uint64_t group = ++impl_->groups;
+  std::vector<PieceCallback> callbacks(static_cast<std::size_t>(requests));
+  std::vector<std::unique_ptr<Request>> choices;
+  std::vector<std::future<CompletionResult>> done;
+  for (int i = 0; i < requests; ++i) {
+    auto request = std::make_unique<Request>();
+    request->prompt = tokens;
+    request->group = group;
+    request->choice = i;
+    request->params = params;
+    if (params.seed && i > 0) request->params.seed = *params.seed + static_cast<std::uint32_t>(i);
+    if (score && i == 0) request->prompt_pieces = impl_->model.prompt_pieces(prompt, tokens);
+    if (on_piece) {
+      callbacks[static_cast<std::size_t>(i)] = [&on_piece, i](const Piece& piece) {
+        return on_piece(i, piece);
+      };
+    }
+    request->on_piece = &callbacks[static_cast<std::size_t>(i)];
+    done.push_back(request->done.get_future());
+    choices.push_back(std::move(request));
+  }
+  impl_->queue.submit(std::move(admission), std::move(choices));
   // No bound needed here: the worker settles every request it holds (generation ends at
-  // max_tokens or the context's end), and shutdown() settles every other one.
-  return done.get();
+  // max_tokens or the context's end), and shutdown() settles every other one. Every choice is
+  // waited for, even after one failed: they all use this frame's callbacks.
+  std::vector<CompletionResult> results;
+  std::exception_ptr error;
+  for (auto& d : done) {
+    try {
+      results.push_back(d.get());
+    } catch (...) {
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+  while (static_cast<int>(results.size()) < n) results.push_back(results.front());
+  return results;
+}
+
+Embeddings Engine::embed(const std::vector<EmbeddingInput>& inputs) {
+  auto admission = impl_->queue.admit(1);  // before any tokenizing, as for completions
+  const int max_tokens = impl_->options.ctx_size;
+  auto request = std::make_unique<EmbedRequest>();
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const std::string name = "input[" + std::to_string(i) + "]";
+    std::vector<Token> tokens;
+    if (const auto* text = std::get_if<std::string>(&inputs[i])) {
+      if (text->empty()) throw InputError(name, "must not be empty");
+      tokens = impl_->model.tokenize(*text);
+    } else {
+      tokens = std::get<std::vector<std::int32_t>>(inputs[i]);
+      if (tokens.empty()) throw InputError(name, "must not be empty");
+      check_tokens(tokens, name);
+    }
+    if (static_cast<int>(tokens.size()) > max_tokens) {
+      throw InputError(name, "is " + std::to_string(tokens.size()) + " tokens, but at most " +
+                                 std::to_string(max_tokens) + " fit the context");
+    }
+    request->result.prompt_tokens += static_cast<int>(tokens.size());
+    request->inputs.push_back(std::move(tokens));
+  }
+  if (request->inputs.empty()) throw InputError("input", "must not be empty");
+  auto done = request->done.get_future();
+  impl_->queue.submit_embedding(std::move(admission), std::move(request));
+  return done.get();  // settled by the worker, or by shutdown()
+}
+
+int Engine::embedding_size() const {
+  return llama_model_n_embd(impl_->model.get());
+}
+
+void Engine::check_tokens(const std::vector<std::int32_t>& tokens, const std::string& name) const {
+  const int n_vocab = impl_->model.n_vocab();
+  for (std::size_t j = 0; j < tokens.size(); ++j) {
+    if (tokens[j] < 0 || tokens[j] >= n_vocab) {
+      throw InputError(name + "[" + std::to_string(j) + "]",
+                       "token id " + std::to_string(tokens[j]) +
+                           " is not in the model's vocabulary (0 to " +
+                           std::to_string(n_vocab - 1) + ")");
+    }
+  }
+}
+
+std::vector<std::int32_t> Engine::tokenize(const std::string& text, bool add_special,
+                                           bool parse_special) const {
+  return impl_->model.tokenize(text, add_special, parse_special);
+}
+
+std::string Engine::token_piece(std::int32_t token) const {
+  check_tokens({token}, "token");
+  return impl_->model.token_bytes(token, true);
+}
+
+std::string Engine::detokenize(const std::vector<std::int32_t>& tokens) const {
+  check_tokens(tokens, "tokens");
+  std::string text;
+  for (const auto token : tokens) text += impl_->model.token_bytes(token, true);
+  return text;
 }
 
 Engine::Stats Engine::stats() const {

@@ -30,12 +30,24 @@ class Engine final : public CompletionBackend {
                         const ChatOptions& options) const override;
   CompletionResult complete(const std::string& prompt, const SamplingParams& params,
                             const PieceCallback& on_piece = {}) override;
+  std::vector<CompletionResult> complete_choices(const std::string& prompt,
+                                                 const SamplingParams& params, int n,
+                                                 const ChoicePieceCallback& on_piece = {}) override;
+  Embeddings embed(const std::vector<EmbeddingInput>& inputs) override;
+  int embedding_size() const override;
+  std::vector<std::int32_t> tokenize(const std::string& text, bool add_special,
+                                     bool parse_special = true) const override;
+  std::string token_piece(std::int32_t token) const override;
+  std::string detokenize(const std::vector<std::int32_t>& tokens) const override;
   Stats stats() const override;
 
   // Stops taking work, cancels what waits, finishes nothing new; complete() then throws.
   void shutdown();
 
  private:
+  // InputError naming `name[j]` for a token id outside the vocabulary.
+  void check_tokens(const std::vector<std::int32_t>& tokens, const std::string& name) const;
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -70,12 +70,17 @@ bool Model::is_test_model() const {
   return general_name_ == kTinyModelName;
 }
 
-std::vector<llama_token> Model::tokenize(const std::string& text) const {
+std::string Model::meta(const std::string& key) const {
+  return meta_string(model_.get(), key.c_str());
+}
+
+std::vector<llama_token> Model::tokenize(const std::string& text, bool add_special,
+                                         bool parse_special) const {
   std::vector<llama_token> tokens(text.size() + 2);
   for (int attempt = 0; attempt < 2; ++attempt) {
     const int32_t n =
         llama_tokenize(vocab_, text.data(), static_cast<int32_t>(text.size()), tokens.data(),
-                       static_cast<int32_t>(tokens.size()), true, true);
+                       static_cast<int32_t>(tokens.size()), add_special, parse_special);
     if (n >= 0) {
       tokens.resize(static_cast<std::size_t>(n));
       return tokens;

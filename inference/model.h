@@ -31,7 +31,12 @@ class Model {
   const ChatTemplate& chat() const { return *chat_; }
 
   // Special tokens are parsed, so that a chat template's markers become the model's own tokens.
-  std::vector<llama_token> tokenize(const std::string& text) const;
+  // `add_special`: the tokens the model puts around a text (BOS) are added; `parse_special`
+  // false reads special tokens' text as plain text.
+  std::vector<llama_token> tokenize(const std::string& text, bool add_special = true,
+                                    bool parse_special = true) const;
+  // A GGUF metadata value as text; empty when the model has none.
+  std::string meta(const std::string& key) const;
   std::string token_bytes(llama_token token, bool special = false) const;
   // One piece per prompt token, with the text of the prompt it covers; logprobs still NaN.
   std::vector<Piece> prompt_pieces(const std::string& prompt,

@@ -18,6 +18,10 @@ using Token = std::int32_t;
 
 struct Request {
   std::vector<Token> prompt;
+  // Choices of one request (n > 1) are one Request each, submitted together; choice 0 decodes
+  // the prompt, the others copy its KV sequence once it is decoded (llama_memory_seq_cp).
+  std::uint64_t group = 0;
+  int choice = 0;
   // With echo and logprobs: one per prompt token, texts set here, logprobs as they are decoded.
   std::vector<Piece> prompt_pieces;
   SamplingParams params;
@@ -28,6 +32,14 @@ struct Request {
   std::promise<CompletionResult> done;
 
   bool scoring() const { return !prompt_pieces.empty(); }
+};
+
+// One embeddings request: its inputs' tokens, embedded a batch at a time between decode steps.
+struct EmbedRequest {
+  std::vector<std::vector<Token>> inputs;
+  std::size_t next = 0;  // the first input not embedded yet
+  Embeddings result;
+  std::promise<Embeddings> done;
 };
 
 }  // namespace tandem::inference

@@ -9,6 +9,7 @@ void Slot::start(std::unique_ptr<Request> r, int n_vocab) {
   next = LLAMA_TOKEN_NULL;
   generated = 0;
   prompt_done = false;
+  copy_from = -1;
   echo_rows.clear();
 }
 
@@ -40,6 +41,7 @@ std::unique_ptr<Request> Slot::release() {
   sampler.reset();
   next = LLAMA_TOKEN_NULL;
   output = -1;
+  copy_from = -1;
   echo_rows.clear();
   return std::move(request);
 }

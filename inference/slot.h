@@ -34,6 +34,9 @@ struct Slot {
   int32_t output = -1;  // index of this slot's logits in the batch just decoded
   bool in_batch = false;
   bool prompt_done = false;  // its last prompt token was in the batch just decoded
+  // A further choice of a request: the index of the slot whose KV sequence it copies once that
+  // slot decoded the shared prompt; -1 when the slot feeds its own prompt.
+  int copy_from = -1;
   // Batch rows whose logits score a prompt token (echo): row, index of the token they score.
   std::vector<std::pair<int32_t, std::size_t>> echo_rows;
 

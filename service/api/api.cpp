@@ -5,9 +5,11 @@
 
 #include "common/log.h"
 #include "service/api/completion_handlers.h"
+#include "service/api/embeddings.h"
 #include "service/api/errors.h"
 #include "service/api/guards.h"
 #include "service/api/openai_json.h"
+#include "service/api/tokenize.h"
 
 namespace tandem::api {
 namespace {
@@ -58,6 +60,18 @@ http::Response chat_completions(const http::Request& request, const RouteContext
   return handle_completion(Endpoint::chat, request, {*c.backend, c.metrics, c.options.limits});
 }
 
+http::Response embeddings(const http::Request& request, const RouteContext& c) {
+  return handle_embeddings(request, *c.backend, c.metrics);
+}
+
+http::Response tokenize(const http::Request& request, const RouteContext& c) {
+  return handle_tokenize(request, *c.backend);
+}
+
+http::Response detokenize(const http::Request& request, const RouteContext& c) {
+  return handle_detokenize(request, *c.backend);
+}
+
 struct Route {
   std::string_view method;
   std::string_view path;
@@ -74,6 +88,9 @@ constexpr Route kRoutes[] = {
   {"GET",  "/v1/models",           true,  true,  models},
   {"POST", "/v1/completions",      true,  true,  completions},
   {"POST", "/v1/chat/completions", true,  true,  chat_completions},
+  {"POST", "/v1/embeddings",       true,  true,  embeddings},
+  {"POST", "/tokenize",            true,  true,  tokenize},
+  {"POST", "/detokenize",          true,  true,  detokenize},
 };
 // clang-format on
 

@@ -43,11 +43,11 @@ std::optional<std::string> read_response_format(const FieldReader& f) {
     if (!body) s.fail("schema", "required");
     if (!body->is_object()) s.fail("schema", "expected an object, got " + json_type_name(*body));
     schema = body->dump();
-    refuse_unknown(s);
+    s.refuse_unread();
   } else if (type != "text") {
     r.fail("type", "expected one of text, json_object, json_schema; got '" + type + "'");
   }
-  refuse_unknown(r);
+  r.refuse_unread();
   return schema;
 }
 
@@ -66,8 +66,8 @@ inference::ChatTool read_tool(const json& tool, const std::string& name) {
     if (!p->is_object()) fn.fail("parameters", "expected a JSON Schema object");
     out.parameters = p->dump();
   }
-  refuse_unknown(fn);
-  refuse_unknown(t);
+  fn.refuse_unread();
+  t.refuse_unread();
   return out;
 }
 
@@ -88,8 +88,8 @@ void read_tool_choice(const FieldReader& f, inference::ChatOptions& options) {
     if (c.string("type") != "function") c.fail("type", "expected 'function'");
     const FieldReader fn(object_field(c, "function"), c.name("function"));
     options.function = fn.string("name").value_or("");
-    refuse_unknown(fn);
-    refuse_unknown(c);
+    fn.refuse_unread();
+    c.refuse_unread();
     const bool known = std::any_of(options.tools.begin(), options.tools.end(),
                                    [&](const auto& t) { return t.name == options.function; });
     if (!known) fn.fail("name", "names no tool of the request: '" + options.function + "'");
@@ -160,8 +160,8 @@ std::vector<inference::ToolCall> read_tool_calls(const FieldReader& m) {
     out_call.name = fn.string("name").value_or("");
     if (out_call.name.empty()) fn.fail("name", "required");
     out_call.arguments = fn.string("arguments").value_or("{}");
-    refuse_unknown(fn);
-    refuse_unknown(c);
+    fn.refuse_unread();
+    c.refuse_unread();
     out.push_back(std::move(out_call));
   }
   return out;

@@ -14,6 +14,19 @@
 namespace tandem::api {
 namespace {
 
+// A body or chunk of one choice as the choice `index` of a response of several.
+Json as_choice(Json body, int index) {
+  if (!body["choices"].empty()) body["choices"][0]["index"] = index;
+  return body;
+}
+
+// Completion tokens over all choices; the prompt counts once (it was decoded once).
+int completion_tokens(const std::vector<inference::CompletionResult>& results) {
+  int total = 0;
+  for (const auto& r : results) total += r.completion_tokens;
+  return total;
+}
+
 // Everything a streamed response needs after the handler has returned.
 struct StreamJob {
   Endpoint endpoint;
@@ -27,40 +40,42 @@ struct StreamJob {
   bool chat() const { return endpoint == Endpoint::chat; }
 
   // A chat chunk carries `delta`, a completion chunk `text`.
-  Json chunk(std::string_view text, const Json& delta, const Json& logprobs,
+  Json chunk(int index, std::string_view text, const Json& delta, const Json& logprobs,
              std::optional<inference::FinishReason> finish) const {
     Json c = chat() ? chat_completion_chunk(meta, delta, logprobs, finish)
                     : text_completion_chunk(meta, text, logprobs, finish);
     // With include_usage, OpenAI sends "usage": null on every chunk but the last.
     if (request.include_usage) c["usage"] = nullptr;
-    return c;
+    return as_choice(std::move(c), index);
   }
 
   void run(const http::ChunkWriter& write) {
     SseWriter sse(write);
-    if (chat()) {
+    for (int i = 0; chat() && i < request.n; ++i) {
       Json first = chat_completion_chunk(meta, {{"role", "assistant"}, {"content", ""}}, nullptr,
                                          std::nullopt);
       if (request.include_usage) first["usage"] = nullptr;
-      if (!sse.event(first)) return;
+      if (!sse.event(as_choice(std::move(first), i))) return;
     }
-    std::size_t offset = prompt.size();
-    ChatAnswer answer(parser);
-    inference::CompletionResult result;
+    std::vector<std::size_t> offsets(static_cast<std::size_t>(request.n), prompt.size());
+    std::vector<ChatAnswer> answers(static_cast<std::size_t>(request.n), ChatAnswer(parser));
+    std::vector<inference::CompletionResult> results;
     try {
-      result = backend->complete(prompt, request.sampling, [&](const inference::Piece& piece) {
-        Json logprobs = nullptr;
-        if (request.logprobs()) {
-          std::span<const inference::Piece> one(&piece, 1);
-          logprobs = chat() ? chat_logprobs(one) : completion_logprobs(one, offset);
-        }
-        offset += piece.text.size();
-        const Json delta = chat() ? answer.add(piece.text) : Json();
-        // Nothing to show yet (a tool call being written): no chunk, unless it has logprobs.
-        if (chat() && delta.empty() && logprobs.is_null()) return sse.open();
-        // false frees the slot: the client has gone away.
-        return sse.event(chunk(piece.text, delta, logprobs, std::nullopt));
-      });
+      results = backend->complete_choices(
+          prompt, request.sampling, request.n, [&](int choice, const inference::Piece& piece) {
+            const auto i = static_cast<std::size_t>(choice);
+            Json logprobs = nullptr;
+            if (request.logprobs()) {
+              std::span<const inference::Piece> one(&piece, 1);
+              logprobs = chat() ? chat_logprobs(one) : completion_logprobs(one, offsets.at(i));
+            }
+            offsets.at(i) += piece.text.size();
+            const Json delta = chat() ? answers.at(i).add(piece.text) : Json();
+            // Nothing to show yet (a tool call being written): no chunk, unless it has logprobs.
+            if (chat() && delta.empty() && logprobs.is_null()) return sse.open();
+            // false frees the slot: the client has gone away.
+            return sse.event(chunk(choice, piece.text, delta, logprobs, std::nullopt));
+          });
     } catch (...) {
       const ApiError error = to_api_error(std::current_exception());
       metrics->record_error(error.code());
@@ -69,29 +84,63 @@ struct StreamJob {
       sse.event(error_json(error));
       return;
     }
-    metrics->add_tokens(result.prompt_tokens, result.completion_tokens);
+    const int prompt_tokens = results.front().prompt_tokens;
+    const int generated = completion_tokens(results);
+    metrics->add_tokens(prompt_tokens, generated);
     if (!sse.open()) {
-      TLOG(debug) << meta.id << ": client went away after " << result.completion_tokens
+      TLOG(debug) << meta.id << ": client went away after " << generated
                   << " tokens; generation cancelled";
       return;
     }
-    if (chat()) {
-      const Json rest = answer.finish();
-      if (!rest.empty() && !sse.event(chunk("", rest, nullptr, std::nullopt))) return;
-      if (answer.called_tools() && result.finish == inference::FinishReason::stop) {
-        result.finish = inference::FinishReason::tool_calls;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      const int index = static_cast<int>(i);
+      if (chat()) {
+        const Json rest = answers[i].finish();
+        if (!rest.empty() && !sse.event(chunk(index, "", rest, nullptr, std::nullopt))) return;
+        if (answers[i].called_tools() && results[i].finish == inference::FinishReason::stop) {
+          results[i].finish = inference::FinishReason::tool_calls;
+        }
       }
+      if (!sse.event(chunk(index, "", Json::object(), nullptr, results[i].finish))) return;
     }
-    if (!sse.event(chunk("", Json::object(), nullptr, result.finish))) return;
     if (request.include_usage) {
       std::string_view object = chat() ? "chat.completion.chunk" : "text_completion";
-      if (!sse.event(usage_chunk(meta, object, result.prompt_tokens, result.completion_tokens))) {
-        return;
-      }
+      if (!sse.event(usage_chunk(meta, object, prompt_tokens, generated))) return;
     }
     sse.done();
   }
 };
+
+// The assistant's message read through the prompt's parser: content and any tool calls.
+Json chat_body(const ResponseMeta& meta, inference::CompletionResult result,
+               const CompletionRequest& parsed,
+               const std::shared_ptr<const inference::ChatOutputParser>& parser) {
+  const Json logprobs = parsed.logprobs() ? chat_logprobs(result.pieces) : Json(nullptr);
+  ChatAnswer answer(parser);
+  const Json message = answer.message(result.text);
+  if (answer.called_tools() && result.finish == inference::FinishReason::stop) {
+    result.finish = inference::FinishReason::tool_calls;
+  }
+  return chat_completion(meta, result, logprobs, message);
+}
+
+// `first` is choice 0, which alone scored an echoed prompt (the choices share it).
+Json text_body(const ResponseMeta& meta, const inference::CompletionResult& result,
+               const CompletionRequest& parsed, const inference::CompletionResult& first,
+               const std::string& prompt) {
+  const bool echo = parsed.sampling.echo;
+  Json logprobs = nullptr;
+  if (parsed.logprobs() && echo && !first.prompt_pieces.empty()) {
+    // The prompt's tokens first (they join to exactly the prompt), offsets from the echoed text.
+    std::vector<inference::Piece> all = first.prompt_pieces;
+    all.insert(all.end(), result.pieces.begin(), result.pieces.end());
+    logprobs = completion_logprobs(all, 0);
+  } else if (parsed.logprobs()) {
+    logprobs = completion_logprobs(result.pieces, prompt.size());
+  }
+  const std::string_view echoed = echo ? std::string_view(prompt) : std::string_view();
+  return text_completion(meta, result, logprobs, echoed);
+}
 
 }  // namespace
 
@@ -111,6 +160,12 @@ http::Response handle_completion(Endpoint endpoint, const http::Request& request
   }
   ResponseMeta meta{new_response_id(chat ? "chatcmpl-" : "cmpl-"),
                     static_cast<std::int64_t>(std::time(nullptr)), context.backend.model_id()};
+  // The choices run at once, one slot each: checked before a stream's headers go out.
+  if (const int slots = context.backend.stats().slots; parsed.n > slots) {
+    throw invalid_field("n", "at most " + std::to_string(slots) +
+                                 " choices (the server's parallel slots), got " +
+                                 std::to_string(parsed.n));
+  }
 
   http::Response response;
   if (parsed.stream) {
@@ -124,35 +179,28 @@ http::Response handle_completion(Endpoint endpoint, const http::Request& request
   }
 
   // A client that went away frees its slot at the next token instead of after max_tokens.
-  inference::CompletionResult result = context.backend.complete(
-      prompt, parsed.sampling, [&](const inference::Piece&) { return !request.client_gone(); });
-  context.metrics.add_tokens(result.prompt_tokens, result.completion_tokens);
-  if (result.finish == inference::FinishReason::cancelled) {
-    TLOG(debug) << meta.id << ": client went away after " << result.completion_tokens
+  std::vector<inference::CompletionResult> results = context.backend.complete_choices(
+      prompt, parsed.sampling, parsed.n,
+      [&](int, const inference::Piece&) { return !request.client_gone(); });
+  const int prompt_tokens = results.front().prompt_tokens;
+  const int generated = completion_tokens(results);
+  context.metrics.add_tokens(prompt_tokens, generated);
+  if (results.front().finish == inference::FinishReason::cancelled) {
+    TLOG(debug) << meta.id << ": client went away after " << generated
                 << " tokens; generation cancelled";
   }
-  if (chat) {
-    const Json logprobs = parsed.logprobs() ? chat_logprobs(result.pieces) : Json(nullptr);
-    ChatAnswer answer(parser);
-    const Json message = answer.message(result.text);
-    if (answer.called_tools() && result.finish == inference::FinishReason::stop) {
-      result.finish = inference::FinishReason::tool_calls;
+  Json body;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    Json one = chat ? chat_body(meta, results[i], parsed, parser)
+                    : text_body(meta, results[i], parsed, results.front(), prompt);
+    if (i == 0) {
+      body = std::move(one);
+    } else {
+      body["choices"].push_back(as_choice(std::move(one), static_cast<int>(i))["choices"][0]);
     }
-    response.body = json_text(chat_completion(meta, result, logprobs, message));
-    return response;
   }
-  const bool echo = parsed.sampling.echo;
-  Json logprobs = nullptr;
-  if (parsed.logprobs() && echo && !result.prompt_pieces.empty()) {
-    // The prompt's tokens first (they join to exactly the prompt), offsets from the echoed text.
-    std::vector<inference::Piece> all = std::move(result.prompt_pieces);
-    all.insert(all.end(), result.pieces.begin(), result.pieces.end());
-    logprobs = completion_logprobs(all, 0);
-  } else if (parsed.logprobs()) {
-    logprobs = completion_logprobs(result.pieces, prompt.size());
-  }
-  const std::string_view echoed = echo ? std::string_view(prompt) : std::string_view();
-  response.body = json_text(text_completion(meta, result, logprobs, echoed));
+  body["usage"] = usage_json(prompt_tokens, generated);
+  response.body = json_text(body);
   return response;
 }
 

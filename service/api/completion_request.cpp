@@ -146,7 +146,7 @@ void refuse_unread(const FieldReader& f, std::span<const Unhonoured> unhonoured 
   for (const std::string& key : f.unread()) {
     auto known = std::find_if(unhonoured.begin(), unhonoured.end(),
                               [&](const Unhonoured& u) { return u.key == key; });
-    if (known == unhonoured.end()) refuse_unknown(f, key);
+    if (known == unhonoured.end()) f.refuse_unknown(key);
     if (known->is_neutral(*f.get(key))) continue;
     f.fail(key, known->neutral.empty() ? std::string("is not supported by Tandem")
                                        : "is not supported by Tandem yet; only " +
@@ -177,9 +177,8 @@ CompletionRequest read_common(const FieldReader& f, const RequestLimits& limits,
   read_stop(f, s);
   read_sampler_options(f, s);
   f.string("user");  // the caller's end-user id: OpenAI uses it for abuse monitoring, no output
-  if (auto n = f.integer("n", 1, 128); n && *n != 1) {
-    f.fail("n", "only 1 choice per request is supported, got " + std::to_string(*n));
-  }
+  // Bounded by the server's slots when the request runs (the choices run at once).
+  r.n = static_cast<int>(f.integer("n", 1, 128).value_or(1));
   r.stream = f.boolean("stream").value_or(false);
   if (const nlohmann::json* options = f.get("stream_options")) {
     if (!options->is_object()) {

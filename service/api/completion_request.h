@@ -23,6 +23,7 @@ struct CompletionRequest {
   std::vector<inference::ChatMessage> messages;  // /v1/chat/completions
   inference::ChatOptions chat;                   // its tools and response_format
   inference::SamplingParams sampling;            // top_logprobs >= 0 when logprobs were asked
+  int n = 1;                                     // choices
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
   bool logprobs() const { return sampling.top_logprobs >= 0; }

@@ -35,7 +35,13 @@ ApiError to_api_error(const std::exception_ptr& error) {
     // OpenAI's code for the same condition, which some clients act on.
     return ApiError(400, "invalid_request_error", "context_length_exceeded", e.what(), "prompt");
   } catch (const InputError& e) {
-    return ApiError(400, "invalid_request_error", "invalid_value", e.what(), e.where());
+    // Inference names the request field it refused, as the API's own checks do.
+    const std::string what(e.what());
+    const std::string prefix = e.where() + ": ";
+    if (e.where().empty() || what.rfind(prefix, 0) != 0) {
+      return ApiError(400, "invalid_request_error", "invalid_value", what);
+    }
+    return invalid_field(e.where(), what.substr(prefix.size()));
   } catch (const std::exception& e) {
     return ApiError(500, "server_error", "internal_error",
                     std::string("internal error: ") + e.what());

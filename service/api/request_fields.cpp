@@ -96,6 +96,16 @@ std::string FieldReader::name(std::string_view key) const {
   return prefix_ + "." + std::string(key);
 }
 
+void FieldReader::refuse_unknown(const std::string& key) const {
+  throw ApiError(400, "invalid_request_error", "unknown_argument",
+                 "unrecognized request argument supplied: '" + name(key) + "'" + did_you_mean(key),
+                 name(key));
+}
+
+void FieldReader::refuse_unread() const {
+  if (const auto unknown = unread(); !unknown.empty()) refuse_unknown(unknown.front());
+}
+
 void FieldReader::fail(std::string_view key, const std::string& what) const {
   throw invalid_field(name(key), what);
 }
@@ -137,17 +147,6 @@ std::optional<bool> FieldReader::boolean(std::string_view key) const {
   if (!v) return std::nullopt;
   if (!v->is_boolean()) fail(key, "expected true or false, got " + json_type_name(*v));
   return v->get<bool>();
-}
-
-void refuse_unknown(const FieldReader& f, const std::string& key) {
-  throw ApiError(
-      400, "invalid_request_error", "unknown_argument",
-      "unrecognized request argument supplied: '" + f.name(key) + "'" + f.did_you_mean(key),
-      f.name(key));
-}
-
-void refuse_unknown(const FieldReader& f) {
-  for (const std::string& key : f.unread()) refuse_unknown(f, key);
 }
 
 }  // namespace tandem::api

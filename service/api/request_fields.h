@@ -42,16 +42,15 @@ class FieldReader {
   // The field's full name for messages: "stop", "messages[1].content".
   std::string name(std::string_view key) const;
   [[noreturn]] void fail(std::string_view key, const std::string& what) const;
+  // 400 unknown_argument naming `key`, in OpenAI's words ("unrecognized request argument").
+  [[noreturn]] void refuse_unknown(const std::string& key) const;
+  // refuse_unknown() for the first field present that nothing asked for.
+  void refuse_unread() const;
 
  private:
   const nlohmann::json& object_;
   std::string prefix_;
   mutable std::vector<std::string> read_;
 };
-
-// Refuses the first field of `f` no call asked for, as OpenAI refuses an unrecognized request
-// argument: 400 invalid_request_error, code unknown_argument, naming it (with a near miss).
-void refuse_unknown(const FieldReader& f);
-[[noreturn]] void refuse_unknown(const FieldReader& f, const std::string& key);
 
 }  // namespace tandem::api

@@ -139,8 +139,8 @@ test('an argument Tandem does not honour fails as OpenAI fails, naming it', asyn
     client.chat.completions.create(
       { model: 'tandem-tiny', messages: user, reasoning_effort: 'low' }),
     (e) => e instanceof BadRequestError && e.status === 400 && e.param === 'reasoning_effort');
-  await assert.rejects(
-    client.chat.completions.create({ model: 'tandem-tiny', messages: user, n: 2 }),
+  await assert.rejects(  // more choices than the server's 2 parallel slots
+    client.chat.completions.create({ model: 'tandem-tiny', messages: user, n: 3 }),
     (e) => e instanceof BadRequestError && e.param === 'n');
   await assert.rejects(
     client.chat.completions.create({ model: 'tandem-tiny', messages: user, temprature: 0 }),
@@ -211,4 +211,53 @@ test('tools: a forced call, its result fed back, and the same call streamed', as
   assert.equal(name, 'get_weather');
   assert.equal(args, call.function.arguments);
   assert.equal(finish, 'tool_calls');
+});
+
+test('embeddings: float, and base64 the SDK decodes itself', async () => {
+  const input = ['The cat sat on the mat.', 'Stock prices fell.', 'The cat sat on the mat.'];
+  const floats = await client.embeddings.create(
+    { model: 'tandem-tiny', input, encoding_format: 'float' });
+  assert.equal(floats.object, 'list');
+  assert.deepEqual(floats.data.map((d) => d.index), [0, 1, 2]);
+  for (const d of floats.data) {
+    assert.equal(d.embedding.length, 64);
+    const norm = Math.sqrt(d.embedding.reduce((s, x) => s + x * x, 0));
+    assert.ok(Math.abs(norm - 1) < 1e-5, `norm ${norm}`);
+  }
+  assert.deepEqual(floats.data[0].embedding, floats.data[2].embedding);
+  assert.notDeepEqual(floats.data[0].embedding, floats.data[1].embedding);
+  assert.ok(floats.usage.prompt_tokens > 0);
+  assert.equal(floats.usage.total_tokens, floats.usage.prompt_tokens);
+
+  // Without encoding_format the SDK asks for base64 and decodes the float32 bytes.
+  const decoded = await client.embeddings.create({ model: 'tandem-tiny', input });
+  assert.deepEqual(decoded.data.map((d) => d.embedding), floats.data.map((d) => d.embedding));
+  const raw = await client.embeddings.create(
+    { model: 'tandem-tiny', input: input[1], encoding_format: 'base64' });
+  assert.equal(typeof raw.data[0].embedding, 'string');
+  assert.equal(Buffer.from(raw.data[0].embedding, 'base64').length, 64 * 4);
+
+  await assert.rejects(
+    client.embeddings.create({ model: 'tandem-tiny', input: 'x', dimensions: 32 }),
+    (e) => e instanceof BadRequestError && e.param === 'dimensions');
+});
+
+test('n choices: seeded ones differ, greedy ones are equal, streamed by index', async () => {
+  const seeded = await client.chat.completions.create(
+    { model: 'tandem-tiny', messages: user, n: 2, max_tokens: 8, temperature: 1, seed: 5 });
+  assert.deepEqual(seeded.choices.map((c) => c.index), [0, 1]);
+  assert.notEqual(seeded.choices[0].message.content, seeded.choices[1].message.content);
+  const greedy = await client.completions.create(
+    { model: 'tandem-tiny', prompt: 'Once upon a time', n: 2, max_tokens: 6, temperature: 0 });
+  assert.equal(greedy.choices[0].text, greedy.choices[1].text);
+  assert.equal(greedy.usage.completion_tokens, 12);
+
+  const stream = await client.chat.completions.create(
+    { model: 'tandem-tiny', messages: user, n: 2, max_tokens: 8, temperature: 1, seed: 5,
+      stream: true });
+  const texts = ['', ''];
+  for await (const chunk of stream) {
+    for (const c of chunk.choices) texts[c.index] += c.delta.content ?? '';
+  }
+  assert.deepEqual(texts, seeded.choices.map((c) => c.message.content));
 });

@@ -2,6 +2,7 @@
 // was asked, and can be told to fail, so the API's handlers are tested without llama.cpp.
 #pragma once
 
+#include <cmath>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -88,6 +89,73 @@ class FakeBackend : public inference::CompletionBackend {
       }
     }
     return result;
+  }
+
+  // Choice i runs as one complete() with seed + i (when a seed is set).
+  std::vector<inference::CompletionResult> complete_choices(
+      const std::string& prompt, const inference::SamplingParams& params, int n,
+      const inference::ChoicePieceCallback& on_piece = {}) override {
+    if (n > fixed_stats.slots) throw InputError("n", "more choices than slots");
+    std::vector<inference::CompletionResult> results;
+    for (int i = 0; i < n; ++i) {
+      auto p = params;
+      if (p.seed) p.seed = *p.seed + static_cast<std::uint32_t>(i);
+      inference::PieceCallback one;
+      if (on_piece) one = [&, i](const inference::Piece& piece) { return on_piece(i, piece); };
+      results.push_back(complete(prompt, p, one));
+    }
+    return results;
+  }
+
+  // kEmbeddingSize numbers from the input's bytes (or ids), normalised: equal inputs give equal
+  // vectors. An input "too long" is refused as the engine refuses one over its context.
+  static constexpr int kEmbeddingSize = 8;
+  inference::Embeddings embed(const std::vector<inference::EmbeddingInput>& inputs) override {
+    inference::Embeddings out;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      std::vector<std::int32_t> ids;
+      if (const auto* text = std::get_if<std::string>(&inputs[i])) {
+        if (*text == "too long") {
+          throw InputError("input[" + std::to_string(i) + "]", "is too long for the context");
+        }
+        ids = tokenize(*text, false);
+      } else {
+        ids = std::get<std::vector<std::int32_t>>(inputs[i]);
+      }
+      std::vector<float> v(kEmbeddingSize, 0.0f);
+      double sum = 0;
+      for (std::size_t j = 0; j < ids.size(); ++j) {
+        v[j % v.size()] += static_cast<float>(ids[j] % 17 + 1) * static_cast<float>(j + 1);
+      }
+      for (float x : v) sum += static_cast<double>(x) * x;
+      for (float& x : v) x = static_cast<float>(x / std::sqrt(sum));
+      out.vectors.push_back(std::move(v));
+      out.prompt_tokens += static_cast<int>(ids.size());
+    }
+    return out;
+  }
+  int embedding_size() const override { return kEmbeddingSize; }
+
+  // A token per byte (ids 0..255), BOS (id 1) in front with add_special.
+  std::vector<std::int32_t> tokenize(const std::string& text, bool add_special,
+                                     bool = true) const override {
+    std::vector<std::int32_t> ids;
+    if (add_special) ids.push_back(1);
+    for (unsigned char c : text) ids.push_back(c);
+    return ids;
+  }
+  std::string token_piece(std::int32_t token) const override {
+    return std::string(1, static_cast<char>(token));
+  }
+  std::string detokenize(const std::vector<std::int32_t>& tokens) const override {
+    std::string text;
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      if (tokens[i] < 0 || tokens[i] > 255) {
+        throw InputError("tokens[" + std::to_string(i) + "]", "not in the vocabulary");
+      }
+      text += static_cast<char>(tokens[i]);
+    }
+    return text;
   }
 
   Stats stats() const override { return fixed_stats; }

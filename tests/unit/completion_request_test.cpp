@@ -272,7 +272,8 @@ TEST(CompletionRequest, EachBadFieldIsNamed) {
   expect_names(completion_rejection(R"({"prompt":"x","stop":5})"), "stop");
   expect_names(completion_rejection(R"({"prompt":"x","stop":["a",7]})"), "stop[1]");
   expect_names(completion_rejection(R"({"prompt":"x","stop":[""]})"), "stop[0]");
-  expect_names(completion_rejection(R"({"prompt":"x","n":2})"), "n");
+  expect_names(completion_rejection(R"({"prompt":"x","n":0})"), "n");
+  expect_names(completion_rejection(R"({"prompt":"x","n":129})"), "n");
   expect_names(completion_rejection(R"({"prompt":"x","stream":"yes"})"), "stream");
   expect_names(completion_rejection(R"({"prompt":"x","stream_options":true})"), "stream_options");
   expect_names(completion_rejection(R"({"prompt":"x","stream_options":{"include_usage":1}})"),

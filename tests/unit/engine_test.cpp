@@ -13,6 +13,7 @@
 
 #include "common/files.h"
 #include "inference/engine.h"
+#include "tests/support/engine_calls.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tiny_model.h"
 
@@ -20,34 +21,11 @@ namespace tandem::inference {
 namespace {
 
 using namespace std::chrono_literals;
-constexpr auto kBound = 120s;  // generous: ASan builds and Wine are slow, a hang is not
+using testing::get_within;
+using testing::greedy;
 
 EngineOptions options(int parallel = 2, int ctx_size = 256, int queue_limit = 16) {
-  EngineOptions o;
-  o.model = testing::tiny_model_path();
-  o.parallel = parallel;
-  o.ctx_size = ctx_size;
-  o.queue_limit = queue_limit;
-  // One thread: llama.cpp's busy-waiting threads crawl when test processes share the cores.
-  o.threads = 1;
-  return o;
-}
-
-SamplingParams greedy(int max_tokens = 16) {
-  SamplingParams p;
-  p.temperature = 0;
-  p.max_tokens = max_tokens;
-  return p;
-}
-
-// Waits for an async result with a bound, failing the test clearly instead of hanging.
-template <typename T>
-T get_within(std::future<T>& f, const char* what) {
-  if (f.wait_for(kBound) != std::future_status::ready) {
-    ADD_FAILURE() << what << " did not finish within " << kBound.count() << " s";
-    throw std::runtime_error("timed out");
-  }
-  return f.get();
+  return testing::engine_options(parallel, ctx_size, queue_limit);
 }
 
 class EngineTest : public ::testing::Test {
@@ -240,31 +218,14 @@ TEST_F(EngineTest, TheChatTemplateCarriesTheMessages) {
 
 TEST(Engine, QueueFullWhenEverySlotAndTheQueueAreTaken) {
   Engine engine(options(/*parallel=*/1, /*ctx_size=*/128, /*queue_limit=*/0));
-  std::promise<void> entered;
-  std::promise<void> release;
-  auto released = release.get_future().share();
-  bool first = true;
-  auto busy = std::async(std::launch::async, [&] {
-    return engine.complete("Keep the slot busy", greedy(4), [&](const Piece&) {
-      if (first) {
-        first = false;
-        entered.set_value();
-        // Bounded so a failing test cannot hang the worker forever.
-        if (released.wait_for(kBound) != std::future_status::ready) return false;
-      }
-      return true;
-    });
-  });
-  auto in_callback = entered.get_future();
-  ASSERT_EQ(in_callback.wait_for(kBound), std::future_status::ready);
+  testing::BusySlot busy(engine, 4);
 
   EXPECT_THROW(engine.complete("No room", greedy(4)), QueueFull);
   const auto s = engine.stats();
   EXPECT_EQ(s.busy_slots, 1);
   EXPECT_EQ(s.queued, 0);
 
-  release.set_value();
-  const auto r = get_within(busy, "the busy request");
+  const auto r = busy.release();
   EXPECT_EQ(r.finish, FinishReason::length);
   EXPECT_EQ(engine.complete("Room again", greedy(2)).completion_tokens, 2);
 }

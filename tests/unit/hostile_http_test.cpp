@@ -360,7 +360,7 @@ const std::vector<BadField> kShared = {
      "\"o\",\"p\",\"q\"]",
      "stop"},
     {"n", "0", "n"},
-    {"n", "2", "n"},
+    {"n", "3", "n"},  // more choices than the fake's 2 slots
     {"n", "129", "n"},
     {"n", "-1", "n"},
     {"n", "\"1\"", "n"},
@@ -733,8 +733,8 @@ class Corpus {
       out.push_back(post("1 MB prompt, max_tokens -1", kCompletions,
                          body_with(false, {{"prompt", quoted}, {"max_tokens", "-1"}}), 400,
                          "invalid_value", "max_tokens"));
-      out.push_back(post("1 MB model, n 2", kCompletions,
-                         body_with(false, {{"model", quoted}, {"n", "2"}}), 400, "invalid_value",
+      out.push_back(post("1 MB model, n 3", kCompletions,
+                         body_with(false, {{"model", quoted}, {"n", "3"}}), 400, "invalid_value",
                          "n"));
       out.push_back(post("1 MB stop sequence then a number", kCompletions,
                          body_with(false, {{"stop", "[" + quoted + ",1]"}}), 400, "invalid_value",

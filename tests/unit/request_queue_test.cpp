@@ -128,6 +128,57 @@ TEST(RequestQueue, StopWakesAWaitingWorker) {
   EXPECT_FALSE(worker.get());
 }
 
+TEST(RequestQueue, AnAdmissionHoldsItsPlaceUntilSubmittedOrDropped) {
+  RequestQueue queue(/*slots=*/1, /*limit=*/1);
+  auto first = queue.admit();
+  {
+    auto second = queue.admit();
+    EXPECT_THROW(queue.admit(), QueueFull);  // both places are held, nothing is queued yet
+    EXPECT_EQ(queue.stats().queued, 0);
+  }  // dropped (its prompt could not be tokenized, say): its place is free again
+  auto third = queue.admit();
+  std::vector<std::unique_ptr<Request>> one;
+  one.push_back(request(1));
+  queue.submit(std::move(first), std::move(one));
+  EXPECT_EQ(queue.stats().busy_slots, 1);
+  EXPECT_THROW(queue.admit(), QueueFull);
+  EXPECT_THROW(queue.admit(2), Error);  // more places than slots can never be admitted
+}
+
+TEST(RequestQueue, AGroupTakesItsSlotsTogetherAndNobodyOvertakesIt) {
+  RequestQueue queue(/*slots=*/2, /*limit=*/4);
+  queue.submit(request(1));
+  std::vector<std::unique_ptr<Request>> group;
+  group.push_back(request(2));
+  group.push_back(request(3));
+  queue.submit(queue.admit(2), std::move(group));  // one slot free: the pair waits
+  queue.submit(request(4));                        // and a single waits behind it
+  EXPECT_EQ(take_up(queue), (std::vector<Token>{1}));
+  EXPECT_EQ(queue.stats().queued, 3);
+  queue.release_slot();
+  EXPECT_EQ(take_up(queue), (std::vector<Token>{2, 3}));
+  EXPECT_EQ(queue.stats().busy_slots, 2);
+  queue.release_slot();
+  EXPECT_EQ(take_up(queue), (std::vector<Token>{4}));
+}
+
+TEST(RequestQueue, EmbeddingsWaitUnderTheSameLimitAndWakeTheWorker) {
+  RequestQueue queue(/*slots=*/1, /*limit=*/1);
+  auto worker = std::async(std::launch::async, [&] { return take_up(queue); });
+  queue.submit_embedding(queue.admit(), std::make_unique<EmbedRequest>());
+  ASSERT_EQ(worker.wait_for(kBound), std::future_status::ready);
+  EXPECT_EQ(queue.stats().queued, 1);
+  queue.submit(request(1));
+  EXPECT_THROW(queue.admit(), QueueFull);
+  EXPECT_NE(queue.take_embedding(), nullptr);
+  EXPECT_EQ(queue.take_embedding(), nullptr);
+  EXPECT_EQ(queue.stats().queued, 0);
+  queue.submit_embedding(queue.admit(), std::make_unique<EmbedRequest>());
+  queue.stop();
+  EXPECT_EQ(queue.take_embedding(), nullptr);  // the worker takes nothing once stopping
+  EXPECT_EQ(queue.drop_embeddings().size(), 1u);
+}
+
 TEST(RequestQueue, CountsDecodedTokens) {
   RequestQueue queue(1, 0);
   queue.count(5, 1);
