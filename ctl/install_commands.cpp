@@ -31,6 +31,12 @@ namespace fs = std::filesystem;
 constexpr auto kStartTimeout = 120s;
 constexpr auto kStopTimeout = 60s;
 
+// What configure() does to each service, by Microsoft's documentation: read and rewrite its
+// configuration, and SERVICE_START because its failure actions restart it (ChangeServiceConfig2W).
+constexpr DWORD kConfigureAccess = SERVICE_QUERY_CONFIG | SERVICE_CHANGE_CONFIG | SERVICE_START;
+// What uninstall does: wait for it to stop, stop it, delete it.
+constexpr DWORD kRemoveAccess = SERVICE_QUERY_STATUS | SERVICE_STOP | DELETE;
+
 bool use_virtual_accounts(AccountChoice choice) {
   if (choice != AccountChoice::automatic) return choice == AccountChoice::virtual_account;
   if (win32::running_on_wine()) {
@@ -81,8 +87,7 @@ void prepare_publication_keys() {
 
 void configure(const win32::ScManager& scm, bool virtual_accounts) {
   for (const auto& definition : tandem_services()) {
-    auto service =
-        win32::Service::open(scm, definition.name, SERVICE_CHANGE_CONFIG | SERVICE_QUERY_CONFIG);
+    auto service = win32::Service::open(scm, definition.name, kConfigureAccess);
     service.quote_binary_path();
     service.set_description(definition.description);
     service.set_failure_actions(recovery_policy());
@@ -116,9 +121,9 @@ void print_lines(const std::vector<std::string>& lines) {
 // Stops a service and waits until it is stopped; nothing to do when it is not running.
 void stop_and_wait(win32::Service& service) {
   auto status = service.query();
-  if (status.state == win32::ServiceState::stopped) return;
-  if (status.state != win32::ServiceState::stop_pending) service.stop();
-  service.wait_for_state(win32::ServiceState::stopped, kStopTimeout);
+  if (status.state == ServiceRunState::stopped) return;
+  if (status.state != ServiceRunState::stop_pending) service.stop();
+  service.wait_for_state(ServiceRunState::stopped, kStopTimeout);
 }
 
 }  // namespace
@@ -176,7 +181,7 @@ int install_command(Args& args) {
   auto& trainer = created.back();
   trainer.start_with_dependencies(scm, kStartTimeout);
   for (auto& service : created) {
-    auto status = service.wait_for_state(win32::ServiceState::running, kStartTimeout);
+    auto status = service.wait_for_state(ServiceRunState::running, kStartTimeout);
     std::printf("%-14s running (pid %lu)\n", service.name().c_str(),
                 static_cast<unsigned long>(status.pid));
   }
@@ -196,7 +201,7 @@ int uninstall_command(Args& args) {
   const auto& services = tandem_services();
   // The trainer first: the SCM does not stop a service while a dependent runs.
   for (auto it = services.rbegin(); it != services.rend(); ++it) {
-    auto service = win32::Service::try_open(scm, it->name);
+    auto service = win32::Service::try_open(scm, it->name, kRemoveAccess);
     if (!service) {
       std::printf("%-14s not installed\n", it->name.c_str());
       continue;

@@ -1,6 +1,7 @@
 #include "common/win32/waits.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "common/win32/error.h"
 
@@ -47,6 +48,31 @@ std::optional<Handle> open_running_process(std::uint32_t pid) {
   // An exited process would wake every wait at once: leave it out.
   if (!process || WaitForSingleObject(process.get(), 0) != WAIT_TIMEOUT) return std::nullopt;
   return process;
+}
+
+RegisteredWait::RegisteredWait(HANDLE object, WAITORTIMERCALLBACK callback, void* context,
+                               const std::string& what) {
+  if (!RegisterWaitForSingleObject(&wait_, object, callback, context, INFINITE,
+                                   WT_EXECUTEONLYONCE)) {
+    wait_ = nullptr;
+    throw_last_error("RegisterWaitForSingleObject(" + what + ")");
+  }
+}
+
+RegisteredWait::RegisteredWait(RegisteredWait&& other) noexcept
+    : wait_(std::exchange(other.wait_, nullptr)) {}
+
+RegisteredWait& RegisteredWait::operator=(RegisteredWait&& other) noexcept {
+  if (this != &other) {
+    reset();
+    wait_ = std::exchange(other.wait_, nullptr);
+  }
+  return *this;
+}
+
+void RegisteredWait::reset() {
+  // INVALID_HANDLE_VALUE: return only once a callback in flight has finished.
+  if (wait_) UnregisterWaitEx(std::exchange(wait_, nullptr), INVALID_HANDLE_VALUE);
 }
 
 }  // namespace tandem::win32

@@ -31,7 +31,6 @@ using namespace std::chrono_literals;
 using testing::TrainerValues;
 using testing::wait_trainer;
 using testing::windows_path;
-using win32::ServiceState;
 namespace fs = std::filesystem;
 
 constexpr const char* kServices[] = {"TandemLlm", "TandemTrainer"};
@@ -128,7 +127,8 @@ class InstallerTest : public ::testing::Test {
     for (const char* name : kServices) {
       auto service = find_service(name);
       ASSERT_TRUE(service) << name << " is not installed";
-      EXPECT_EQ(service->wait_for_state(ServiceState::running, 60s).state, ServiceState::running)
+      EXPECT_EQ(service->wait_for_state(ServiceRunState::running, 60s).state,
+                ServiceRunState::running)
           << name;
     }
   }

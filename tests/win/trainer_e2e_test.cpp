@@ -32,7 +32,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::Family;
-using win32::ServiceState;
 using Clock = std::chrono::steady_clock;
 using testing::jsonl;
 using testing::read_trainer;
@@ -51,8 +50,8 @@ TEST_F(TrainerServiceTest, DependencyIsRegisteredAndStartingTheTrainerBringsUpTh
   auto trainer = service(kTrainer);
   static auto scm = win32::ScManager::open(SC_MANAGER_ALL_ACCESS);
   trainer.start_with_dependencies(scm, 60s);
-  trainer.wait_for_state(ServiceState::running, 60s);
-  EXPECT_EQ(service(kLlm).query().state, ServiceState::running);
+  trainer.wait_for_state(ServiceRunState::running, 60s);
+  EXPECT_EQ(service(kLlm).query().state, ServiceRunState::running);
 
   auto values = wait_trainer([](const TrainerValues& v) { return v.state == "idle"; }, 30s,
                              "the trainer to be idle");
@@ -77,7 +76,7 @@ TEST_F(TrainerServiceTest, DependencyIsRegisteredAndStartingTheTrainerBringsUpTh
   EXPECT_TRUE(predict.output == "yes\r\n" || predict.output == "no\r\n") << predict.output;
 
   service(kTrainer).stop();
-  auto stopped = service(kTrainer).wait_for_state(ServiceState::stopped, 30s);
+  auto stopped = service(kTrainer).wait_for_state(ServiceRunState::stopped, 30s);
   EXPECT_EQ(stopped.win32_exit_code, 0u);
   EXPECT_EQ(read_trainer()->state, "stopped");
 }
@@ -198,7 +197,7 @@ TEST_F(TrainerServiceTest, PauseHoldsBetweenItemsAndContinueFinishesTheJob) {
   wait_trainer([](const TrainerValues& v) { return v.items_done >= 20; }, 120s, "20 items");
 
   service(kTrainer).pause();
-  service(kTrainer).wait_for_state(ServiceState::paused, 30s);
+  service(kTrainer).wait_for_state(ServiceRunState::paused, 30s);
   auto held = wait_trainer([](const TrainerValues& v) { return v.state == "paused"; }, 30s,
                            "the trainer to hold");
   EXPECT_LT(held.items_done, static_cast<std::uint32_t>(kItems));
@@ -208,7 +207,7 @@ TEST_F(TrainerServiceTest, PauseHoldsBetweenItemsAndContinueFinishesTheJob) {
   EXPECT_EQ(status["items_done"], held.items_done) << "an item was labelled while paused";
 
   service(kTrainer).resume();
-  service(kTrainer).wait_for_state(ServiceState::running, 30s);
+  service(kTrainer).wait_for_state(ServiceRunState::running, 30s);
   wait_trainer([](const TrainerValues& v) { return v.jobs_done == 1; }, 180s, "the job to finish");
   expect_each_labelled_once("paused", kItems);
 }
