@@ -15,6 +15,7 @@
 #include "common/paths.h"
 #include "common/service_names.h"
 #include "common/win32/error.h"
+#include "common/win32/event_log_source.h"
 #include "common/win32/registry_publication.h"
 #include "common/win32/scm.h"
 #include "common/win32/security.h"
@@ -85,7 +86,17 @@ void prepare_publication_keys() {
                             win32::publication_key_sddl(kTrainerServiceName));
 }
 
-void configure(const win32::ScManager& scm, bool virtual_accounts) {
+// Each service's Event Log source, with its own .exe (in `dir`) as the message file: a virtual
+// account may not register one itself.
+void register_event_sources(const fs::path& dir) {
+  for (const auto& definition : tandem_services()) {
+    win32::register_event_source(definition.name, dir / definition.exe);
+    TLOG(info) << definition.name << ": Event Log source registered ("
+               << path_utf8(dir / definition.exe) << ")";
+  }
+}
+
+void configure(const win32::ScManager& scm, bool virtual_accounts, const fs::path& dir) {
   for (const auto& definition : tandem_services()) {
     auto service = win32::Service::open(scm, definition.name, kConfigureAccess);
     service.quote_binary_path();
@@ -99,11 +110,16 @@ void configure(const win32::ScManager& scm, bool virtual_accounts) {
   }
   prepare_data_folders();
   prepare_publication_keys();
+  register_event_sources(dir);
 }
 
-void remove_publication_keys() {
+// What install wrote in the registry beside the services: the publication keys and the Event
+// Log sources.
+void remove_registrations() {
   win32::RegistryKey::delete_tree(HKEY_LOCAL_MACHINE, "SOFTWARE\\Tandem");
   TLOG(info) << "removed HKLM\\SOFTWARE\\Tandem";
+  for (const auto& definition : tandem_services()) win32::remove_event_source(definition.name);
+  TLOG(info) << "removed the Event Log sources";
 }
 
 void purge_data() {
@@ -168,7 +184,7 @@ int install_command(Args& args) {
       config.dependencies = definition.dependencies;
       created.push_back(win32::Service::create(scm, config));
     }
-    configure(scm, use_virtual_accounts(choice));
+    configure(scm, use_virtual_accounts(choice), dir);
   } catch (...) {
     for (auto& service : created) service.remove();
     throw;
@@ -210,7 +226,7 @@ int uninstall_command(Args& args) {
     service->remove();
     std::printf("%-14s removed\n", it->name.c_str());
   }
-  remove_publication_keys();
+  remove_registrations();
   if (purge) {
     purge_data();
   } else {
@@ -227,14 +243,15 @@ int configure_services_command(Args& args) {
   args.done();
   if (remove) {
     if (account_word) throw UsageError("--account has no meaning with --remove");
-    remove_publication_keys();
+    remove_registrations();
     if (purge) purge_data();
     return kOk;
   }
   if (purge) throw UsageError("--purge goes with --remove");
   const AccountChoice choice =
       account_word ? parse_account(*account_word) : AccountChoice::automatic;
-  configure(win32::ScManager::open(), use_virtual_accounts(choice));
+  // The MSI runs it from the install folder, beside the services' executables.
+  configure(win32::ScManager::open(), use_virtual_accounts(choice), paths::executable_dir());
   std::printf("configured TandemLlm and TandemTrainer; data in %s\n",
               path_utf8(paths::data_dir()).c_str());
   return kOk;

@@ -41,9 +41,17 @@ void RegistryKey::delete_tree(HKEY root, const std::string& path) {
 }
 
 void RegistryKey::set_string(const std::string& name, const std::string& value) {
+  set_text(name, value, REG_SZ);
+}
+
+void RegistryKey::set_expand_string(const std::string& name, const std::string& value) {
+  set_text(name, value, REG_EXPAND_SZ);
+}
+
+void RegistryKey::set_text(const std::string& name, const std::string& value, DWORD type) {
   require(KEY_SET_VALUE, "RegSetValueExW", name);
   std::wstring w = widen(value);
-  LSTATUS rc = RegSetValueExW(key_.get(), widen(name).c_str(), 0, REG_SZ,
+  LSTATUS rc = RegSetValueExW(key_.get(), widen(name).c_str(), 0, type,
                               reinterpret_cast<const BYTE*>(w.c_str()),
                               static_cast<DWORD>((w.size() + 1) * sizeof(wchar_t)));
   if (rc != ERROR_SUCCESS) throw_error(call("RegSetValueExW", name), static_cast<DWORD>(rc));

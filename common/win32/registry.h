@@ -27,6 +27,8 @@ class RegistryKey {
 
   // [KEY_SET_VALUE]
   void set_string(const std::string& name, const std::string& value);
+  // REG_EXPAND_SZ: %SystemRoot% and the like are expanded by the reader.
+  void set_expand_string(const std::string& name, const std::string& value);
   void set_dword(const std::string& name, std::uint32_t value);
   // [KEY_QUERY_VALUE]
   std::optional<std::string> get_string(const std::string& name) const;
@@ -46,6 +48,7 @@ class RegistryKey {
   RegistryKey(KeyHandle key, std::string path, REGSAM access)
       : key_(std::move(key)), path_(std::move(path)), rights_(kRegistryKeyRights, access) {}
   std::string call(const char* api, const std::string& name = {}) const;
+  void set_text(const std::string& name, const std::string& value, DWORD type);
   void require(DWORD needed, const char* api, const std::string& name = {}) const {
     rights_.require(needed, call(api, name));
   }
