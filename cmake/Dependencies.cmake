@@ -105,7 +105,11 @@ if(NOT httplib_FOUND)
 endif()
 
 # --- GoogleTest: Debian's source, built with the project's compiler --------------------------
-if(BUILD_TESTING)
+if(BUILD_TESTING AND NOT EXISTS /usr/src/googletest)
+  # Elsewhere (the MSVC build with vcpkg.json): an installed GoogleTest.
+  find_package(GTest CONFIG REQUIRED)
+  include(GoogleTest)
+elseif(BUILD_TESTING)
   set(INSTALL_GTEST OFF CACHE BOOL "" FORCE)
   set(gtest_force_shared_crt ON CACHE BOOL "" FORCE)
   add_subdirectory(/usr/src/googletest "${CMAKE_BINARY_DIR}/_deps/googletest" EXCLUDE_FROM_ALL SYSTEM)

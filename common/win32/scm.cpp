@@ -153,15 +153,21 @@ std::optional<std::vector<std::uint64_t>> query_buffer(Query query, const std::s
   throw Error(call + " kept asking for a larger buffer");
 }
 
+}  // namespace
+
 // NotifyServiceStatusChangeW's buffer and what its APC tells the waiting thread. The SCM may
 // still queue the APC after a timed-out wait has given up; such a slot is abandoned rather than
 // freed, and the late APC frees it.
-struct NotifySlot {
+struct detail::NotifySlot {
   SERVICE_NOTIFYW notify{};
   bool fired = false;
   bool abandoned = false;
   Handle changed;
 };
+
+namespace {
+
+using detail::NotifySlot;
 
 void CALLBACK on_status_change(void* parameter) {
   auto* slot = static_cast<NotifySlot*>(static_cast<SERVICE_NOTIFYW*>(parameter)->pContext);
@@ -651,6 +657,48 @@ ServiceStatusInfo Service::wait_until(const std::function<bool(const ServiceStat
     }
     status = watched.query();
   }
+}
+
+// --- ServiceStateWatch -------------------------------------------------------------------------
+
+std::optional<ServiceStateWatch> ServiceStateWatch::arm(const ScManager& scm,
+                                                        const std::string& name) {
+  auto service = Service::try_open(scm, name, SERVICE_QUERY_STATUS);
+  if (!service) return std::nullopt;
+  const ServiceStatusInfo status = service->query();
+  auto slot = std::make_unique<NotifySlot>();
+  slot->changed.reset(CreateEventW(nullptr, TRUE, FALSE, nullptr));
+  if (!slot->changed) throw_last_error("CreateEventW(" + name + " state watch)");
+  slot->notify.dwVersion = SERVICE_NOTIFY_STATUS_CHANGE;
+  slot->notify.pfnNotifyCallback = on_status_change;
+  slot->notify.pContext = slot.get();
+  service->rights().require(SERVICE_QUERY_STATUS, "NotifyServiceStatusChangeW(" + name + ")");
+  const DWORD rc =
+      NotifyServiceStatusChangeW(service->get(), notify_mask_except(status.state), &slot->notify);
+  if (rc == ERROR_CALL_NOT_IMPLEMENTED || rc == ERROR_NOT_SUPPORTED) {
+    TLOG(warning) << "NotifyServiceStatusChangeW(" << name << ") is not supported here";
+    return std::nullopt;
+  }
+  if (rc != ERROR_SUCCESS) throw_error("NotifyServiceStatusChangeW(" + name + ")", rc);
+  return ServiceStateWatch(std::move(*service), slot.release());
+}
+
+ServiceStateWatch::ServiceStateWatch(ServiceStateWatch&& other) noexcept
+    : service_(std::move(other.service_)), slot_(std::exchange(other.slot_, nullptr)) {}
+
+ServiceStateWatch::~ServiceStateWatch() {
+  if (!slot_) return;
+  service_.reset();  // closing the handle cancels the notification
+  SleepEx(0, TRUE);  // runs an APC queued before that, on this (the arming) thread
+  if (slot_->fired) {
+    delete slot_;
+  } else {
+    slot_->abandoned = true;  // a late APC frees it
+  }
+}
+
+HANDLE ServiceStateWatch::event() const {
+  return slot_->changed.get();
 }
 
 }  // namespace tandem::win32

@@ -167,4 +167,31 @@ class Service {
   AccessRights rights_;
 };
 
+namespace detail {
+struct NotifySlot;
+}
+
+// A one-shot state-change notification for one service, through NotifyServiceStatusChangeW on
+// a handle of its own opened with SERVICE_QUERY_STATUS only: what a standard user is granted,
+// where the service's process (another account's) cannot be opened. event() is set once the
+// service leaves the state it was in when armed. The SCM delivers it as an APC to the arming
+// thread, so that thread must wait alertably (waits.h wait_any does).
+class ServiceStateWatch {
+ public:
+  // std::nullopt when no such service is installed, or this SCM cannot notify (logged).
+  static std::optional<ServiceStateWatch> arm(const ScManager& scm, const std::string& name);
+  ServiceStateWatch(ServiceStateWatch&& other) noexcept;
+  ServiceStateWatch& operator=(ServiceStateWatch&&) = delete;
+  ServiceStateWatch(const ServiceStateWatch&) = delete;
+  ~ServiceStateWatch();
+
+  HANDLE event() const;
+
+ private:
+  ServiceStateWatch(Service service, detail::NotifySlot* slot)
+      : service_(std::move(service)), slot_(slot) {}
+  std::optional<Service> service_;
+  detail::NotifySlot* slot_;  // owned; freed by the late APC when one is still due
+};
+
 }  // namespace tandem::win32

@@ -1,5 +1,5 @@
-// Kernel waits behind RAII types: an event, a running process to wait for, and a wait for the
-// first of several handles. Every failure is a Win32Error naming the call and what it was for.
+// Kernel waits behind RAII types: an event, a thread-pool wait, and a wait for the first of
+// several handles. Every failure is a Win32Error naming the call and what it was for.
 #pragma once
 
 #include <windows.h>
@@ -59,9 +59,5 @@ class RegisteredWait {
 // The index in `handles` of the first one signalled; std::nullopt when `timeout` runs out.
 std::optional<std::size_t> wait_any(std::span<const HANDLE> handles,
                                     std::chrono::milliseconds timeout, const std::string& what);
-
-// A handle to wait for process `pid` to end, while it runs. std::nullopt for pid 0, a process
-// that has already ended (the SCM may still name it) or one this account may not open.
-std::optional<Handle> open_running_process(std::uint32_t pid);
 
 }  // namespace tandem::win32

@@ -22,6 +22,7 @@
 #include "common/win32/registry.h"
 #include "common/win32/scm.h"
 #include "common/win32/strings.h"
+#include "common/win32/waits.h"
 #include "tests/support/temp_dir.h"
 
 namespace tandem::win32 {
@@ -457,6 +458,24 @@ TEST_F(ServiceHostTest, EachCallNeedsTheRightItsDocumentationNames) {
   EXPECT_EQ(reader.query().state, ServiceRunState::stopped);
   EXPECT_EQ(Service::open(*scm_, name, SERVICE_QUERY_CONFIG).query_config().description,
             "Fake service for scm_runner_test");
+}
+
+// Issue 17, defect 4: the tray learns of a state change (a crash, a stop) through the SCM, with
+// a handle opened for SERVICE_QUERY_STATUS only, which a standard user is granted (it may not
+// open the process of a service running under a virtual account).
+TEST_F(ServiceHostTest, AStateWatchFiresWhenTheServiceLeavesItsState) {
+  EXPECT_FALSE(ServiceStateWatch::arm(*scm_, unique_name("Missing")));
+  const std::string name = unique_name("Watch");
+  Service service = create(config(name));
+  service.start();
+  service.wait_for_state(ServiceRunState::running, kStateTimeout);
+  auto watch = ServiceStateWatch::arm(*scm_, name);
+  ASSERT_TRUE(watch);
+  const HANDLE events[] = {watch->event()};
+  EXPECT_FALSE(wait_any(events, std::chrono::milliseconds(0), "state watch")) << "set unchanged";
+  service.stop();
+  EXPECT_EQ(wait_any(events, kStateTimeout, "state watch"), 0u)
+      << "no notification within " << kStateTimeout.count() << " ms of the stop";
 }
 
 TEST_F(ServiceHostTest, ErrorsNameTheCallAndTheService) {
