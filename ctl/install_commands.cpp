@@ -64,7 +64,14 @@ void prepare_data_folders() {
   for (const auto& folder : data_folders()) {
     const fs::path path = folder.name.empty() ? root : root / folder.name;
     fs::create_directories(path);
-    win32::apply_folder_dacl(path, data_folder_sddl(folder, llm_sid, trainer_sid));
+    // Created now or adopted: Administrators' either way, and so are the folders already in it
+    // (a jobs\inbox made by a user before the install would keep its own DACL otherwise).
+    const std::string sddl = data_folder_sddl(folder, llm_sid, trainer_sid);
+    win32::secure_folder(path, sddl);
+    if (folder.name.empty()) continue;  // the root: its subfolders are the ones above
+    for (const auto& entry : fs::directory_iterator(path)) {
+      if (entry.is_directory()) win32::secure_folder(entry.path(), sddl);
+    }
   }
   for (const auto& config : default_configs()) {
     const fs::path file = paths::config_dir() / config.file_name;

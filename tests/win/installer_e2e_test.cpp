@@ -110,13 +110,16 @@ std::string tray_at_logon() {
   return run ? run->get_string("TandemTray").value_or("") : "";
 }
 
-std::string folder_dacl(const fs::path& folder) {
+std::string folder_security(const fs::path& folder, SECURITY_INFORMATION parts) {
   win32::FileHandle handle(CreateFileW(folder.wstring().c_str(), READ_CONTROL,
                                        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
                                        nullptr, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS,
                                        nullptr));
   if (!handle) win32::throw_last_error("CreateFileW(" + folder.string() + ")");
-  return win32::dacl_sddl(handle.get(), SE_FILE_OBJECT, folder.string());
+  return win32::security_sddl(handle.get(), SE_FILE_OBJECT, parts, folder.string());
+}
+std::string folder_dacl(const fs::path& folder) {
+  return folder_security(folder, DACL_SECURITY_INFORMATION);
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -215,6 +218,11 @@ TEST_F(InstallerTest, MsiInstallStartsBothAndRunsAJobUninstallRemovesAllButUserD
     // Wine accepts SetSecurityInfo on files but keeps no DACL: it reports a made-up one.
     EXPECT_EQ(logs_dacl.find(llm_sid), std::string::npos) << "Wine now keeps file DACLs";
   } else {
+    // Issue 17, defect 3: every data folder, created or adopted, is Administrators' (Windows
+    // workflow only: Wine keeps no file owners either).
+    for (const auto& folder : {paths::data_dir(), paths::jobs_dir(), paths::logs_dir()}) {
+      EXPECT_EQ(folder_security(folder, OWNER_SECURITY_INFORMATION), "O:BA") << folder.string();
+    }
     EXPECT_NE(logs_dacl.find(llm_sid), std::string::npos) << logs_dacl;
     EXPECT_NE(logs_dacl.find(trainer_sid), std::string::npos) << logs_dacl;
     EXPECT_TRUE(logs_dacl.starts_with("D:P")) << logs_dacl;
