@@ -132,7 +132,11 @@ target_compile_options(tandem_llama_common PRIVATE -w -O2)
 target_link_libraries(tandem_llama_common PUBLIC llama Threads::Threads)
 
 # --- GoogleTest: Debian's source, built with the project's compiler --------------------------
-if(BUILD_TESTING)
+if(BUILD_TESTING AND NOT EXISTS /usr/src/googletest)
+  # Elsewhere (the MSVC build with vcpkg.json): an installed GoogleTest.
+  find_package(GTest CONFIG REQUIRED)
+  include(GoogleTest)
+elseif(BUILD_TESTING)
   set(INSTALL_GTEST OFF CACHE BOOL "" FORCE)
   set(gtest_force_shared_crt ON CACHE BOOL "" FORCE)
   add_subdirectory(/usr/src/googletest "${CMAKE_BINARY_DIR}/_deps/googletest" EXCLUDE_FROM_ALL SYSTEM)

@@ -4,10 +4,18 @@ option(TANDEM_SANITIZE "Build Tandem's own code with ASan and UBSan" OFF)
 
 function(tandem_target target)
   target_compile_features(${target} PUBLIC cxx_std_20)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
-                                           -Wno-sign-conversion -Wnon-virtual-dtor)
-  if(TANDEM_WERROR)
-    target_compile_options(${target} PRIVATE -Werror)
+  if(MSVC)
+    # The MSVC build (.github/workflows/windows.yml): the same strictness in its own words.
+    target_compile_options(${target} PRIVATE /W4 /permissive- /utf-8 /Zc:__cplusplus)
+    if(TANDEM_WERROR)
+      target_compile_options(${target} PRIVATE /WX)
+    endif()
+  else()
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
+                                             -Wno-sign-conversion -Wnon-virtual-dtor)
+    if(TANDEM_WERROR)
+      target_compile_options(${target} PRIVATE -Werror)
+    endif()
   endif()
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
     # GCC 12 reports std::string copies as overlapping memcpy at -O3 (GCC bug 105329).
@@ -21,6 +29,16 @@ function(tandem_target target)
   if(WIN32)
     target_compile_definitions(${target} PRIVATE _WIN32_WINNT=0x0A00 WINVER=0x0A00 UNICODE _UNICODE
                                                  WIN32_LEAN_AND_MEAN NOMINMAX)
+  endif()
+endfunction()
+
+# A Windows program whose entry point is wmain (or wWinMain with GUI): MinGW needs -municode
+# (and -mwindows for no console); MSVC picks the entry point from the symbol, WIN32 from the
+# executable's WIN32_EXECUTABLE property.
+function(tandem_wide_entry target)
+  cmake_parse_arguments(E "GUI" "" "" ${ARGN})
+  if(MINGW)
+    target_link_options(${target} PRIVATE -municode $<$<BOOL:${E_GUI}>:-mwindows>)
   endif()
 endfunction()
 

@@ -80,7 +80,11 @@ void add_console_sink() {
 #ifdef _WIN32
 void add_event_log_sink(const Options& o) {
   using backend_t = bl::sinks::simple_event_log_backend;
-  auto backend = boost::make_shared<backend_t>(bl::keywords::log_source = o.event_source);
+  // Never register: that writes HKLM, which a service's virtual account may not; the installer
+  // registers the source with its message file (win32/event_log_source.h).
+  auto backend =
+      boost::make_shared<backend_t>(bl::keywords::log_source = o.event_source,
+                                    bl::keywords::registration = bl::sinks::event_log::never);
   bl::sinks::event_log::custom_event_type_mapping<Level> mapping("Severity");
   mapping[Level::trace] = bl::sinks::event_log::info;
   mapping[Level::debug] = bl::sinks::event_log::info;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <mutex>
 #include <stop_token>
+#include <string>
 
 namespace tandem {
 
@@ -65,12 +66,18 @@ using ServiceBody = std::function<int(ServiceStatus& status, StopSignal& stop)>;
 // The exit code a runner reports when the body throws (sysexits' EX_SOFTWARE).
 inline constexpr int kExitBodyThrew = 70;
 
-// Optional hooks for a body that can pause (the trainer between jobs). When both are set the SCM
+// Optional hooks for a body that can pause (the trainer between items). When both are set the SCM
 // offers Pause/Continue. They run on the runner's control thread, so they must return quickly:
-// set a flag the body watches, never do the work there.
+// set a flag the body watches, never do the work there. `pause` returns "" when the body will
+// hold, and then calls `held` (from any thread) once the work in flight is done: only then is the
+// service reported PAUSED (PAUSE_PENDING until). Otherwise it returns why it cannot pause now,
+// and the Pause is refused with that reason.
+// Optional too: `watch_pausable` is given a callback that the body calls with false while it
+// cannot pause (and true after), so the SCM stops offering Pause meanwhile; nullptr ends it.
 struct PauseHooks {
-  std::function<void()> pause;
+  std::function<std::string(std::function<void()> held)> pause;
   std::function<void()> resume;
+  std::function<void(std::function<void(bool pausable)>)> watch_pausable;
   explicit operator bool() const { return pause && resume; }
 };
 

@@ -15,6 +15,7 @@
 #include "common/paths.h"
 #include "common/service_names.h"
 #include "common/win32/error.h"
+#include "common/win32/event_log_source.h"
 #include "common/win32/registry_publication.h"
 #include "common/win32/scm.h"
 #include "common/win32/security.h"
@@ -30,6 +31,12 @@ namespace fs = std::filesystem;
 
 constexpr auto kStartTimeout = 120s;
 constexpr auto kStopTimeout = 60s;
+
+// What configure() does to each service, by Microsoft's documentation: read and rewrite its
+// configuration, and SERVICE_START because its failure actions restart it (ChangeServiceConfig2W).
+constexpr DWORD kConfigureAccess = SERVICE_QUERY_CONFIG | SERVICE_CHANGE_CONFIG | SERVICE_START;
+// What uninstall does: wait for it to stop, stop it, delete it.
+constexpr DWORD kRemoveAccess = SERVICE_QUERY_STATUS | SERVICE_STOP | DELETE;
 
 bool use_virtual_accounts(AccountChoice choice) {
   if (choice != AccountChoice::automatic) return choice == AccountChoice::virtual_account;
@@ -57,7 +64,14 @@ void prepare_data_folders() {
   for (const auto& folder : data_folders()) {
     const fs::path path = folder.name.empty() ? root : root / folder.name;
     fs::create_directories(path);
-    win32::apply_folder_dacl(path, data_folder_sddl(folder, llm_sid, trainer_sid));
+    // Created now or adopted: Administrators' either way, and so are the folders already in it
+    // (a jobs\inbox made by a user before the install would keep its own DACL otherwise).
+    const std::string sddl = data_folder_sddl(folder, llm_sid, trainer_sid);
+    win32::secure_folder(path, sddl);
+    if (folder.name.empty()) continue;  // the root: its subfolders are the ones above
+    for (const auto& entry : fs::directory_iterator(path)) {
+      if (entry.is_directory()) win32::secure_folder(entry.path(), sddl);
+    }
   }
   for (const auto& config : default_configs()) {
     const fs::path file = paths::config_dir() / config.file_name;
@@ -79,10 +93,19 @@ void prepare_publication_keys() {
                             win32::publication_key_sddl(kTrainerServiceName));
 }
 
-void configure(const win32::ScManager& scm, bool virtual_accounts) {
+// Each service's Event Log source, with its own .exe (in `dir`) as the message file: a virtual
+// account may not register one itself.
+void register_event_sources(const fs::path& dir) {
   for (const auto& definition : tandem_services()) {
-    auto service =
-        win32::Service::open(scm, definition.name, SERVICE_CHANGE_CONFIG | SERVICE_QUERY_CONFIG);
+    win32::register_event_source(definition.name, dir / definition.exe);
+    TLOG(info) << definition.name << ": Event Log source registered ("
+               << path_utf8(dir / definition.exe) << ")";
+  }
+}
+
+void configure(const win32::ScManager& scm, bool virtual_accounts, const fs::path& dir) {
+  for (const auto& definition : tandem_services()) {
+    auto service = win32::Service::open(scm, definition.name, kConfigureAccess);
     service.quote_binary_path();
     service.set_description(definition.description);
     service.set_failure_actions(recovery_policy());
@@ -94,11 +117,16 @@ void configure(const win32::ScManager& scm, bool virtual_accounts) {
   }
   prepare_data_folders();
   prepare_publication_keys();
+  register_event_sources(dir);
 }
 
-void remove_publication_keys() {
+// What install wrote in the registry beside the services: the publication keys and the Event
+// Log sources.
+void remove_registrations() {
   win32::RegistryKey::delete_tree(HKEY_LOCAL_MACHINE, "SOFTWARE\\Tandem");
   TLOG(info) << "removed HKLM\\SOFTWARE\\Tandem";
+  for (const auto& definition : tandem_services()) win32::remove_event_source(definition.name);
+  TLOG(info) << "removed the Event Log sources";
 }
 
 void purge_data() {
@@ -116,9 +144,9 @@ void print_lines(const std::vector<std::string>& lines) {
 // Stops a service and waits until it is stopped; nothing to do when it is not running.
 void stop_and_wait(win32::Service& service) {
   auto status = service.query();
-  if (status.state == win32::ServiceState::stopped) return;
-  if (status.state != win32::ServiceState::stop_pending) service.stop();
-  service.wait_for_state(win32::ServiceState::stopped, kStopTimeout);
+  if (status.state == ServiceRunState::stopped) return;
+  if (status.state != ServiceRunState::stop_pending) service.stop();
+  service.wait_for_state(ServiceRunState::stopped, kStopTimeout);
 }
 
 }  // namespace
@@ -163,7 +191,7 @@ int install_command(Args& args) {
       config.dependencies = definition.dependencies;
       created.push_back(win32::Service::create(scm, config));
     }
-    configure(scm, use_virtual_accounts(choice));
+    configure(scm, use_virtual_accounts(choice), dir);
   } catch (...) {
     for (auto& service : created) service.remove();
     throw;
@@ -176,7 +204,7 @@ int install_command(Args& args) {
   auto& trainer = created.back();
   trainer.start_with_dependencies(scm, kStartTimeout);
   for (auto& service : created) {
-    auto status = service.wait_for_state(win32::ServiceState::running, kStartTimeout);
+    auto status = service.wait_for_state(ServiceRunState::running, kStartTimeout);
     std::printf("%-14s running (pid %lu)\n", service.name().c_str(),
                 static_cast<unsigned long>(status.pid));
   }
@@ -196,7 +224,7 @@ int uninstall_command(Args& args) {
   const auto& services = tandem_services();
   // The trainer first: the SCM does not stop a service while a dependent runs.
   for (auto it = services.rbegin(); it != services.rend(); ++it) {
-    auto service = win32::Service::try_open(scm, it->name);
+    auto service = win32::Service::try_open(scm, it->name, kRemoveAccess);
     if (!service) {
       std::printf("%-14s not installed\n", it->name.c_str());
       continue;
@@ -205,7 +233,7 @@ int uninstall_command(Args& args) {
     service->remove();
     std::printf("%-14s removed\n", it->name.c_str());
   }
-  remove_publication_keys();
+  remove_registrations();
   if (purge) {
     purge_data();
   } else {
@@ -222,14 +250,15 @@ int configure_services_command(Args& args) {
   args.done();
   if (remove) {
     if (account_word) throw UsageError("--account has no meaning with --remove");
-    remove_publication_keys();
+    remove_registrations();
     if (purge) purge_data();
     return kOk;
   }
   if (purge) throw UsageError("--purge goes with --remove");
   const AccountChoice choice =
       account_word ? parse_account(*account_word) : AccountChoice::automatic;
-  configure(win32::ScManager::open(), use_virtual_accounts(choice));
+  // The MSI runs it from the install folder, beside the services' executables.
+  configure(win32::ScManager::open(), use_virtual_accounts(choice), paths::executable_dir());
   std::printf("configured TandemLlm and TandemTrainer; data in %s\n",
               path_utf8(paths::data_dir()).c_str());
   return kOk;

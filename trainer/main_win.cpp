@@ -66,7 +66,9 @@ int wmain(int argc, wchar_t** argv) {
   win32::ServiceOptions host;
   host.console = win32::console_requested(argc, argv);
   trainer::PauseGate pause;
-  host.pause = {[&pause] { pause.pause(); }, [&pause] { pause.resume(); }};
+  host.pause = {[&pause](std::function<void()> held) { return pause.pause(std::move(held)); },
+                [&pause] { pause.resume(); },
+                [&pause](std::function<void(bool)> report) { pause.watch_pausable(report); }};
 
   trainer::TrainerServiceOptions options;
   options.config_file = paths::trainer_config();

@@ -6,8 +6,10 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/service_names.h"
 #include "common/win32/registry_publication.h"
 #include "common/win32/registry_watch.h"
+#include "common/win32/scm.h"
 #include "common/win32/waits.h"
 #include "tray/snapshot_reader.h"
 
@@ -38,19 +40,26 @@ bool round(ChangeWatcher::Shared& shared) {
   // Armed before reading, so no change slips between the read and the wait.
   win32::RegistryWatch llm(win32::kLlmServerKey);
   win32::RegistryWatch trainer(win32::kTrainerKey);
-  Snapshot snapshot = read_snapshot();
-  // A service's process ending (a crash withdraws nothing from the registry) is seen at once.
-  // Best effort: a user may not be allowed to open a service's process.
-  std::vector<win32::Handle> processes;
-  for (auto pid : {snapshot.llm.pid, snapshot.trainer.pid}) {
-    if (auto process = win32::open_running_process(pid)) processes.push_back(std::move(*process));
+  // A service's state changing (a crash withdraws nothing from the registry) is seen at once,
+  // through the SCM's notification on a SERVICE_QUERY_STATUS handle: a standard user may not
+  // open the process of a service running under its virtual account (issue 17, defect 4).
+  // Armed before reading too; a service not installed has none.
+  std::vector<win32::ServiceStateWatch> services;
+  {
+    const auto scm = win32::ScManager::open();
+    for (const char* name : {kLlmServiceName, kTrainerServiceName}) {
+      if (auto watch = win32::ServiceStateWatch::arm(scm, name)) {
+        services.push_back(std::move(*watch));
+      }
+    }
   }
+  Snapshot snapshot = read_snapshot();
   if (shared.stop.wait(0ms)) return false;
   shared.on_snapshot(std::move(snapshot));
 
   std::vector<HANDLE> handles = {shared.stop.get(), shared.refresh.get(), llm.event(),
                                  trainer.event()};
-  for (const auto& p : processes) handles.push_back(p.get());
+  for (const auto& s : services) handles.push_back(s.event());
   return win32::wait_any(handles, shared.fallback, "tray changes") != 0u;
 }
 

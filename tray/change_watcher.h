@@ -1,7 +1,8 @@
 // The tray's only source of refreshes: a worker thread that reads a snapshot whenever something
 // it watches changes — the publication keys (registry change notifications), the services'
-// processes ending, or refresh_now() — and otherwise after `fallback` at the latest. Reading
-// happens here, not on the UI thread, because verifying the endpoint talks to the pipe and HTTP.
+// states (the SCM's notifications), or refresh_now() — and otherwise after `fallback` at the
+// latest. Reading happens here, not on the UI thread, because verifying the endpoint talks to the
+// pipe and HTTP.
 #pragma once
 
 #include <chrono>

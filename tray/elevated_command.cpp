@@ -8,11 +8,6 @@
 
 namespace tandem::tray {
 
-ElevatedCommands::~ElevatedCommands() {
-  // Waits for callbacks in flight; the processes themselves keep running.
-  for (auto& [id, run] : runs_) UnregisterWaitEx(run.wait, INVALID_HANDLE_VALUE);
-}
-
 bool ElevatedCommands::run(const std::string& arguments) {
   const auto ctl = paths::executable_dir() / "tandemctl.exe";
   const std::wstring parameters = win32::widen(arguments);
@@ -36,10 +31,11 @@ bool ElevatedCommands::run(const std::string& arguments) {
   r.window = window_;
   r.message = message_;
   r.id = id;
-  if (!RegisterWaitForSingleObject(&r.wait, r.process.get(), on_exit, &r, INFINITE,
-                                   WT_EXECUTEONLYONCE)) {
+  try {
+    r.wait = win32::RegisteredWait(r.process.get(), on_exit, &r, "tandemctl " + arguments);
+  } catch (...) {
     runs_.erase(id);
-    win32::throw_last_error("RegisterWaitForSingleObject(tandemctl " + arguments + ")");
+    throw;
   }
   return true;
 }
@@ -52,7 +48,7 @@ void CALLBACK ElevatedCommands::on_exit(void* context, BOOLEAN) {
 ElevatedCommands::Finished ElevatedCommands::finish(WPARAM id) {
   auto it = runs_.find(id);
   if (it == runs_.end()) return {};
-  UnregisterWaitEx(it->second.wait, INVALID_HANDLE_VALUE);
+  it->second.wait.reset();
   Finished f{it->second.arguments, 0};
   if (!GetExitCodeProcess(it->second.process.get(), &f.exit_code)) {
     win32::throw_last_error("GetExitCodeProcess(tandemctl " + f.arguments + ")");

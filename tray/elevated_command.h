@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/win32/handle.h"
+#include "common/win32/waits.h"
 
 namespace tandem::tray {
 
@@ -15,7 +16,6 @@ class ElevatedCommands {
  public:
   // `done_message` is posted to `window` with wParam = the run's id when it ends.
   ElevatedCommands(HWND window, UINT done_message) : window_(window), message_(done_message) {}
-  ~ElevatedCommands();
   ElevatedCommands(const ElevatedCommands&) = delete;
   ElevatedCommands& operator=(const ElevatedCommands&) = delete;
 
@@ -33,10 +33,12 @@ class ElevatedCommands {
   struct Run {
     std::string arguments;
     win32::Handle process;
-    HANDLE wait = nullptr;  // RegisterWaitForSingleObject's
     HWND window = nullptr;
     UINT message = 0;
     WPARAM id = 0;
+    // Last, so it ends first: its callback reads the fields above. The processes themselves
+    // keep running when the tray quits.
+    win32::RegisteredWait wait;
   };
   static void CALLBACK on_exit(void* context, BOOLEAN timed_out);
 

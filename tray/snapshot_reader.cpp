@@ -13,35 +13,15 @@
 namespace tandem::tray {
 namespace {
 
-ServiceState convert(win32::ServiceState state) {
-  switch (state) {
-    case win32::ServiceState::stopped:
-      return ServiceState::stopped;
-    case win32::ServiceState::start_pending:
-      return ServiceState::start_pending;
-    case win32::ServiceState::stop_pending:
-      return ServiceState::stop_pending;
-    case win32::ServiceState::running:
-      return ServiceState::running;
-    case win32::ServiceState::continue_pending:
-      return ServiceState::continue_pending;
-    case win32::ServiceState::pause_pending:
-      return ServiceState::pause_pending;
-    case win32::ServiceState::paused:
-      return ServiceState::paused;
-  }
-  return ServiceState::stopped;
-}
-
 ServiceInput read_service(const win32::ScManager& scm, const char* name) {
   auto service = win32::Service::try_open(scm, name, SERVICE_QUERY_STATUS);
   if (!service) return {};
   const auto status = service->query();
-  const bool stopped = status.state == win32::ServiceState::stopped;
+  const bool stopped = status.state == ServiceRunState::stopped;
   const DWORD exit_code = status.win32_exit_code == ERROR_SERVICE_SPECIFIC_ERROR
                               ? status.service_exit_code
                               : status.win32_exit_code;
-  return {convert(status.state), stopped ? 0 : status.pid, stopped ? exit_code : 0};
+  return {status.state, stopped ? 0 : status.pid, stopped ? exit_code : 0};
 }
 
 }  // namespace

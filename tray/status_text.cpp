@@ -6,7 +6,7 @@ namespace {
 std::string service_line(const char* what, const ServiceInput& service) {
   std::string line = std::string(what) + ": " + std::string(state_name(service.state));
   if (service.pid != 0) line += ", pid " + std::to_string(service.pid);
-  if (service.state == ServiceState::stopped && service.exit_code != 0) {
+  if (service.state == ServiceRunState::stopped && service.exit_code != 0) {
     line += " (exit code " + std::to_string(service.exit_code) + ")";
   }
   return line;

@@ -10,8 +10,7 @@ constexpr std::size_t kMaxJobName = 40;
 constexpr std::size_t kOneLineTooltip = 64;
 
 bool is_down(ServiceState state) {
-  return state == ServiceState::not_installed || state == ServiceState::stopped ||
-         state == ServiceState::stop_pending;
+  return !state || state == ServiceRunState::stopped || state == ServiceRunState::stop_pending;
 }
 
 std::string without_scheme(const std::string& url) {
@@ -30,22 +29,21 @@ std::size_t sequence_bytes(unsigned char lead) {
 }  // namespace
 
 std::string_view state_name(ServiceState state) {
-  switch (state) {
-    case ServiceState::not_installed:
-      return "not installed";
-    case ServiceState::stopped:
+  if (!state) return "not installed";
+  switch (*state) {
+    case ServiceRunState::stopped:
       return "stopped";
-    case ServiceState::start_pending:
+    case ServiceRunState::start_pending:
       return "starting";
-    case ServiceState::stop_pending:
+    case ServiceRunState::stop_pending:
       return "stopping";
-    case ServiceState::running:
+    case ServiceRunState::running:
       return "running";
-    case ServiceState::continue_pending:
+    case ServiceRunState::continue_pending:
       return "continuing";
-    case ServiceState::pause_pending:
+    case ServiceRunState::pause_pending:
       return "pausing";
-    case ServiceState::paused:
+    case ServiceRunState::paused:
       return "paused";
   }
   return "unknown";
@@ -77,16 +75,16 @@ std::string truncate_utf16(const std::string& utf8, std::size_t max_units) {
 }
 
 bool llm_ready(const Snapshot& s) {
-  return s.llm.state == ServiceState::running && s.llm.pid != 0 && s.publication &&
+  return s.llm.state == ServiceRunState::running && s.llm.pid != 0 && s.publication &&
          s.publication->state == discovery::State::ready && s.publication->pid == s.llm.pid &&
          s.verified;
 }
 
 const TrainerValues* live_trainer(const Snapshot& s) {
-  const bool alive = s.trainer.state == ServiceState::running ||
-                     s.trainer.state == ServiceState::paused ||
-                     s.trainer.state == ServiceState::pause_pending ||
-                     s.trainer.state == ServiceState::continue_pending;
+  const bool alive = s.trainer.state == ServiceRunState::running ||
+                     s.trainer.state == ServiceRunState::paused ||
+                     s.trainer.state == ServiceRunState::pause_pending ||
+                     s.trainer.state == ServiceRunState::continue_pending;
   if (!alive || !s.trainer_values || s.trainer.pid == 0 || s.trainer_values->pid != s.trainer.pid) {
     return nullptr;
   }
@@ -97,14 +95,14 @@ Colour colour(const Snapshot& s) {
   if (!s.llm.installed() && !s.trainer.installed()) return Colour::grey;
   if (is_down(s.llm.state) || is_down(s.trainer.state)) return Colour::red;
   const bool ready = llm_ready(s);
-  if (s.llm.state == ServiceState::running && !ready) {
+  if (s.llm.state == ServiceRunState::running && !ready) {
     // The SCM says running, so the endpoint must verify; only the publishing process still
     // loading (its own pid says "starting") is a transition rather than a fault.
     const bool loading = s.publication && s.publication->state == discovery::State::starting &&
                          s.publication->pid == s.llm.pid;
     if (!loading) return Colour::red;
   }
-  if (!ready || s.trainer.state != ServiceState::running) return Colour::amber;
+  if (!ready || s.trainer.state != ServiceRunState::running) return Colour::amber;
   const TrainerValues* t = live_trainer(s);
   if (!t || (t->state != "idle" && t->state != "working")) return Colour::amber;
   if (s.recent_job_failure) return Colour::amber;
@@ -113,7 +111,7 @@ Colour colour(const Snapshot& s) {
 
 std::string llm_summary(const Snapshot& s) {
   if (llm_ready(s)) return "LLM ready on " + without_scheme(s.publication->url);
-  if (s.llm.state != ServiceState::running) return "LLM " + std::string(state_name(s.llm.state));
+  if (s.llm.state != ServiceRunState::running) return "LLM " + std::string(state_name(s.llm.state));
   if (!s.publication) return "LLM running, no endpoint published";
   if (s.publication->pid != s.llm.pid) {
     return "LLM endpoint stale (pid " + std::to_string(s.publication->pid) + ", service runs " +
@@ -136,7 +134,7 @@ std::optional<int> job_percent(const Snapshot& s) {
 std::string trainer_summary(const Snapshot& s) {
   std::string text;
   const TrainerValues* t = live_trainer(s);
-  if (s.trainer.state != ServiceState::running && s.trainer.state != ServiceState::paused) {
+  if (s.trainer.state != ServiceRunState::running && s.trainer.state != ServiceRunState::paused) {
     text = "trainer " + std::string(state_name(s.trainer.state));
   } else if (!t) {
     text = "trainer starting";
@@ -167,8 +165,8 @@ std::string tooltip(const Snapshot& s) {
 MenuState menu_state(const Snapshot& s) {
   auto for_service = [](const ServiceInput& service) {
     ServiceMenu m;
-    m.start = service.state == ServiceState::stopped;
-    m.stop = m.restart = service.state == ServiceState::running;
+    m.start = service.state == ServiceRunState::stopped;
+    m.stop = m.restart = service.state == ServiceRunState::running;
     return m;
   };
   return {for_service(s.llm), for_service(s.trainer), llm_ready(s)};
@@ -190,8 +188,8 @@ std::vector<Notification> Monitor::update(Snapshot& s, Clock::time_point now) {
   if (previous_) {
     const Snapshot& p = *previous_;
     const bool was_up =
-        p.llm.state == ServiceState::running || p.llm.state == ServiceState::start_pending;
-    if (was_up && s.llm.state == ServiceState::stopped) {
+        p.llm.state == ServiceRunState::running || p.llm.state == ServiceRunState::start_pending;
+    if (was_up && s.llm.state == ServiceRunState::stopped) {
       // A clean stop (from the tray, tandemctl or the Services console) exits with 0 after
       // withdrawing the publication; a failure or a crash does not.
       const bool asked = llm_stop_expected_until_ && now < *llm_stop_expected_until_;

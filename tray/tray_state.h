@@ -12,28 +12,21 @@
 #include <vector>
 
 #include "common/discovery/endpoint.h"
+#include "common/service_controller.h"
 #include "common/trainer_status.h"
 
 namespace tandem::tray {
 
-// The SCM's states, plus "not installed" (no such service).
-enum class ServiceState {
-  not_installed,
-  stopped,
-  start_pending,
-  stop_pending,
-  running,
-  continue_pending,
-  pause_pending,
-  paused
-};
+// A service as the SCM reports it; no state when it is not installed.
+using ServiceState = std::optional<ServiceRunState>;
+// The tray's words: "not installed", "starting", "pausing", ...
 std::string_view state_name(ServiceState state);
 
 struct ServiceInput {
-  ServiceState state = ServiceState::not_installed;
+  ServiceState state;
   std::uint32_t pid = 0;        // the SCM's pid; 0 unless running
   std::uint32_t exit_code = 0;  // once stopped: the service-specific or Win32 exit code
-  bool installed() const { return state != ServiceState::not_installed; }
+  bool installed() const { return state.has_value(); }
 };
 
 // HKLM\SOFTWARE\Tandem\Trainer, read through common/trainer_status.h.

@@ -24,6 +24,9 @@ Win32Error::Win32Error(const std::string& call, std::uint32_t code)
                   code == ERROR_ACCESS_DENIED),
       code_(code) {}
 
+Win32Error::Win32Error(std::uint32_t code, const std::string& message)
+    : SystemError(message, code == ERROR_ACCESS_DENIED), code_(code) {}
+
 void throw_last_error(const std::string& call) {
   throw Win32Error(call, GetLastError());
 }

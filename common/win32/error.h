@@ -12,6 +12,8 @@ namespace tandem::win32 {
 class Win32Error : public SystemError {
  public:
   Win32Error(const std::string& call, std::uint32_t code);
+  // A refusal made on our side before the call, worded by the caller (access.h).
+  Win32Error(std::uint32_t code, const std::string& message);
   std::uint32_t code() const { return code_; }
 
  private:

@@ -59,7 +59,7 @@ std::optional<ServiceStatusInfo> LlmResolver::query_service() {
       auto status = service_->query();
       // Kept only while it runs: a deleted service lingers as long as a handle to it is open,
       // and an uninstall or reinstall must not wait for this one.
-      if (status.state != ServiceState::running) service_.reset();
+      if (status.state != ServiceRunState::running) service_.reset();
       return status;
     } catch (const Error&) {
       // A kept handle may have gone stale (the SCM restarted, the service was deleted): once
@@ -74,7 +74,7 @@ std::optional<ServiceStatusInfo> LlmResolver::query_service() {
 std::optional<std::string> LlmResolver::check_scm(const discovery::Endpoint& published) {
   auto status = query_service();
   if (!status) return "service TandemLlm is not installed";
-  if (status->state != ServiceState::running) {
+  if (status->state != ServiceRunState::running) {
     return "service TandemLlm is " + std::string(to_string(status->state)) +
            " (the registry still says ready: a stale publication)";
   }

@@ -15,7 +15,7 @@ RegistryKey RegistryKey::create(HKEY root, const std::string& path, REGSAM acces
   LSTATUS rc = RegCreateKeyExW(root, widen(path).c_str(), 0, nullptr, REG_OPTION_NON_VOLATILE,
                                access, security, &key, nullptr);
   if (rc != ERROR_SUCCESS) throw_error("RegCreateKeyExW(" + path + ")", static_cast<DWORD>(rc));
-  return RegistryKey(KeyHandle(key), path);
+  return RegistryKey(KeyHandle(key), path, access);
 }
 
 std::optional<RegistryKey> RegistryKey::open(HKEY root, const std::string& path, REGSAM access) {
@@ -23,7 +23,7 @@ std::optional<RegistryKey> RegistryKey::open(HKEY root, const std::string& path,
   LSTATUS rc = RegOpenKeyExW(root, widen(path).c_str(), 0, access, &key);
   if (rc == ERROR_FILE_NOT_FOUND) return std::nullopt;
   if (rc != ERROR_SUCCESS) throw_error("RegOpenKeyExW(" + path + ")", static_cast<DWORD>(rc));
-  return RegistryKey(KeyHandle(key), path);
+  return RegistryKey(KeyHandle(key), path, access);
 }
 
 void RegistryKey::delete_tree(HKEY root, const std::string& path) {
@@ -41,14 +41,24 @@ void RegistryKey::delete_tree(HKEY root, const std::string& path) {
 }
 
 void RegistryKey::set_string(const std::string& name, const std::string& value) {
+  set_text(name, value, REG_SZ);
+}
+
+void RegistryKey::set_expand_string(const std::string& name, const std::string& value) {
+  set_text(name, value, REG_EXPAND_SZ);
+}
+
+void RegistryKey::set_text(const std::string& name, const std::string& value, DWORD type) {
+  require(KEY_SET_VALUE, "RegSetValueExW", name);
   std::wstring w = widen(value);
-  LSTATUS rc = RegSetValueExW(key_.get(), widen(name).c_str(), 0, REG_SZ,
+  LSTATUS rc = RegSetValueExW(key_.get(), widen(name).c_str(), 0, type,
                               reinterpret_cast<const BYTE*>(w.c_str()),
                               static_cast<DWORD>((w.size() + 1) * sizeof(wchar_t)));
   if (rc != ERROR_SUCCESS) throw_error(call("RegSetValueExW", name), static_cast<DWORD>(rc));
 }
 
 void RegistryKey::set_dword(const std::string& name, std::uint32_t value) {
+  require(KEY_SET_VALUE, "RegSetValueExW", name);
   DWORD v = value;
   LSTATUS rc = RegSetValueExW(key_.get(), widen(name).c_str(), 0, REG_DWORD,
                               reinterpret_cast<const BYTE*>(&v), sizeof(v));
@@ -56,6 +66,7 @@ void RegistryKey::set_dword(const std::string& name, std::uint32_t value) {
 }
 
 std::optional<std::string> RegistryKey::get_string(const std::string& name) const {
+  require(KEY_QUERY_VALUE, "RegGetValueW", name);
   std::wstring wname = widen(name);
   std::wstring buffer(64, L'\0');
   LSTATUS rc = ERROR_MORE_DATA;
@@ -73,6 +84,7 @@ std::optional<std::string> RegistryKey::get_string(const std::string& name) cons
 }
 
 std::optional<std::uint32_t> RegistryKey::get_dword(const std::string& name) const {
+  require(KEY_QUERY_VALUE, "RegGetValueW", name);
   DWORD value = 0;
   DWORD bytes = sizeof(value);
   LSTATUS rc = RegGetValueW(key_.get(), nullptr, widen(name).c_str(), RRF_RT_REG_DWORD, nullptr,
@@ -83,6 +95,7 @@ std::optional<std::uint32_t> RegistryKey::get_dword(const std::string& name) con
 }
 
 void RegistryKey::delete_value(const std::string& name) {
+  require(KEY_SET_VALUE, "RegDeleteValueW", name);
   LSTATUS rc = RegDeleteValueW(key_.get(), widen(name).c_str());
   if (rc != ERROR_SUCCESS && rc != ERROR_FILE_NOT_FOUND) {
     throw_error(call("RegDeleteValueW", name), static_cast<DWORD>(rc));
@@ -90,6 +103,7 @@ void RegistryKey::delete_value(const std::string& name) {
 }
 
 void RegistryKey::notify_change(HANDLE event) {
+  require(KEY_NOTIFY, "RegNotifyChangeKeyValue");
   LSTATUS rc = RegNotifyChangeKeyValue(
       key_.get(), TRUE, REG_NOTIFY_CHANGE_LAST_SET | REG_NOTIFY_CHANGE_NAME, event, TRUE);
   if (rc != ERROR_SUCCESS) throw_error(call("RegNotifyChangeKeyValue"), static_cast<DWORD>(rc));

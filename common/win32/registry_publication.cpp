@@ -23,6 +23,7 @@ std::string publication_key_sddl(std::string_view service_name) {
 RegistryKey create_locked_down(HKEY root, const std::string& path, const std::string& sddl) {
   SecurityAttributes security(sddl);
   RegistryKey key = RegistryKey::create(root, path, KEY_ALL_ACCESS, security.get());
+  key.rights().require(WRITE_DAC, "SetSecurityInfo(" + root_name(root) + path + ")");
   apply_dacl(key.get(), SE_REGISTRY_KEY, security, root_name(root) + path);
   return key;
 }

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <utility>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -62,9 +63,35 @@ DWORD start_type_value(StartType type) {
   return SERVICE_DEMAND_START;
 }
 
+// The one place SERVICE_* states meet the portable ones; SERVICE_NOTIFY_<state> bits follow
+// (each is 1 << (SERVICE_<state> - 1)).
+constexpr std::pair<DWORD, ServiceRunState> kStates[] = {
+    {SERVICE_STOPPED, ServiceRunState::stopped},
+    {SERVICE_START_PENDING, ServiceRunState::start_pending},
+    {SERVICE_STOP_PENDING, ServiceRunState::stop_pending},
+    {SERVICE_RUNNING, ServiceRunState::running},
+    {SERVICE_CONTINUE_PENDING, ServiceRunState::continue_pending},
+    {SERVICE_PAUSE_PENDING, ServiceRunState::pause_pending},
+    {SERVICE_PAUSED, ServiceRunState::paused},
+};
+
+ServiceRunState run_state(DWORD scm_state) {
+  for (const auto& [scm, run] : kStates) {
+    if (scm == scm_state) return run;
+  }
+  throw Error("the SCM reported an unknown service state " + std::to_string(scm_state));
+}
+
+DWORD scm_state(ServiceRunState state) {
+  for (const auto& [scm, run] : kStates) {
+    if (run == state) return scm;
+  }
+  return SERVICE_STOPPED;
+}
+
 ServiceStatusInfo from_status(const SERVICE_STATUS_PROCESS& s) {
   ServiceStatusInfo info;
-  info.state = static_cast<ServiceState>(s.dwCurrentState);
+  info.state = run_state(s.dwCurrentState);
   info.pid = s.dwProcessId;
   info.win32_exit_code = s.dwWin32ExitCode;
   info.service_exit_code = s.dwServiceSpecificExitCode;
@@ -126,15 +153,21 @@ std::optional<std::vector<std::uint64_t>> query_buffer(Query query, const std::s
   throw Error(call + " kept asking for a larger buffer");
 }
 
+}  // namespace
+
 // NotifyServiceStatusChangeW's buffer and what its APC tells the waiting thread. The SCM may
 // still queue the APC after a timed-out wait has given up; such a slot is abandoned rather than
 // freed, and the late APC frees it.
-struct NotifySlot {
+struct detail::NotifySlot {
   SERVICE_NOTIFYW notify{};
   bool fired = false;
   bool abandoned = false;
   Handle changed;
 };
+
+namespace {
+
+using detail::NotifySlot;
 
 void CALLBACK on_status_change(void* parameter) {
   auto* slot = static_cast<NotifySlot*>(static_cast<SERVICE_NOTIFYW*>(parameter)->pContext);
@@ -146,36 +179,16 @@ void CALLBACK on_status_change(void* parameter) {
   SetEvent(slot->changed.get());
 }
 
-DWORD notify_mask_except(ServiceState state) {
+DWORD notify_mask_except(ServiceRunState state) {
   const DWORD all = SERVICE_NOTIFY_STOPPED | SERVICE_NOTIFY_START_PENDING |
                     SERVICE_NOTIFY_STOP_PENDING | SERVICE_NOTIFY_RUNNING |
                     SERVICE_NOTIFY_CONTINUE_PENDING | SERVICE_NOTIFY_PAUSE_PENDING |
                     SERVICE_NOTIFY_PAUSED | SERVICE_NOTIFY_DELETE_PENDING;
   // SERVICE_NOTIFY_<state> is 1 << (state - 1).
-  return all & ~(1u << (static_cast<DWORD>(state) - 1));
+  return all & ~(1u << (scm_state(state) - 1));
 }
 
 }  // namespace
-
-std::string_view to_string(ServiceState state) {
-  switch (state) {
-    case ServiceState::stopped:
-      return "stopped";
-    case ServiceState::start_pending:
-      return "start pending";
-    case ServiceState::stop_pending:
-      return "stop pending";
-    case ServiceState::running:
-      return "running";
-    case ServiceState::continue_pending:
-      return "continue pending";
-    case ServiceState::pause_pending:
-      return "pause pending";
-    case ServiceState::paused:
-      return "paused";
-  }
-  return "unknown";
-}
 
 std::string_view to_string(StartType type) {
   switch (type) {
@@ -205,7 +218,7 @@ std::string command_line(const std::string& program, const std::vector<std::stri
 ScManager ScManager::open(DWORD access) {
   ScHandle handle(OpenSCManagerW(nullptr, nullptr, access));
   if (!handle) throw_last_error("OpenSCManagerW(local)");
-  return ScManager(std::move(handle));
+  return ScManager(std::move(handle), access | SC_MANAGER_CONNECT);
 }
 
 // --- Service -----------------------------------------------------------------------------------
@@ -213,13 +226,13 @@ ScManager ScManager::open(DWORD access) {
 Service Service::open(const ScManager& scm, const std::string& name, DWORD access) {
   ScHandle handle(OpenServiceW(scm.get(), widen(name).c_str(), access));
   if (!handle) throw_last_error("OpenServiceW(" + name + ")");
-  return Service(std::move(handle), name);
+  return Service(std::move(handle), name, access);
 }
 
 std::optional<Service> Service::try_open(const ScManager& scm, const std::string& name,
                                          DWORD access) {
   ScHandle handle(OpenServiceW(scm.get(), widen(name).c_str(), access));
-  if (handle) return Service(std::move(handle), name);
+  if (handle) return Service(std::move(handle), name, access);
   if (GetLastError() == ERROR_SERVICE_DOES_NOT_EXIST) return std::nullopt;
   throw_last_error("OpenServiceW(" + name + ")");
 }
@@ -232,13 +245,14 @@ Service Service::create(const ScManager& scm, const ServiceConfig& config) {
   const std::wstring dependencies = multi_sz(config.dependencies);
   const std::wstring account = widen(config.account);
   const std::wstring password = widen(config.password);
+  scm.rights().require(SC_MANAGER_CREATE_SERVICE, "CreateServiceW(" + config.name + ")");
   ScHandle handle(CreateServiceW(
       scm.get(), name.c_str(), display.c_str(), SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS,
       start_type_value(config.start_type), SERVICE_ERROR_NORMAL, path.c_str(), nullptr, nullptr,
       config.dependencies.empty() ? nullptr : dependencies.c_str(),
       account.empty() ? nullptr : account.c_str(), password.empty() ? nullptr : password.c_str()));
   if (!handle) throw_last_error("CreateServiceW(" + config.name + ")");
-  Service service(std::move(handle), config.name);
+  Service service(std::move(handle), config.name, SERVICE_ALL_ACCESS);
   try {
     if (!config.description.empty()) service.set_description(config.description);
     if (config.start_type == StartType::delayed_automatic) service.set_delayed_auto_start(true);
@@ -255,6 +269,7 @@ Service Service::create(const ScManager& scm, const ServiceConfig& config) {
 
 void Service::start(const std::vector<std::string>& arguments) {
   std::vector<std::wstring> wide;
+  require(SERVICE_START, "StartServiceW");
   for (const auto& arg : arguments) wide.push_back(widen(arg));
   std::vector<const wchar_t*> argv;
   for (const auto& arg : wide) argv.push_back(arg.c_str());
@@ -281,7 +296,7 @@ void start_dependencies_of(const ScManager& scm, const Service& service, Clock::
     chain.push_back(name);
     start_dependencies_of(scm, dependency, deadline, chain);
     chain.pop_back();
-    if (dependency.query().state == ServiceState::stopped) {
+    if (dependency.query().state == ServiceRunState::stopped) {
       try {
         dependency.start();
       } catch (const Win32Error& e) {
@@ -290,7 +305,8 @@ void start_dependencies_of(const ScManager& scm, const Service& service, Clock::
     }
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    dependency.wait_for_state(ServiceState::running, std::max(left, std::chrono::milliseconds(0)));
+    dependency.wait_for_state(ServiceRunState::running,
+                              std::max(left, std::chrono::milliseconds(0)));
   }
 }
 
@@ -298,12 +314,15 @@ void start_dependencies_of(const ScManager& scm, const Service& service, Clock::
 
 void Service::start_with_dependencies(const ScManager& scm, std::chrono::milliseconds timeout,
                                       const std::vector<std::string>& arguments) {
+  // Checked first, so that no dependency is started for a start that cannot be made.
+  require(SERVICE_QUERY_CONFIG | SERVICE_START, "StartServiceW", "with dependencies");
   std::vector<std::string> chain{name_};
   start_dependencies_of(scm, *this, Clock::now() + timeout, chain);
   start(arguments);
 }
 
 void Service::stop() {
+  require(SERVICE_STOP, "ControlService", "STOP");
   SERVICE_STATUS status{};
   if (!ControlService(handle_.get(), SERVICE_CONTROL_STOP, &status)) {
     throw_last_error(call("ControlService", "STOP"));
@@ -311,6 +330,7 @@ void Service::stop() {
 }
 
 void Service::pause() {
+  require(SERVICE_PAUSE_CONTINUE, "ControlService", "PAUSE");
   SERVICE_STATUS status{};
   if (!ControlService(handle_.get(), SERVICE_CONTROL_PAUSE, &status)) {
     throw_last_error(call("ControlService", "PAUSE"));
@@ -318,6 +338,7 @@ void Service::pause() {
 }
 
 void Service::resume() {
+  require(SERVICE_PAUSE_CONTINUE, "ControlService", "CONTINUE");
   SERVICE_STATUS status{};
   if (!ControlService(handle_.get(), SERVICE_CONTROL_CONTINUE, &status)) {
     throw_last_error(call("ControlService", "CONTINUE"));
@@ -325,6 +346,7 @@ void Service::resume() {
 }
 
 ServiceStatusInfo Service::query() const {
+  require(SERVICE_QUERY_STATUS, "QueryServiceStatusEx");
   SERVICE_STATUS_PROCESS status{};
   DWORD needed = 0;
   if (!QueryServiceStatusEx(handle_.get(), SC_STATUS_PROCESS_INFO, reinterpret_cast<BYTE*>(&status),
@@ -335,6 +357,7 @@ ServiceStatusInfo Service::query() const {
 }
 
 InstalledServiceConfig Service::query_config() const {
+  require(SERVICE_QUERY_CONFIG, "QueryServiceConfigW");
   SC_HANDLE h = handle_.get();
   InstalledServiceConfig out;
 
@@ -415,6 +438,7 @@ InstalledServiceConfig Service::query_config() const {
 }
 
 void Service::set_description(const std::string& description) {
+  require(SERVICE_CHANGE_CONFIG, "ChangeServiceConfig2W", "DESCRIPTION");
   std::wstring text = widen(description);
   SERVICE_DESCRIPTIONW info{text.data()};
   if (!ChangeServiceConfig2W(handle_.get(), SERVICE_CONFIG_DESCRIPTION, &info)) {
@@ -423,6 +447,10 @@ void Service::set_description(const std::string& description) {
 }
 
 void Service::set_failure_actions(const FailureActions& actions) {
+  const bool restarts = std::any_of(actions.actions.begin(), actions.actions.end(),
+                                    [](auto& a) { return a.type == FailureAction::Type::restart; });
+  require(SERVICE_CHANGE_CONFIG | (restarts ? SERVICE_START : 0), "ChangeServiceConfig2W",
+          restarts ? "FAILURE_ACTIONS with SC_ACTION_RESTART" : "FAILURE_ACTIONS");
   std::vector<SC_ACTION> list;
   for (const auto& a : actions.actions) {
     SC_ACTION_TYPE type = SC_ACTION_NONE;
@@ -466,6 +494,7 @@ void Service::set_failure_actions(const FailureActions& actions) {
 
 void Service::change_config(const wchar_t* binary_path, const wchar_t* account,
                             const std::string& what) {
+  require(SERVICE_CHANGE_CONFIG, "ChangeServiceConfigW", what.c_str());
   // Dependencies passed as they are: Wine 8 erases them when given NULL ("no change").
   const std::wstring dependencies = multi_sz(query_config().dependencies);
   if (!ChangeServiceConfigW(handle_.get(), SERVICE_NO_CHANGE, SERVICE_NO_CHANGE, SERVICE_NO_CHANGE,
@@ -490,6 +519,7 @@ void Service::set_account(const std::string& account) {
 }
 
 void Service::set_sid_type_unrestricted() {
+  require(SERVICE_CHANGE_CONFIG, "ChangeServiceConfig2W", "SERVICE_SID_INFO");
   SERVICE_SID_INFO info{SERVICE_SID_TYPE_UNRESTRICTED};
   if (!ChangeServiceConfig2W(handle_.get(), SERVICE_CONFIG_SERVICE_SID_INFO, &info)) {
     const DWORD err = GetLastError();
@@ -503,6 +533,7 @@ void Service::set_sid_type_unrestricted() {
 }
 
 void Service::set_delayed_auto_start(bool delayed) {
+  require(SERVICE_CHANGE_CONFIG, "ChangeServiceConfig2W", "DELAYED_AUTO_START_INFO");
   SERVICE_DELAYED_AUTO_START_INFO info{delayed ? TRUE : FALSE};
   if (!ChangeServiceConfig2W(handle_.get(), SERVICE_CONFIG_DELAYED_AUTO_START_INFO, &info)) {
     const DWORD err = GetLastError();
@@ -516,16 +547,17 @@ void Service::set_delayed_auto_start(bool delayed) {
 }
 
 void Service::remove() {
+  require(DELETE, "DeleteService");
   if (!DeleteService(handle_.get())) throw_last_error(call("DeleteService"));
 }
 
-ServiceStatusInfo Service::wait_for_state(ServiceState target,
+ServiceStatusInfo Service::wait_for_state(ServiceRunState target,
                                           std::chrono::milliseconds timeout) const {
   const std::string what = "to be " + std::string(to_string(target));
   return wait_until(
       [&](const ServiceStatusInfo& status) {
         if (status.state == target) return true;
-        if (status.state == ServiceState::stopped) {
+        if (status.state == ServiceRunState::stopped) {
           throw Error("waiting for service " + name_ + " " + what + ": it stopped (" +
                       describe_exit(status) + ")");
         }
@@ -579,6 +611,7 @@ ServiceStatusInfo Service::wait_until(const std::function<bool(const ServiceStat
       ResetEvent(slot->changed.get());
       // Every state but the current one: the APC comes as soon as the state differs, even if it
       // changed between the query above and this call.
+      watched.require(SERVICE_QUERY_STATUS, "NotifyServiceStatusChangeW");
       const DWORD rc = NotifyServiceStatusChangeW(watched.get(), notify_mask_except(status.state),
                                                   &slot->notify);
       if (rc == ERROR_SUCCESS) {
@@ -624,6 +657,48 @@ ServiceStatusInfo Service::wait_until(const std::function<bool(const ServiceStat
     }
     status = watched.query();
   }
+}
+
+// --- ServiceStateWatch -------------------------------------------------------------------------
+
+std::optional<ServiceStateWatch> ServiceStateWatch::arm(const ScManager& scm,
+                                                        const std::string& name) {
+  auto service = Service::try_open(scm, name, SERVICE_QUERY_STATUS);
+  if (!service) return std::nullopt;
+  const ServiceStatusInfo status = service->query();
+  auto slot = std::make_unique<NotifySlot>();
+  slot->changed.reset(CreateEventW(nullptr, TRUE, FALSE, nullptr));
+  if (!slot->changed) throw_last_error("CreateEventW(" + name + " state watch)");
+  slot->notify.dwVersion = SERVICE_NOTIFY_STATUS_CHANGE;
+  slot->notify.pfnNotifyCallback = on_status_change;
+  slot->notify.pContext = slot.get();
+  service->rights().require(SERVICE_QUERY_STATUS, "NotifyServiceStatusChangeW(" + name + ")");
+  const DWORD rc =
+      NotifyServiceStatusChangeW(service->get(), notify_mask_except(status.state), &slot->notify);
+  if (rc == ERROR_CALL_NOT_IMPLEMENTED || rc == ERROR_NOT_SUPPORTED) {
+    TLOG(warning) << "NotifyServiceStatusChangeW(" << name << ") is not supported here";
+    return std::nullopt;
+  }
+  if (rc != ERROR_SUCCESS) throw_error("NotifyServiceStatusChangeW(" + name + ")", rc);
+  return ServiceStateWatch(std::move(*service), slot.release());
+}
+
+ServiceStateWatch::ServiceStateWatch(ServiceStateWatch&& other) noexcept
+    : service_(std::move(other.service_)), slot_(std::exchange(other.slot_, nullptr)) {}
+
+ServiceStateWatch::~ServiceStateWatch() {
+  if (!slot_) return;
+  service_.reset();  // closing the handle cancels the notification
+  SleepEx(0, TRUE);  // runs an APC queued before that, on this (the arming) thread
+  if (slot_->fired) {
+    delete slot_;
+  } else {
+    slot_->abandoned = true;  // a late APC frees it
+  }
+}
+
+HANDLE ServiceStateWatch::event() const {
+  return slot_->changed.get();
 }
 
 }  // namespace tandem::win32

@@ -10,35 +10,10 @@ namespace {
 constexpr DWORD kControlAccess = SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG | SERVICE_START |
                                  SERVICE_STOP | SERVICE_PAUSE_CONTINUE;
 
-// The SCM's states and their portable names, one for one.
-constexpr std::pair<ServiceState, ServiceRunState> kStates[] = {
-    {ServiceState::stopped, ServiceRunState::stopped},
-    {ServiceState::start_pending, ServiceRunState::start_pending},
-    {ServiceState::stop_pending, ServiceRunState::stop_pending},
-    {ServiceState::running, ServiceRunState::running},
-    {ServiceState::continue_pending, ServiceRunState::continue_pending},
-    {ServiceState::pause_pending, ServiceRunState::pause_pending},
-    {ServiceState::paused, ServiceRunState::paused},
-};
-
-ServiceRunState portable(ServiceState state) {
-  for (const auto& [scm, run] : kStates) {
-    if (scm == state) return run;
-  }
-  return ServiceRunState::stopped;
-}
-
-ServiceState scm_state(ServiceRunState state) {
-  for (const auto& [scm, run] : kStates) {
-    if (run == state) return scm;
-  }
-  return ServiceState::stopped;
-}
-
 ServiceInfo portable(const ServiceStatusInfo& s) {
-  ServiceInfo info{portable(s.state), s.pid, 0};
+  ServiceInfo info{s.state, s.pid, 0};
   // A service that was never started, or stopped cleanly, has no exit code worth showing.
-  if (s.state == ServiceState::stopped && s.win32_exit_code != 0 &&
+  if (s.state == ServiceRunState::stopped && s.win32_exit_code != 0 &&
       s.win32_exit_code != ERROR_SERVICE_NEVER_STARTED) {
     info.exit_code =
         s.win32_exit_code == ERROR_SERVICE_SPECIFIC_ERROR ? s.service_exit_code : s.win32_exit_code;
@@ -73,7 +48,7 @@ class ScmController final : public ServiceController {
   void resume() override { service_.resume(); }
 
   ServiceInfo wait_for_state(ServiceRunState target, std::chrono::milliseconds timeout) override {
-    return portable(service_.wait_for_state(scm_state(target), timeout));
+    return portable(service_.wait_for_state(target, timeout));
   }
 
  private:

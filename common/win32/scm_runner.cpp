@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <string>
 
 #include "common/console_runner.h"
 #include "common/error.h"
@@ -16,6 +17,10 @@
 
 namespace tandem::win32 {
 namespace {
+
+// PAUSE_PENDING's hint: one item in flight (a teacher call) normally ends well within it; the SCM
+// does not act on it, a caller waiting for PAUSED may.
+constexpr std::chrono::milliseconds kPauseHint{30'000};
 
 DWORD to_dword(std::chrono::milliseconds ms) {
   if (ms.count() <= 0) return 0;
@@ -33,6 +38,8 @@ const char* state_text(DWORD state) {
       return "STOP_PENDING";
     case SERVICE_STOPPED:
       return "STOPPED";
+    case SERVICE_PAUSE_PENDING:
+      return "PAUSE_PENDING";
     case SERVICE_PAUSED:
       return "PAUSED";
     default:
@@ -79,13 +86,29 @@ class ScmStatus final : public ServiceStatus {
     std::lock_guard lock(mutex_);
     pending(SERVICE_STOP_PENDING, wait_hint);
   }
+  // Whether Pause is offered now (the body may refuse it for a while: PauseHooks).
+  void set_pausable(bool pausable) {
+    std::lock_guard lock(mutex_);
+    if (pausable_now_ == pausable) return;
+    pausable_now_ = pausable;
+    if (status_.dwCurrentState == SERVICE_RUNNING) report();
+  }
+  // RUNNING -> PAUSE_PENDING; false in any other state (nothing to pause).
+  bool pausing(std::chrono::milliseconds wait_hint) {
+    std::lock_guard lock(mutex_);
+    if (status_.dwCurrentState != SERVICE_RUNNING) return false;
+    pending(SERVICE_PAUSE_PENDING, wait_hint);
+    return true;
+  }
+  // The body holds: PAUSE_PENDING -> PAUSED (a Continue or a stop in between wins).
   void paused() {
     std::lock_guard lock(mutex_);
-    if (status_.dwCurrentState == SERVICE_RUNNING) settle(SERVICE_PAUSED);
+    if (status_.dwCurrentState == SERVICE_PAUSE_PENDING) settle(SERVICE_PAUSED);
   }
   void resumed() {
     std::lock_guard lock(mutex_);
-    if (status_.dwCurrentState == SERVICE_PAUSED) settle(SERVICE_RUNNING);
+    if (status_.dwCurrentState == SERVICE_PAUSED || status_.dwCurrentState == SERVICE_PAUSE_PENDING)
+      settle(SERVICE_RUNNING);
   }
   // The last report: once the SCM has STOPPED, the process may end at any moment, so nothing
   // (not even a log line) follows it.
@@ -121,9 +144,15 @@ class ScmStatus final : public ServiceStatus {
     // because it comes early enough for an orderly stop.
     const DWORD state = status_.dwCurrentState;
     status_.dwControlsAccepted = 0;
-    if (state == SERVICE_RUNNING || state == SERVICE_PAUSED) {
+    // PAUSE_PENDING too: the item in flight may take a while, and a stop or Continue must not
+    // wait for it.
+    if (state == SERVICE_RUNNING || state == SERVICE_PAUSED || state == SERVICE_PAUSE_PENDING) {
       status_.dwControlsAccepted = SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_PRESHUTDOWN;
-      if (pausable_) status_.dwControlsAccepted |= SERVICE_ACCEPT_PAUSE_CONTINUE;
+      // While the body refuses pauses the SCM refuses them itself (ERROR_INVALID_SERVICE_CONTROL)
+      // and the console greys Pause out; Continue stays possible once paused.
+      if (pausable_ && (pausable_now_ || state != SERVICE_RUNNING)) {
+        status_.dwControlsAccepted |= SERVICE_ACCEPT_PAUSE_CONTINUE;
+      }
     }
     if (!handle_) return;
     TLOG(debug) << name_ << ": " << state_text(state) << " checkpoint " << status_.dwCheckPoint
@@ -137,6 +166,7 @@ class ScmStatus final : public ServiceStatus {
 
   const std::string name_;
   const bool pausable_;
+  bool pausable_now_ = true;
   std::mutex mutex_;
   SERVICE_STATUS_HANDLE handle_ = nullptr;
   SERVICE_STATUS status_{};
@@ -190,8 +220,14 @@ DWORD WINAPI control_handler(DWORD control, DWORD, LPVOID, LPVOID context) {
         return NO_ERROR;
       case SERVICE_CONTROL_PAUSE:
         if (!host.options.pause) return ERROR_CALL_NOT_IMPLEMENTED;
-        host.options.pause.pause();
-        host.status.paused();
+        if (!host.status.pausing(kPauseHint)) return NO_ERROR;  // already pausing or paused
+        if (const std::string refused = host.options.pause.pause([&host] { host.status.paused(); });
+            !refused.empty()) {
+          TLOG(warning) << host.name_utf8 << ": Pause refused: " << refused;
+          host.status.resumed();
+          return ERROR_SERVICE_CANNOT_ACCEPT_CTRL;
+        }
+        TLOG(info) << host.name_utf8 << ": Pause received; pausing once the work in flight is done";
         return NO_ERROR;
       case SERVICE_CONTROL_CONTINUE:
         if (!host.options.pause) return ERROR_CALL_NOT_IMPLEMENTED;
@@ -220,6 +256,9 @@ void run_main(Host& host, DWORD argc, LPWSTR* argv) {
   }
   host.status.attach(handle);
   host.status.starting(host.options.initial_start_hint);
+  const auto& watch_pausable = host.options.pause.watch_pausable;
+  if (watch_pausable)
+    watch_pausable([&host](bool pausable) { host.status.set_pausable(pausable); });
 
   std::vector<std::string> arguments;
   for (DWORD i = 1; i < argc; ++i) arguments.push_back(narrow(argv[i]));
@@ -228,6 +267,7 @@ void run_main(Host& host, DWORD argc, LPWSTR* argv) {
     return host.body(status, stop);
   };
   host.exit_code = run_body(with_arguments, host.status, host.stop, host.name_utf8);
+  if (watch_pausable) watch_pausable(nullptr);  // the body is done; host goes soon
   TLOG(info) << host.name_utf8 << ": stopped with exit code " << host.exit_code;
 }
 

@@ -44,11 +44,18 @@ class SecurityAttributes {
 void apply_dacl(HANDLE object, SE_OBJECT_TYPE type, const SecurityAttributes& security,
                 const std::string& what);
 
-// apply_dacl on an existing folder (the data folders the installer prepares), opened for just
-// that; Win32Error naming the call and the folder.
-void apply_folder_dacl(const std::filesystem::path& folder, const std::string& sddl);
+// Makes Administrators the owner of an existing folder (the data folders the installer creates
+// or adopts), then applies `sddl`'s DACL to it, protected. A folder a standard user created
+// first would otherwise stay theirs, and its owner may rewrite its DACL at any time. Taking
+// ownership of a folder whose DACL grants the caller nothing needs SeTakeOwnershipPrivilege,
+// which administrators and LocalSystem hold: it is enabled for the call. Win32Error naming the
+// call and the folder.
+void secure_folder(const std::filesystem::path& folder, const std::string& sddl);
 
 // The object's DACL as SDDL ("D:P(A;;GA;;;SY)..."): for tests and diagnostics.
 std::string dacl_sddl(HANDLE object, SE_OBJECT_TYPE type, const std::string& what);
+// The parts asked for (OWNER_SECURITY_INFORMATION | ...) as SDDL ("O:BAD:P(...)").
+std::string security_sddl(HANDLE object, SE_OBJECT_TYPE type, SECURITY_INFORMATION parts,
+                          const std::string& what);
 
 }  // namespace tandem::win32

@@ -1,5 +1,5 @@
-// Kernel waits behind RAII types: an event, a running process to wait for, and a wait for the
-// first of several handles. Every failure is a Win32Error naming the call and what it was for.
+// Kernel waits behind RAII types: an event, a thread-pool wait, and a wait for the first of
+// several handles. Every failure is a Win32Error naming the call and what it was for.
 #pragma once
 
 #include <windows.h>
@@ -35,12 +35,29 @@ class Event {
   std::string what_;
 };
 
+// A thread-pool wait (RegisterWaitForSingleObject, WT_EXECUTEONLYONCE) that calls
+// `callback(context, FALSE)` once when `object` is signalled. Ending it (destructor, reset)
+// cancels the wait and waits for a callback in flight, so `context` may go right after.
+class RegisteredWait {
+ public:
+  RegisteredWait() = default;
+  RegisteredWait(HANDLE object, WAITORTIMERCALLBACK callback, void* context,
+                 const std::string& what);
+  RegisteredWait(RegisteredWait&& other) noexcept;
+  RegisteredWait& operator=(RegisteredWait&& other) noexcept;
+  RegisteredWait(const RegisteredWait&) = delete;
+  RegisteredWait& operator=(const RegisteredWait&) = delete;
+  ~RegisteredWait() { reset(); }
+
+  void reset();
+  explicit operator bool() const { return wait_ != nullptr; }
+
+ private:
+  HANDLE wait_ = nullptr;
+};
+
 // The index in `handles` of the first one signalled; std::nullopt when `timeout` runs out.
 std::optional<std::size_t> wait_any(std::span<const HANDLE> handles,
                                     std::chrono::milliseconds timeout, const std::string& what);
-
-// A handle to wait for process `pid` to end, while it runs. std::nullopt for pid 0, a process
-// that has already ended (the SCM may still name it) or one this account may not open.
-std::optional<Handle> open_running_process(std::uint32_t pid);
 
 }  // namespace tandem::win32

@@ -125,13 +125,13 @@ inline void remove_tandem_services() {
     auto status = service->query();
     // The process of the last run: a stopped service's status no longer names it.
     DWORD pid = status.pid;
-    if (status.state != win32::ServiceState::stopped) {
+    if (status.state != ServiceRunState::stopped) {
       try {
         service->stop();
       } catch (const Error&) {
         // Already stopping.
       }
-      service->wait_for_state(win32::ServiceState::stopped, 30s);
+      service->wait_for_state(ServiceRunState::stopped, 30s);
     }
     wait_process_ended(name, pid, 30s);
     try {

@@ -47,7 +47,7 @@ class ServicePairTest : public ::testing::Test {
 
   static void start(const char* name) {
     service(name).start();
-    service(name).wait_for_state(win32::ServiceState::running, std::chrono::seconds(60));
+    service(name).wait_for_state(ServiceRunState::running, std::chrono::seconds(60));
   }
 
   static void kill_process(DWORD pid) {
@@ -63,13 +63,13 @@ class ServicePairTest : public ::testing::Test {
   static void kill_and_restart(
       const char* name, const std::function<void()>& while_down = [] {}) {
     const auto before = service(name).query();
-    ASSERT_EQ(before.state, win32::ServiceState::running) << name;
+    ASSERT_EQ(before.state, ServiceRunState::running) << name;
     kill_process(before.pid);
     while_down();
     service(name).start();
     service(name).wait_until(
         [&](const win32::ServiceStatusInfo& s) {
-          return s.state == win32::ServiceState::running && s.pid != before.pid;
+          return s.state == ServiceRunState::running && s.pid != before.pid;
         },
         std::chrono::seconds(60), "to run again after the kill");
   }

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -148,9 +149,18 @@ class CtlCommandsTest : public ::testing::Test {
     int code;
     std::string out, err;
   };
+  // Files of the test's own folder, not std::tmpfile(): Wine's msvcrt makes those in the root of
+  // the current drive and returns NULL when it cannot, and a NULL stream handed to fprintf or
+  // rewind crashes the process with an access violation before it prints anything.
+  std::FILE* capture(const char* name) {
+    const fs::path file = dir_ / name;
+    std::FILE* f = std::fopen(file.string().c_str(), "w+b");
+    if (!f) throw std::runtime_error("cannot open " + file.string() + " to capture output");
+    return f;
+  }
   Result ctl(std::vector<std::string> words) {
-    p_.out = std::tmpfile();
-    p_.err = std::tmpfile();
+    p_.out = capture("ctl-out.txt");
+    p_.err = capture("ctl-err.txt");
     const int code = run_tandemctl(std::move(words), p_);
     Result r{code, drain(p_.out), drain(p_.err)};
     std::fclose(p_.out);

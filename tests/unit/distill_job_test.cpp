@@ -217,5 +217,57 @@ TEST(PauseGate, HoldsUntilResumedAndGivesWayToAStop) {
   EXPECT_THROW(stopped.get(), Stopped);
 }
 
+// Issue 17, defect 5: the SCM is told PAUSED through `held`, which runs only once the job thread
+// holds (the item in flight done), not when the Pause arrives.
+TEST(PauseGate, SaysItHoldsOnlyOnceTheJobThreadHolds) {
+  PauseGate gate;
+  std::promise<void> held;
+  int held_calls = 0;
+  ASSERT_EQ(gate.pause([&] {
+    ++held_calls;
+    held.set_value();
+  }),
+            "");
+  EXPECT_TRUE(gate.paused());
+  EXPECT_EQ(held_calls, 0) << "reported held while the item in flight was still being worked on";
+  std::stop_source stop;
+  auto waiter = std::async(std::launch::async, [&] { gate.wait_while_paused(stop.get_token()); });
+  ASSERT_EQ(held.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  gate.resume();
+  ASSERT_EQ(waiter.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  waiter.get();
+  gate.wait_while_paused(stop.get_token());  // not paused: returns at once, no second report
+  EXPECT_EQ(held_calls, 1);
+}
+
+// Issue 17, defect 5: a command job cannot hold between items, so Pause is refused while it runs,
+// with its reason, and nothing is paused; once it ends, Pause works again.
+TEST(PauseGate, WorkThatCannotHoldRefusesPausesWithItsReason) {
+  PauseGate gate;
+  JobControl control;
+  control.pause = &gate;
+  {
+    auto refusal = control.refuse_pauses("job x runs a command, which cannot be paused");
+    ASSERT_TRUE(refusal);
+    EXPECT_EQ(gate.pause([] { FAIL() << "held while refusing"; }),
+              "job x runs a command, which cannot be paused");
+    EXPECT_FALSE(gate.paused());
+  }
+  EXPECT_EQ(gate.pause(), "");
+  EXPECT_TRUE(gate.paused());
+
+  // Asked to pause before the command starts: it holds first, then starts and refuses.
+  std::stop_source stop;
+  control.stop = stop.get_token();
+  auto starting = std::async(std::launch::async, [&] { return control.refuse_pauses("busy"); });
+  EXPECT_EQ(starting.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  gate.resume();
+  ASSERT_EQ(starting.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  auto refusal = starting.get();
+  EXPECT_TRUE(refusal);
+  EXPECT_EQ(gate.pause(), "busy");
+  EXPECT_TRUE(JobControl{}.refuse_pauses("no gate") == std::nullopt);
+}
+
 }  // namespace
 }  // namespace tandem::trainer

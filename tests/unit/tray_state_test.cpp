@@ -10,7 +10,7 @@ namespace tandem::tray {
 namespace {
 
 using namespace std::chrono_literals;
-using State = ServiceState;
+using State = ServiceRunState;
 
 constexpr std::uint32_t kLlmPid = 348;
 constexpr std::uint32_t kTrainerPid = 512;
@@ -71,7 +71,7 @@ TEST(TrayColour, RedWhenAServiceIsStoppedOrMissing) {
   s.trainer = {State::stopped, 0};
   EXPECT_EQ(colour(s), Colour::red);
   s = healthy();
-  s.trainer = {State::not_installed, 0};
+  s.trainer = {std::nullopt, 0};
   EXPECT_EQ(colour(s), Colour::red);
   s = healthy();
   s.llm = {State::stop_pending, kLlmPid};
@@ -176,8 +176,10 @@ TEST(TrayTooltip, LongTextBecomesTwoLinesWithinTheLimit) {
 }
 
 TEST(TrayTooltip, EveryStateFitsTheBuffer) {
-  for (auto llm : {State::not_installed, State::stopped, State::start_pending, State::running}) {
-    for (auto trainer : {State::not_installed, State::stopped, State::paused, State::running}) {
+  for (ServiceState llm : {ServiceState(), ServiceState(State::stopped),
+                           ServiceState(State::start_pending), ServiceState(State::running)}) {
+    for (ServiceState trainer : {ServiceState(), ServiceState(State::stopped),
+                                 ServiceState(State::paused), ServiceState(State::running)}) {
       auto s = healthy();
       s.llm.state = llm;
       s.trainer.state = trainer;

@@ -23,7 +23,6 @@ namespace tandem {
 namespace {
 
 using namespace std::chrono_literals;
-using win32::ServiceState;
 
 constexpr const char* kLlm = "TandemLlm";
 constexpr const char* kTrainer = "TandemTrainer";
@@ -90,8 +89,8 @@ class CtlControlTest : public ::testing::Test {
 TEST_F(CtlControlTest, StartStopAndRestartFollowTheDependency) {
   auto r = ctl("start trainer");
   ASSERT_EQ(r.exit_code, 0u) << r.output << r.errors;
-  EXPECT_EQ(query(kLlm).state, ServiceState::running);
-  EXPECT_EQ(query(kTrainer).state, ServiceState::running);
+  EXPECT_EQ(query(kLlm).state, ServiceRunState::running);
+  EXPECT_EQ(query(kTrainer).state, ServiceRunState::running);
   const auto started = lines_of(r.output);
   ASSERT_EQ(started.size(), 2u) << r.output;
   EXPECT_EQ(started[0].rfind("TandemLlm      running (pid ", 0), 0u) << r.output;
@@ -105,8 +104,8 @@ TEST_F(CtlControlTest, StartStopAndRestartFollowTheDependency) {
   // The server cannot stop under the trainer: the trainer goes first.
   r = ctl("stop llm");
   EXPECT_EQ(r.exit_code, 0u) << r.output << r.errors;
-  EXPECT_EQ(query(kLlm).state, ServiceState::stopped);
-  EXPECT_EQ(query(kTrainer).state, ServiceState::stopped);
+  EXPECT_EQ(query(kLlm).state, ServiceRunState::stopped);
+  EXPECT_EQ(query(kTrainer).state, ServiceRunState::stopped);
   const auto stopped = lines_of(r.output);
   ASSERT_EQ(stopped.size(), 2u) << r.output;
   EXPECT_EQ(stopped[0], "TandemTrainer  stopped");
@@ -124,8 +123,8 @@ TEST_F(CtlControlTest, StartStopAndRestartFollowTheDependency) {
   r = ctl("restart all");
   ASSERT_EQ(r.exit_code, 0u) << r.output << r.errors;
   EXPECT_EQ(lines_of(r.output).size(), 4u) << r.output;  // two stops, two starts
-  EXPECT_EQ(query(kLlm).state, ServiceState::running);
-  EXPECT_EQ(query(kTrainer).state, ServiceState::running);
+  EXPECT_EQ(query(kLlm).state, ServiceRunState::running);
+  EXPECT_EQ(query(kTrainer).state, ServiceRunState::running);
   EXPECT_NE(query(kLlm).pid, llm_pid);
   EXPECT_NE(query(kTrainer).pid, trainer_pid);
 
@@ -133,14 +132,14 @@ TEST_F(CtlControlTest, StartStopAndRestartFollowTheDependency) {
   const DWORD llm_pid2 = query(kLlm).pid;
   r = ctl("restart llm");
   ASSERT_EQ(r.exit_code, 0u) << r.output << r.errors;
-  EXPECT_EQ(query(kLlm).state, ServiceState::running);
-  EXPECT_EQ(query(kTrainer).state, ServiceState::running);
+  EXPECT_EQ(query(kLlm).state, ServiceRunState::running);
+  EXPECT_EQ(query(kTrainer).state, ServiceRunState::running);
   EXPECT_NE(query(kLlm).pid, llm_pid2);
 
   r = ctl("stop");
   EXPECT_EQ(r.exit_code, 0u) << r.errors;
-  EXPECT_EQ(query(kLlm).state, ServiceState::stopped);
-  EXPECT_EQ(query(kTrainer).state, ServiceState::stopped);
+  EXPECT_EQ(query(kLlm).state, ServiceRunState::stopped);
+  EXPECT_EQ(query(kTrainer).state, ServiceRunState::stopped);
 }
 
 TEST_F(CtlControlTest, ASubmittedJobWithARelativeDatasetRunsAndIsListedDone) {
@@ -269,8 +268,8 @@ TEST_F(CtlControlTest, BadArgumentsNameTheWordAndChangeNothing) {
     EXPECT_NE(lines[0].find(word), std::string::npos) << arguments << ": " << r.errors;
     EXPECT_EQ(lines[1].rfind("usage: tandemctl ", 0), 0u) << arguments << ": " << r.errors;
   }
-  EXPECT_EQ(query(kLlm).state, ServiceState::stopped);
-  EXPECT_EQ(query(kTrainer).state, ServiceState::stopped);
+  EXPECT_EQ(query(kLlm).state, ServiceRunState::stopped);
+  EXPECT_EQ(query(kTrainer).state, ServiceRunState::stopped);
 }
 
 TEST_F(CtlControlTest, StartingWhatIsNotInstalledSaysHowToInstallIt) {
@@ -282,7 +281,7 @@ TEST_F(CtlControlTest, StartingWhatIsNotInstalledSaysHowToInstallIt) {
   EXPECT_EQ(r.exit_code, 3u) << r.output << r.errors;
   EXPECT_EQ(trimmed(r.errors),
             "tandemctl: TandemTrainer is not installed: run `tandemctl install` or the MSI");
-  EXPECT_EQ(query(kLlm).state, ServiceState::stopped);  // nothing started half way
+  EXPECT_EQ(query(kLlm).state, ServiceRunState::stopped);  // nothing started half way
   r = ctl("stop trainer");
   EXPECT_EQ(r.exit_code, 3u) << r.output << r.errors;
 }

@@ -49,7 +49,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::Family;
-using win32::ServiceState;
 using Clock = std::chrono::steady_clock;
 using testing::jsonl;
 using testing::TrainerValues;
@@ -259,7 +258,7 @@ TEST_F(FaultTest, AStopStartLoopNeverHandsAClientAStaleEndpoint) {
           << "cycle " << cycle << ": the client got no answer from " << instance;
     }
     service(kLlm).stop();
-    service(kLlm).wait_for_state(ServiceState::stopped, 60s);
+    service(kLlm).wait_for_state(ServiceRunState::stopped, 60s);
     {
       std::lock_guard lock(mutex);
       stopped.insert(instance);
@@ -368,7 +367,7 @@ TEST_F(FaultTest, AFullOrReadOnlyJobsFolderIsReportedAndTheJobFinishesAfterwards
   EXPECT_EQ(done.jobs_failed, 0u);
   expect_each_labelled_once("disk", kItems, jobs);
   service(kTrainer).stop();
-  service(kTrainer).wait_for_state(ServiceState::stopped, 30s);
+  service(kTrainer).wait_for_state(ServiceRunState::stopped, 30s);
 }
 
 // Wine's SCM keeps a killed service RUNNING with its dead PID: the resolver must look at the

@@ -15,6 +15,7 @@
 #include "common/http_client.h"
 #include "common/paths.h"
 #include "common/win32/error.h"
+#include "common/win32/event_log_source.h"
 #include "common/win32/registry.h"
 #include "common/win32/registry_publication.h"
 #include "common/win32/scm.h"
@@ -24,6 +25,8 @@
 #include "tests/support/service_e2e.h"
 #include "tests/support/win_process.h"
 
+#include "event_messages.h"  // generated from common/win32/event_messages.mc
+
 namespace tandem {
 namespace {
 
@@ -31,7 +34,6 @@ using namespace std::chrono_literals;
 using testing::TrainerValues;
 using testing::wait_trainer;
 using testing::windows_path;
-using win32::ServiceState;
 namespace fs = std::filesystem;
 
 constexpr const char* kServices[] = {"TandemLlm", "TandemTrainer"};
@@ -67,6 +69,40 @@ std::optional<win32::Service> find_service(const char* name) {
   return win32::Service::try_open(scm, name, SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG);
 }
 
+// Issue 17, defect 2: the installer registers each service's Event Log source (a virtual account
+// may not: the services only open theirs), with the service's .exe as the message file, whose
+// table gives each record's text back.
+void expect_event_sources(const fs::path& dir) {
+  const std::pair<const char*, const char*> sources[] = {{"TandemLlm", "tandem-llm.exe"},
+                                                         {"TandemTrainer", "tandem-trainer.exe"}};
+  for (const auto& [name, exe] : sources) {
+    auto key = win32::RegistryKey::open(HKEY_LOCAL_MACHINE,
+                                        std::string(win32::kEventLogApplicationKey) + "\\" + name,
+                                        KEY_QUERY_VALUE);
+    ASSERT_TRUE(key) << name << " has no Event Log source";
+    EXPECT_EQ(key->get_string("EventMessageFile"), (dir / exe).string()) << name;
+    EXPECT_EQ(key->get_dword("TypesSupported"), 7u) << name;
+    HMODULE module = LoadLibraryExW((dir / exe).c_str(), nullptr,
+                                    LOAD_LIBRARY_AS_DATAFILE | LOAD_LIBRARY_AS_IMAGE_RESOURCE);
+    ASSERT_NE(module, nullptr) << exe;
+    DWORD_PTR inserts[] = {reinterpret_cast<DWORD_PTR>(L"disk full")};
+    wchar_t text[64] = {};
+    const DWORD n = FormatMessageW(FORMAT_MESSAGE_FROM_HMODULE | FORMAT_MESSAGE_ARGUMENT_ARRAY,
+                                   module, TANDEM_MSG_WARNING, 0, text, 64,
+                                   reinterpret_cast<va_list*>(inserts));  // ARGUMENT_ARRAY
+    FreeLibrary(module);
+    EXPECT_EQ(std::wstring(text, n).substr(0, 9), L"disk full") << exe << " has no message table";
+  }
+}
+
+void expect_no_event_sources() {
+  for (const char* name : kServices) {
+    EXPECT_FALSE(win32::RegistryKey::open(
+        HKEY_LOCAL_MACHINE, std::string(win32::kEventLogApplicationKey) + "\\" + name))
+        << name << "'s Event Log source stayed";
+  }
+}
+
 // The command the Run key starts the tray with at logon; empty when there is none.
 std::string tray_at_logon() {
   auto run = win32::RegistryKey::open(HKEY_LOCAL_MACHINE,
@@ -74,13 +110,16 @@ std::string tray_at_logon() {
   return run ? run->get_string("TandemTray").value_or("") : "";
 }
 
-std::string folder_dacl(const fs::path& folder) {
+std::string folder_security(const fs::path& folder, SECURITY_INFORMATION parts) {
   win32::FileHandle handle(CreateFileW(folder.wstring().c_str(), READ_CONTROL,
                                        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
                                        nullptr, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS,
                                        nullptr));
   if (!handle) win32::throw_last_error("CreateFileW(" + folder.string() + ")");
-  return win32::dacl_sddl(handle.get(), SE_FILE_OBJECT, folder.string());
+  return win32::security_sddl(handle.get(), SE_FILE_OBJECT, parts, folder.string());
+}
+std::string folder_dacl(const fs::path& folder) {
+  return folder_security(folder, DACL_SECURITY_INFORMATION);
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -128,7 +167,8 @@ class InstallerTest : public ::testing::Test {
     for (const char* name : kServices) {
       auto service = find_service(name);
       ASSERT_TRUE(service) << name << " is not installed";
-      EXPECT_EQ(service->wait_for_state(ServiceState::running, 60s).state, ServiceState::running)
+      EXPECT_EQ(service->wait_for_state(ServiceRunState::running, 60s).state,
+                ServiceRunState::running)
           << name;
     }
   }
@@ -160,6 +200,7 @@ TEST_F(InstallerTest, MsiInstallStartsBothAndRunsAJobUninstallRemovesAllButUserD
   }
   EXPECT_EQ(tray_at_logon(), "\"" + (kInstallDir / "tandem-tray.exe").string() + "\"");
   EXPECT_TRUE(fs::exists(paths::trainer_config())) << "the default trainer.json was not written";
+  expect_event_sources(kInstallDir);
   EXPECT_NE(read_file(paths::llm_server_config()).find("\"threads\": 1"), std::string::npos)
       << "the install overwrote the admin's llm-server.json";
 
@@ -177,6 +218,11 @@ TEST_F(InstallerTest, MsiInstallStartsBothAndRunsAJobUninstallRemovesAllButUserD
     // Wine accepts SetSecurityInfo on files but keeps no DACL: it reports a made-up one.
     EXPECT_EQ(logs_dacl.find(llm_sid), std::string::npos) << "Wine now keeps file DACLs";
   } else {
+    // Issue 17, defect 3: every data folder, created or adopted, is Administrators' (Windows
+    // workflow only: Wine keeps no file owners either).
+    for (const auto& folder : {paths::data_dir(), paths::jobs_dir(), paths::logs_dir()}) {
+      EXPECT_EQ(folder_security(folder, OWNER_SECURITY_INFORMATION), "O:BA") << folder.string();
+    }
     EXPECT_NE(logs_dacl.find(llm_sid), std::string::npos) << logs_dacl;
     EXPECT_NE(logs_dacl.find(trainer_sid), std::string::npos) << logs_dacl;
     EXPECT_TRUE(logs_dacl.starts_with("D:P")) << logs_dacl;
@@ -234,6 +280,7 @@ TEST_F(InstallerTest, MsiInstallStartsBothAndRunsAJobUninstallRemovesAllButUserD
   EXPECT_EQ(tray_at_logon(), "") << "the Run value stayed";
   EXPECT_FALSE(win32::RegistryKey::open(HKEY_LOCAL_MACHINE, "SOFTWARE\\Tandem"))
       << "publication keys left behind";
+  expect_no_event_sources();
   EXPECT_TRUE(fs::exists(paths::llm_server_config()));
   EXPECT_TRUE(fs::exists(paths::jobs_dir() / "done"));
   EXPECT_TRUE(fs::exists(paths::logs_dir() / "tandem-llm.log"));
@@ -286,6 +333,7 @@ TEST_F(InstallerTest, TandemctlInstallRegistersWhatTheMsiRegisters) {
   auto installed = tandemctl("install");
   ASSERT_EQ(installed.exit_code, 0u) << installed.output << installed.errors;
   expect_both_running();
+  expect_event_sources(kInstallDir);
   for (const char* name : kServices) {
     auto mine = find_service(name)->query_config();
     const auto& msi = from_msi[name];
@@ -307,6 +355,7 @@ TEST_F(InstallerTest, TandemctlInstallRegistersWhatTheMsiRegisters) {
   ASSERT_EQ(uninstalled.exit_code, 0u) << uninstalled.errors;
   for (const char* name : kServices) EXPECT_FALSE(find_service(name)) << name;
   EXPECT_FALSE(win32::RegistryKey::open(HKEY_LOCAL_MACHINE, "SOFTWARE\\Tandem"));
+  expect_no_event_sources();
   EXPECT_TRUE(fs::exists(paths::llm_server_config()));
 }
 

@@ -25,7 +25,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::Family;
-using win32::ServiceState;
 
 constexpr const char* kService = "TandemLlm";
 
@@ -68,9 +67,9 @@ class LlmServiceTest : public ::testing::Test {
     auto scm = win32::ScManager::open(SC_MANAGER_ALL_ACCESS);
     auto service = win32::Service::try_open(scm, kService);
     if (!service) return;
-    if (service->query().state != ServiceState::stopped) {
+    if (service->query().state != ServiceRunState::stopped) {
       service->stop();
-      service->wait_for_state(ServiceState::stopped, 30s);
+      service->wait_for_state(ServiceRunState::stopped, 30s);
     }
     service->remove();
   }
@@ -82,7 +81,7 @@ class LlmServiceTest : public ::testing::Test {
     EXPECT_EQ(sc.exit_code, 0u) << sc.output << sc.errors;
     auto scm = win32::ScManager::open();
     win32::Service::open(scm, kService, SERVICE_QUERY_STATUS)
-        .wait_for_state(ServiceState::running, 60s);
+        .wait_for_state(ServiceRunState::running, 60s);
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                  begin);
   }
@@ -146,7 +145,7 @@ TEST_F(LlmServiceTest, ScStartPublishesEndpointAndScStopWithdrawsIt) {
   auto sc = testing::run_process("sc.exe stop " + std::string(kService));
   EXPECT_EQ(sc.exit_code, 0u) << sc.output << sc.errors;
   auto stopped = win32::Service::open(scm, kService, SERVICE_QUERY_STATUS)
-                     .wait_for_state(ServiceState::stopped, 30s);
+                     .wait_for_state(ServiceRunState::stopped, 30s);
   EXPECT_EQ(stopped.win32_exit_code, 0u);
   auto key = win32::RegistryKey::open(HKEY_LOCAL_MACHINE, win32::kLlmServerKey);
   ASSERT_TRUE(key);
@@ -235,12 +234,12 @@ TEST_F(LlmServiceTest, PipeSquatterMakesTheStartFailLoudly) {
   auto service = win32::Service::open(scm, kService, SERVICE_QUERY_STATUS);
   win32::ServiceStatusInfo final_status;
   try {
-    final_status = service.wait_for_state(ServiceState::stopped, 60s);
+    final_status = service.wait_for_state(ServiceRunState::stopped, 60s);
   } catch (const tandem::Error&) {
     // wait_for_state may report the stop as an error when it waited for another state.
     final_status = service.query();
   }
-  EXPECT_EQ(final_status.state, ServiceState::stopped);
+  EXPECT_EQ(final_status.state, ServiceRunState::stopped);
   EXPECT_EQ(final_status.win32_exit_code, static_cast<DWORD>(ERROR_SERVICE_SPECIFIC_ERROR));
   EXPECT_EQ(final_status.service_exit_code, 3u);  // kExitPublishFailed
   auto published = win32::read_publication(win32::kLlmServerKey);
@@ -257,7 +256,7 @@ TEST_F(LlmServiceTest, InvalidConfigStopsWithAClearErrorAndExitCode) {
   auto service = win32::Service::open(scm, kService, SERVICE_QUERY_STATUS);
   win32::ServiceStatusInfo final_status;
   try {
-    final_status = service.wait_for_state(ServiceState::stopped, 60s);
+    final_status = service.wait_for_state(ServiceRunState::stopped, 60s);
   } catch (const tandem::Error&) {
     final_status = service.query();
   }

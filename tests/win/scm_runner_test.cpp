@@ -9,6 +9,7 @@
 #include <tlhelp32.h>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -21,6 +22,7 @@
 #include "common/win32/registry.h"
 #include "common/win32/scm.h"
 #include "common/win32/strings.h"
+#include "common/win32/waits.h"
 #include "tests/support/temp_dir.h"
 
 namespace tandem::win32 {
@@ -134,8 +136,8 @@ void wait_for_boot_time_services() {
     if (service.query_config().start_type != StartType::automatic) continue;
     service.wait_until(
         [](const ServiceStatusInfo& s) {
-          return s.state == ServiceState::running ||
-                 (s.state == ServiceState::stopped &&
+          return s.state == ServiceRunState::running ||
+                 (s.state == ServiceRunState::stopped &&
                   s.win32_exit_code != ERROR_SERVICE_NEVER_STARTED);
         },
         kStateTimeout, "to finish its boot-time start");
@@ -159,9 +161,9 @@ class ServiceHostTest : public ::testing::Test {
       try {
         if (auto service = Service::try_open(*scm_, name)) {
           const auto status = service->query();
-          if (status.state != ServiceState::stopped) {
-            if (status.state == ServiceState::running) service->stop();
-            service->wait_for_state(ServiceState::stopped, kStateTimeout);
+          if (status.state != ServiceRunState::stopped) {
+            if (status.state == ServiceRunState::running) service->stop();
+            service->wait_for_state(ServiceRunState::stopped, kStateTimeout);
           }
           service->remove();
         }
@@ -198,9 +200,9 @@ class ServiceHostTest : public ::testing::Test {
   // Starts, waits for RUNNING, stops, waits for STOPPED; returns the final status.
   ServiceStatusInfo run_and_stop(Service& service) {
     service.start();
-    service.wait_for_state(ServiceState::running, kStateTimeout);
+    service.wait_for_state(ServiceRunState::running, kStateTimeout);
     service.stop();
-    return service.wait_for_state(ServiceState::stopped, kStateTimeout);
+    return service.wait_for_state(ServiceRunState::stopped, kStateTimeout);
   }
 
   std::optional<ScManager> scm_;
@@ -215,13 +217,13 @@ TEST_F(ServiceHostTest, StartsRunsAndStopsUnderTheScm) {
 
   const auto started = Clock::now();
   service.start({"alpha", "two words"});
-  const ServiceStatusInfo running = service.wait_for_state(ServiceState::running, kStateTimeout);
+  const ServiceStatusInfo running = service.wait_for_state(ServiceRunState::running, kStateTimeout);
   const auto to_running =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   std::cout << "start() to RUNNING: " << to_running.count() << " ms\n";
   RecordProperty("start_to_running_ms", std::to_string(to_running.count()));
 
-  EXPECT_EQ(running.state, ServiceState::running);
+  EXPECT_EQ(running.state, ServiceRunState::running);
   ASSERT_NE(running.pid, 0u);
   EXPECT_TRUE(process_alive(running.pid));
   EXPECT_NE(running.controls_accepted & SERVICE_ACCEPT_STOP, 0u);
@@ -237,7 +239,7 @@ TEST_F(ServiceHostTest, StartsRunsAndStopsUnderTheScm) {
   Handle process(OpenProcess(SYNCHRONIZE, FALSE, running.pid));
   ASSERT_TRUE(process);
   service.stop();
-  const ServiceStatusInfo stopped = service.wait_for_state(ServiceState::stopped, kStateTimeout);
+  const ServiceStatusInfo stopped = service.wait_for_state(ServiceRunState::stopped, kStateTimeout);
   EXPECT_EQ(stopped.win32_exit_code, static_cast<DWORD>(NO_ERROR));
   EXPECT_EQ(stopped.service_exit_code, 0u);
   EXPECT_EQ(marker_string(name, "State"), "stopped");
@@ -263,7 +265,7 @@ TEST_F(ServiceHostTest, WaitingForRunningReportsAFailedStart) {
   Service service = create(config(name, {"--fail-start", "7"}));
   service.start();
   try {
-    service.wait_for_state(ServiceState::running, kStateTimeout);
+    service.wait_for_state(ServiceRunState::running, kStateTimeout);
     FAIL() << "wait_for_state(running) returned for a service that never ran";
   } catch (const Error& e) {
     const std::string what = e.what();
@@ -277,10 +279,10 @@ TEST_F(ServiceHostTest, WaitingTimesOutWithTheLastState) {
   const std::string name = unique_name("Timeout");
   Service service = create(config(name));
   service.start();
-  service.wait_for_state(ServiceState::running, kStateTimeout);
+  service.wait_for_state(ServiceRunState::running, kStateTimeout);
   const auto started = Clock::now();
   try {
-    service.wait_for_state(ServiceState::paused, 300ms);
+    service.wait_for_state(ServiceRunState::paused, 300ms);
     FAIL() << "wait_for_state(paused) returned for a service that cannot pause";
   } catch (const Error& e) {
     const std::string what = e.what();
@@ -291,8 +293,8 @@ TEST_F(ServiceHostTest, WaitingTimesOutWithTheLastState) {
   EXPECT_LT(waited, 10s);
   // The abandoned notification must not disturb the next wait on this thread.
   service.stop();
-  EXPECT_EQ(service.wait_for_state(ServiceState::stopped, kStateTimeout).state,
-            ServiceState::stopped);
+  EXPECT_EQ(service.wait_for_state(ServiceRunState::stopped, kStateTimeout).state,
+            ServiceRunState::stopped);
 }
 
 FILETIME process_start_time(DWORD pid) {
@@ -314,9 +316,10 @@ TEST_F(ServiceHostTest, StartingADependentStartsItsDependencyFirst) {
   Service service_b = create(config_b);
 
   service_b.start_with_dependencies(*scm_, kStateTimeout);
-  const ServiceStatusInfo status_b = service_b.wait_for_state(ServiceState::running, kStateTimeout);
+  const ServiceStatusInfo status_b =
+      service_b.wait_for_state(ServiceRunState::running, kStateTimeout);
   const ServiceStatusInfo status_a = service_a.query();
-  ASSERT_EQ(status_a.state, ServiceState::running);
+  ASSERT_EQ(status_a.state, ServiceRunState::running);
   EXPECT_TRUE(process_alive(status_a.pid));
   EXPECT_EQ(marker_string(a, "State"), "running");
   const FILETIME started_a = process_start_time(status_a.pid);
@@ -324,9 +327,9 @@ TEST_F(ServiceHostTest, StartingADependentStartsItsDependencyFirst) {
   EXPECT_LE(CompareFileTime(&started_a, &started_b), 0) << a << " started after " << b;
 
   service_b.stop();
-  service_b.wait_for_state(ServiceState::stopped, kStateTimeout);
+  service_b.wait_for_state(ServiceRunState::stopped, kStateTimeout);
   service_a.stop();
-  service_a.wait_for_state(ServiceState::stopped, kStateTimeout);
+  service_a.wait_for_state(ServiceRunState::stopped, kStateTimeout);
 }
 
 // Records what the SCM itself does, so a change in Wine shows up here: Windows starts a
@@ -340,12 +343,12 @@ TEST_F(ServiceHostTest, WhetherTheScmItselfStartsDependencies) {
   Service service_b = create(config_b);
 
   service_b.start();
-  service_b.wait_for_state(ServiceState::running, kStateTimeout);
+  service_b.wait_for_state(ServiceRunState::running, kStateTimeout);
   if (running_under_wine()) {
-    EXPECT_EQ(service_a.query().state, ServiceState::stopped)
+    EXPECT_EQ(service_a.query().state, ServiceRunState::stopped)
         << "Wine's SCM now starts dependencies itself";
   } else {
-    EXPECT_EQ(service_a.query().state, ServiceState::running);
+    EXPECT_EQ(service_a.query().state, ServiceRunState::running);
   }
 }
 
@@ -376,6 +379,103 @@ TEST_F(ServiceHostTest, QueryConfigShowsWhatWasConfigured) {
     ASSERT_TRUE(installed.failure_actions);
     EXPECT_EQ(*installed.failure_actions, recovery);
   }
+}
+
+// Issue 17, defect 1: tandemctl's configure opened each service with SERVICE_CHANGE_CONFIG |
+// SERVICE_QUERY_CONFIG and set restart actions, which ChangeServiceConfig2W documents as needing
+// SERVICE_START too. Wine accepted it; Windows refuses it and the MSI rolled back. The same call
+// on a handle opened with those old rights now fails here as it would there.
+TEST_F(ServiceHostTest, RestartActionsNeedServiceStartOnTheHandle) {
+  const std::string name = unique_name("Restart");
+  create(config(name));
+  const FailureActions recovery{
+      std::chrono::hours(24), {{FailureAction::Type::restart, std::chrono::seconds(1)}}, true};
+  Service old_rights = Service::open(*scm_, name, SERVICE_CHANGE_CONFIG | SERVICE_QUERY_CONFIG);
+  try {
+    old_rights.set_failure_actions(recovery);
+    FAIL() << "set restart actions without SERVICE_START";
+  } catch (const AccessRightMissing& e) {
+    EXPECT_EQ(e.code(), static_cast<std::uint32_t>(ERROR_ACCESS_DENIED));
+    EXPECT_EQ(std::string(e.what()),
+              "ChangeServiceConfig2W(" + name +
+                  ", FAILURE_ACTIONS with SC_ACTION_RESTART) needs SERVICE_START, which its "
+                  "handle was not opened with (it has SERVICE_QUERY_CONFIG | "
+                  "SERVICE_CHANGE_CONFIG); Windows refuses such a call with access denied");
+  }
+  // Actions without a restart need only SERVICE_CHANGE_CONFIG.
+  EXPECT_NO_THROW(old_rights.set_failure_actions({std::chrono::hours(1), {}, false}));
+  Service fixed =
+      Service::open(*scm_, name, SERVICE_CHANGE_CONFIG | SERVICE_QUERY_CONFIG | SERVICE_START);
+  EXPECT_NO_THROW(fixed.set_failure_actions(recovery));
+}
+
+// Each wrapper checks the right Microsoft documents for its call before making it, so a handle
+// opened for reading can neither start, stop, pause, reconfigure nor delete the service.
+TEST_F(ServiceHostTest, EachCallNeedsTheRightItsDocumentationNames) {
+  const std::string name = unique_name("Rights");
+  create(config(name));
+  Service reader = Service::open(*scm_, name, SERVICE_QUERY_STATUS);
+  EXPECT_EQ(reader.query().state, ServiceRunState::stopped);
+  auto missing = [&](const std::function<void()>& call) {
+    try {
+      call();
+      return std::string("none: the call was made");
+    } catch (const AccessRightMissing& e) {
+      const std::string what = e.what();
+      const auto at = what.find(" needs ");
+      return what.substr(0, at) + what.substr(at, what.find(',', at) - at);
+    }
+  };
+  EXPECT_EQ(missing([&] { reader.start(); }), "StartServiceW(" + name + ") needs SERVICE_START");
+  EXPECT_EQ(
+      missing([&] { reader.start_with_dependencies(*scm_, std::chrono::seconds(1)); }),
+      "StartServiceW(" + name + ", with dependencies) needs SERVICE_QUERY_CONFIG | SERVICE_START");
+  EXPECT_EQ(missing([&] { reader.stop(); }),
+            "ControlService(" + name + ", STOP) needs SERVICE_STOP");
+  EXPECT_EQ(missing([&] { reader.pause(); }),
+            "ControlService(" + name + ", PAUSE) needs SERVICE_PAUSE_CONTINUE");
+  EXPECT_EQ(missing([&] { reader.resume(); }),
+            "ControlService(" + name + ", CONTINUE) needs SERVICE_PAUSE_CONTINUE");
+  EXPECT_EQ(missing([&] { reader.query_config(); }),
+            "QueryServiceConfigW(" + name + ") needs SERVICE_QUERY_CONFIG");
+  EXPECT_EQ(missing([&] { reader.set_description("x"); }),
+            "ChangeServiceConfig2W(" + name + ", DESCRIPTION) needs SERVICE_CHANGE_CONFIG");
+  EXPECT_EQ(
+      missing([&] { reader.set_delayed_auto_start(true); }),
+      "ChangeServiceConfig2W(" + name + ", DELAYED_AUTO_START_INFO) needs SERVICE_CHANGE_CONFIG");
+  EXPECT_EQ(missing([&] { reader.set_sid_type_unrestricted(); }),
+            "ChangeServiceConfig2W(" + name + ", SERVICE_SID_INFO) needs SERVICE_CHANGE_CONFIG");
+  EXPECT_EQ(missing([&] { reader.remove(); }), "DeleteService(" + name + ") needs DELETE");
+  EXPECT_EQ(missing([&] {
+              Service::open(*scm_, name, SERVICE_QUERY_CONFIG).set_account("LocalSystem2");
+            }),
+            "ChangeServiceConfigW(" + name + ", account LocalSystem2) needs SERVICE_CHANGE_CONFIG");
+  const std::string never = unique_name("NoCreate");
+  EXPECT_EQ(missing([&] { Service::create(ScManager::open(SC_MANAGER_CONNECT), config(never)); }),
+            "CreateServiceW(" + never + ") needs SC_MANAGER_CREATE_SERVICE");
+  EXPECT_FALSE(Service::try_open(*scm_, never));
+  // Nothing was done: still there, still stopped, still described as created.
+  EXPECT_EQ(reader.query().state, ServiceRunState::stopped);
+  EXPECT_EQ(Service::open(*scm_, name, SERVICE_QUERY_CONFIG).query_config().description,
+            "Fake service for scm_runner_test");
+}
+
+// Issue 17, defect 4: the tray learns of a state change (a crash, a stop) through the SCM, with
+// a handle opened for SERVICE_QUERY_STATUS only, which a standard user is granted (it may not
+// open the process of a service running under a virtual account).
+TEST_F(ServiceHostTest, AStateWatchFiresWhenTheServiceLeavesItsState) {
+  EXPECT_FALSE(ServiceStateWatch::arm(*scm_, unique_name("Missing")));
+  const std::string name = unique_name("Watch");
+  Service service = create(config(name));
+  service.start();
+  service.wait_for_state(ServiceRunState::running, kStateTimeout);
+  auto watch = ServiceStateWatch::arm(*scm_, name);
+  ASSERT_TRUE(watch);
+  const HANDLE events[] = {watch->event()};
+  EXPECT_FALSE(wait_any(events, std::chrono::milliseconds(0), "state watch")) << "set unchanged";
+  service.stop();
+  EXPECT_EQ(wait_any(events, kStateTimeout, "state watch"), 0u)
+      << "no notification within " << kStateTimeout.count() << " ms of the stop";
 }
 
 TEST_F(ServiceHostTest, ErrorsNameTheCallAndTheService) {

@@ -247,7 +247,7 @@ class SecurityTest : public ::testing::Test {
     auto scm = win32::ScManager::open();
     auto service = win32::Service::open(scm, kService, SERVICE_START | SERVICE_QUERY_STATUS);
     service.start();
-    pid_ = service.wait_for_state(win32::ServiceState::running, 120s).pid;
+    pid_ = service.wait_for_state(ServiceRunState::running, 120s).pid;
     published_port_ = testing::wait_llm_published(pid_, 60s);
     return pid_;
   }
@@ -256,7 +256,7 @@ class SecurityTest : public ::testing::Test {
     auto scm = win32::ScManager::open();
     auto service = win32::Service::open(scm, kService, SERVICE_STOP | SERVICE_QUERY_STATUS);
     service.stop();
-    service.wait_for_state(win32::ServiceState::stopped, 60s);
+    service.wait_for_state(ServiceRunState::stopped, 60s);
   }
 
   // One request with a Host header of our choosing (RawHttpConnection always sends its own).

@@ -32,7 +32,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::Family;
-using win32::ServiceState;
 using Clock = std::chrono::steady_clock;
 using testing::jsonl;
 using testing::read_trainer;
@@ -51,8 +50,8 @@ TEST_F(TrainerServiceTest, DependencyIsRegisteredAndStartingTheTrainerBringsUpTh
   auto trainer = service(kTrainer);
   static auto scm = win32::ScManager::open(SC_MANAGER_ALL_ACCESS);
   trainer.start_with_dependencies(scm, 60s);
-  trainer.wait_for_state(ServiceState::running, 60s);
-  EXPECT_EQ(service(kLlm).query().state, ServiceState::running);
+  trainer.wait_for_state(ServiceRunState::running, 60s);
+  EXPECT_EQ(service(kLlm).query().state, ServiceRunState::running);
 
   auto values = wait_trainer([](const TrainerValues& v) { return v.state == "idle"; }, 30s,
                              "the trainer to be idle");
@@ -77,7 +76,7 @@ TEST_F(TrainerServiceTest, DependencyIsRegisteredAndStartingTheTrainerBringsUpTh
   EXPECT_TRUE(predict.output == "yes\r\n" || predict.output == "no\r\n") << predict.output;
 
   service(kTrainer).stop();
-  auto stopped = service(kTrainer).wait_for_state(ServiceState::stopped, 30s);
+  auto stopped = service(kTrainer).wait_for_state(ServiceRunState::stopped, 30s);
   EXPECT_EQ(stopped.win32_exit_code, 0u);
   EXPECT_EQ(read_trainer()->state, "stopped");
 }
@@ -198,19 +197,58 @@ TEST_F(TrainerServiceTest, PauseHoldsBetweenItemsAndContinueFinishesTheJob) {
   wait_trainer([](const TrainerValues& v) { return v.items_done >= 20; }, 120s, "20 items");
 
   service(kTrainer).pause();
-  service(kTrainer).wait_for_state(ServiceState::paused, 30s);
+  // Issue 17, defect 5: the SCM says PAUSED only once the item in flight is done, so the trainer
+  // already holds when it does (PAUSE_PENDING until then).
+  service(kTrainer).wait_for_state(ServiceRunState::paused, 30s);
+  auto status = nlohmann::json::parse(
+      win32::call_pipe("tandem-trainer", R"({"v":1,"op":"status"})", 5s).response);
+  EXPECT_EQ(status["state"], "paused") << "PAUSED was reported while an item was in flight";
   auto held = wait_trainer([](const TrainerValues& v) { return v.state == "paused"; }, 30s,
                            "the trainer to hold");
   EXPECT_LT(held.items_done, static_cast<std::uint32_t>(kItems));
-  auto status = nlohmann::json::parse(
-      win32::call_pipe("tandem-trainer", R"({"v":1,"op":"status"})", 5s).response);
-  EXPECT_EQ(status["state"], "paused");
   EXPECT_EQ(status["items_done"], held.items_done) << "an item was labelled while paused";
 
   service(kTrainer).resume();
-  service(kTrainer).wait_for_state(ServiceState::running, 30s);
+  service(kTrainer).wait_for_state(ServiceRunState::running, 30s);
   wait_trainer([](const TrainerValues& v) { return v.jobs_done == 1; }, 180s, "the job to finish");
   expect_each_labelled_once("paused", kItems);
+}
+
+// Issue 17, defect 5: a command job's processes cannot hold between items, so Pause is refused
+// while one runs (the caller gets the error, the log says why) instead of being reported and
+// ignored; the job runs on.
+TEST_F(TrainerServiceTest, PauseIsRefusedWhileACommandJobRunsAndTheLogSaysWhy) {
+  start(kLlm);
+  start(kTrainer);
+  submit("long.json", nlohmann::json{{"kind", "command"},
+                                     {"command", {"cmd.exe", "/c", "ping -n 20 127.0.0.1 >NUL"}}}
+                          .dump());
+  // Phase "run" is published once the job refuses pauses, just before its program starts.
+  wait_trainer([](const TrainerValues& v) { return v.job.starts_with("long") && v.phase == "run"; },
+               60s, "the command job to run");
+  try {
+    service(kTrainer).pause();
+    FAIL() << "Pause was accepted while a command job runs";
+  } catch (const win32::Win32Error& e) {
+    // The SCM refuses it itself (Pause is not offered meanwhile); were it offered, the trainer's
+    // control handler would refuse it.
+    EXPECT_TRUE(e.code() == ERROR_INVALID_SERVICE_CONTROL ||
+                e.code() == ERROR_SERVICE_CANNOT_ACCEPT_CTRL)
+        << e.what();
+  }
+  const auto status = service(kTrainer).query();
+  EXPECT_EQ(status.state, ServiceRunState::running);
+  EXPECT_EQ(status.controls_accepted & SERVICE_ACCEPT_PAUSE_CONTINUE, 0u)
+      << "Pause is still offered while the command job runs";
+  auto log = read_file(paths::logs_dir() / "tandem-trainer.log");
+  EXPECT_NE(log.find("job long runs a command, which cannot be paused"), std::string::npos) << log;
+
+  // Once it has ended, Pause is offered and taken again.
+  wait_trainer([](const TrainerValues& v) { return v.jobs_done == 1; }, 60s, "the command job");
+  service(kTrainer).pause();
+  service(kTrainer).wait_for_state(ServiceRunState::paused, 30s);
+  service(kTrainer).resume();
+  service(kTrainer).wait_for_state(ServiceRunState::running, 30s);
 }
 
 TEST_F(TrainerServiceTest, ACommandJobGetsTheLiveEndpointAndItsOutputIsLogged) {

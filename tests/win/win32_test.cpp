@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "common/win32/access.h"
 #include "common/win32/error.h"
 #include "common/win32/handle.h"
 #include "common/win32/registry.h"
@@ -109,9 +110,61 @@ TEST_F(RegistryTest, ChangeNotificationFiresOnWrite) {
   EXPECT_EQ(WaitForSingleObject(changed.get(), 5000), WAIT_OBJECT_0);
 }
 
+// Issue 17: Wine grants a key whatever it asks for; Windows refuses a write through a key opened
+// for reading. The wrapper refuses it here too, before the call, and nothing is written.
+TEST_F(RegistryTest, ACallTheKeysRightsDoNotCoverIsRefusedBeforeItIsMade) {
+  RegistryKey::create(HKEY_CURRENT_USER, kTestKey).set_string("State", "ready");
+  auto reader = RegistryKey::open(HKEY_CURRENT_USER, kTestKey, KEY_READ);
+  ASSERT_TRUE(reader);
+  EXPECT_EQ(reader->get_string("State"), "ready");
+  try {
+    reader->set_string("State", "stopping");
+    FAIL() << "wrote through a key opened with KEY_READ";
+  } catch (const AccessRightMissing& e) {
+    EXPECT_EQ(e.code(), static_cast<std::uint32_t>(ERROR_ACCESS_DENIED));
+    EXPECT_TRUE(e.access_denied());
+    EXPECT_EQ(std::string(e.what()), "RegSetValueExW(" + kTestKey +
+                                         "\\State) needs KEY_SET_VALUE, which its handle was not "
+                                         "opened with (it has KEY_QUERY_VALUE | "
+                                         "KEY_ENUMERATE_SUB_KEYS | KEY_NOTIFY | READ_CONTROL); "
+                                         "Windows refuses such a call with access denied");
+  }
+  EXPECT_THROW(reader->delete_value("State"), AccessRightMissing);
+  EXPECT_EQ(reader->get_string("State"), "ready");
+
+  auto notifier = RegistryKey::open(HKEY_CURRENT_USER, kTestKey, KEY_NOTIFY);
+  ASSERT_TRUE(notifier);
+  EXPECT_THROW(notifier->get_string("State"), AccessRightMissing);
+  auto writer = RegistryKey::open(HKEY_CURRENT_USER, kTestKey, KEY_SET_VALUE);
+  ASSERT_TRUE(writer);
+  EXPECT_THROW(writer->notify_change(nullptr), AccessRightMissing);
+}
+
 TEST_F(RegistryTest, OpenMissingKeyIsNullopt) {
   EXPECT_FALSE(RegistryKey::open(HKEY_CURRENT_USER, kTestKey + "\\none"));
   RegistryKey::delete_tree(HKEY_CURRENT_USER, kTestKey + "\\none");  // no error
+}
+
+TEST(AccessRights, GenericRightsMapAsDocumentedAndMaximumAllowedPassesEveryCheck) {
+  const AccessRights read(kServiceRights, GENERIC_READ);
+  EXPECT_TRUE(read.has(SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG));
+  EXPECT_FALSE(read.has(SERVICE_START));
+  EXPECT_TRUE(AccessRights(kServiceRights, GENERIC_EXECUTE).has(SERVICE_START | SERVICE_STOP));
+  EXPECT_TRUE(AccessRights(kServiceRights, SERVICE_ALL_ACCESS).has(GENERIC_ALL));
+  EXPECT_FALSE(AccessRights(kRegistryKeyRights, KEY_READ).has(GENERIC_WRITE));
+  EXPECT_TRUE(AccessRights(kRegistryKeyRights, MAXIMUM_ALLOWED).has(KEY_ALL_ACCESS));
+  EXPECT_EQ(read.describe(SERVICE_START | DELETE | 0x10000000),
+            "SERVICE_START | DELETE | 0x10000000");
+  try {
+    AccessRights(kServiceRights, SERVICE_CHANGE_CONFIG | SERVICE_QUERY_CONFIG)
+        .require(SERVICE_CHANGE_CONFIG | SERVICE_START, "ChangeServiceConfig2W(X)");
+    FAIL() << "no SERVICE_START, yet the check passed";
+  } catch (const AccessRightMissing& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "ChangeServiceConfig2W(X) needs SERVICE_START, which its handle was not opened with "
+              "(it has SERVICE_QUERY_CONFIG | SERVICE_CHANGE_CONFIG); Windows refuses such a call "
+              "with access denied");
+  }
 }
 
 }  // namespace

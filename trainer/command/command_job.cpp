@@ -166,6 +166,15 @@ CommandOutcome run_command_job(const std::string& job_name, const spool::Command
 }
 
 void run_job(const spool::CommandSpec& spec, const JobContext& context) {
+  // A command's processes have no point to hold at, and suspending them is no pause (their
+  // sockets, timeouts and children go on): Pause is refused while one runs, and says why.
+  const auto refusal = context.control.refuse_pauses(
+      "job " + context.job.spec.name +
+      " runs a command, which cannot be paused: wait for it to finish, or stop the service "
+      "(the command is then run again at the next start)");
+  if (refusal)
+    TLOG(info) << "Pause is refused until it ends: job " << context.job.spec.name
+               << " runs a command, which cannot be paused";
   context.control.report({"run", 0, 0});
   const CommandOutcome outcome =
       run_command_job(context.job.spec.name, spec, context.endpoint, context.launcher,

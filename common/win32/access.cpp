@@ -1,0 +1,113 @@
+#include "common/win32/access.h"
+
+#include <cstdio>
+
+namespace tandem::win32 {
+namespace {
+
+constexpr RightName kStandard[] = {
+    {DELETE, "DELETE"},           {READ_CONTROL, "READ_CONTROL"}, {WRITE_DAC, "WRITE_DAC"},
+    {WRITE_OWNER, "WRITE_OWNER"}, {SYNCHRONIZE, "SYNCHRONIZE"},
+};
+
+constexpr RightName kScManagerNames[] = {
+    {SC_MANAGER_CONNECT, "SC_MANAGER_CONNECT"},
+    {SC_MANAGER_CREATE_SERVICE, "SC_MANAGER_CREATE_SERVICE"},
+    {SC_MANAGER_ENUMERATE_SERVICE, "SC_MANAGER_ENUMERATE_SERVICE"},
+    {SC_MANAGER_LOCK, "SC_MANAGER_LOCK"},
+    {SC_MANAGER_QUERY_LOCK_STATUS, "SC_MANAGER_QUERY_LOCK_STATUS"},
+    {SC_MANAGER_MODIFY_BOOT_CONFIG, "SC_MANAGER_MODIFY_BOOT_CONFIG"},
+};
+
+constexpr RightName kServiceNames[] = {
+    {SERVICE_QUERY_CONFIG, "SERVICE_QUERY_CONFIG"},
+    {SERVICE_CHANGE_CONFIG, "SERVICE_CHANGE_CONFIG"},
+    {SERVICE_QUERY_STATUS, "SERVICE_QUERY_STATUS"},
+    {SERVICE_ENUMERATE_DEPENDENTS, "SERVICE_ENUMERATE_DEPENDENTS"},
+    {SERVICE_START, "SERVICE_START"},
+    {SERVICE_STOP, "SERVICE_STOP"},
+    {SERVICE_PAUSE_CONTINUE, "SERVICE_PAUSE_CONTINUE"},
+    {SERVICE_INTERROGATE, "SERVICE_INTERROGATE"},
+    {SERVICE_USER_DEFINED_CONTROL, "SERVICE_USER_DEFINED_CONTROL"},
+};
+
+constexpr RightName kKeyNames[] = {
+    {KEY_QUERY_VALUE, "KEY_QUERY_VALUE"},
+    {KEY_SET_VALUE, "KEY_SET_VALUE"},
+    {KEY_CREATE_SUB_KEY, "KEY_CREATE_SUB_KEY"},
+    {KEY_ENUMERATE_SUB_KEYS, "KEY_ENUMERATE_SUB_KEYS"},
+    {KEY_NOTIFY, "KEY_NOTIFY"},
+    {KEY_CREATE_LINK, "KEY_CREATE_LINK"},
+};
+
+}  // namespace
+
+// The generic mappings are the ones "Service Security and Access Rights" and "Registry Key
+// Security and Access Rights" document.
+const ObjectRights kServiceManagerRights{
+    "service control manager",
+    kScManagerNames,
+    {STANDARD_RIGHTS_READ | SC_MANAGER_ENUMERATE_SERVICE | SC_MANAGER_QUERY_LOCK_STATUS,
+     STANDARD_RIGHTS_WRITE | SC_MANAGER_CREATE_SERVICE | SC_MANAGER_MODIFY_BOOT_CONFIG,
+     STANDARD_RIGHTS_EXECUTE | SC_MANAGER_CONNECT | SC_MANAGER_LOCK, SC_MANAGER_ALL_ACCESS}};
+
+const ObjectRights kServiceRights{
+    "service",
+    kServiceNames,
+    {STANDARD_RIGHTS_READ | SERVICE_QUERY_CONFIG | SERVICE_QUERY_STATUS | SERVICE_INTERROGATE |
+         SERVICE_ENUMERATE_DEPENDENTS,
+     STANDARD_RIGHTS_WRITE | SERVICE_CHANGE_CONFIG,
+     STANDARD_RIGHTS_EXECUTE | SERVICE_START | SERVICE_STOP | SERVICE_PAUSE_CONTINUE |
+         SERVICE_USER_DEFINED_CONTROL,
+     SERVICE_ALL_ACCESS}};
+
+const ObjectRights kRegistryKeyRights{
+    "registry key", kKeyNames, {KEY_READ, KEY_WRITE, KEY_EXECUTE, KEY_ALL_ACCESS}};
+
+AccessRightMissing::AccessRightMissing(const std::string& call, const std::string& missing,
+                                       const std::string& granted)
+    : Win32Error(ERROR_ACCESS_DENIED,
+                 call + " needs " + missing + ", which its handle was not opened with (it has " +
+                     granted + "); Windows refuses such a call with access denied") {}
+
+AccessRights::AccessRights(const ObjectRights& object, DWORD requested)
+    : object_(&object), granted_(0), maximum_allowed_((requested & MAXIMUM_ALLOWED) != 0) {
+  granted_ = map(requested & ~static_cast<DWORD>(MAXIMUM_ALLOWED));
+}
+
+DWORD AccessRights::map(DWORD mask) const {
+  GENERIC_MAPPING generic = object_->generic;
+  MapGenericMask(&mask, &generic);
+  // MapGenericMask leaves the generic bits set beside what they map to.
+  return mask & ~static_cast<DWORD>(GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL);
+}
+
+bool AccessRights::has(DWORD needed) const {
+  return maximum_allowed_ || (map(needed) & ~granted_) == 0;
+}
+
+void AccessRights::require(DWORD needed, const std::string& call) const {
+  if (has(needed)) return;
+  throw AccessRightMissing(call, describe(map(needed) & ~granted_), describe(granted_));
+}
+
+std::string AccessRights::describe(DWORD mask) const {
+  std::string out;
+  auto add = [&](const RightName& right) {
+    if ((mask & right.bit) != right.bit) return;
+    if (!out.empty()) out += " | ";
+    out += right.name;
+    mask &= ~right.bit;
+  };
+  for (const auto& right : object_->names) add(right);
+  for (const auto& right : kStandard) add(right);
+  if (mask != 0) {
+    if (!out.empty()) out += " | ";
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "0x%lx", static_cast<unsigned long>(mask));
+    out += hex;
+  }
+  return out.empty() ? std::string("no rights") : out;
+}
+
+}  // namespace tandem::win32
