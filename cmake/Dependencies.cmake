@@ -24,6 +24,13 @@ endfunction()
 
 set(TANDEM_LLAMA_SOURCE_DIR "${TANDEM_DEPS_DIR}/${TANDEM_LLAMA_DIRNAME}")
 
+# Third-party code compiled here: its warnings are not ours, and it is optimised in Debug too.
+if(MSVC)
+  set(TANDEM_THIRD_PARTY_FLAGS /w /O2)
+else()
+  set(TANDEM_THIRD_PARTY_FLAGS -w -O2)
+endif()
+
 # --- Threads, JSON ---------------------------------------------------------------------------
 find_package(Threads REQUIRED)
 if(CMAKE_CROSSCOMPILING)
@@ -92,7 +99,7 @@ else()
   set(_httplib_dir "${TANDEM_LLAMA_SOURCE_DIR}/vendor/cpp-httplib")
   add_library(tandem_httplib STATIC "${_httplib_dir}/httplib.cpp")
   target_include_directories(tandem_httplib SYSTEM PUBLIC "${_httplib_dir}")
-  target_compile_options(tandem_httplib PRIVATE -w -O2)
+  target_compile_options(tandem_httplib PRIVATE ${TANDEM_THIRD_PARTY_FLAGS})
   target_link_libraries(tandem_httplib PUBLIC Threads::Threads)
   if(WIN32)
     target_link_libraries(tandem_httplib PUBLIC ws2_32 crypt32)
@@ -128,7 +135,7 @@ add_library(tandem_llama_common STATIC
 target_include_directories(tandem_llama_common SYSTEM PUBLIC "${_common_dir}")
 target_include_directories(tandem_llama_common SYSTEM PRIVATE "${TANDEM_LLAMA_SOURCE_DIR}/vendor")
 target_compile_features(tandem_llama_common PUBLIC cxx_std_17)
-target_compile_options(tandem_llama_common PRIVATE -w -O2)
+target_compile_options(tandem_llama_common PRIVATE ${TANDEM_THIRD_PARTY_FLAGS})
 target_link_libraries(tandem_llama_common PUBLIC llama Threads::Threads)
 
 # --- GoogleTest: Debian's source, built with the project's compiler --------------------------

@@ -500,7 +500,8 @@ std::vector<CompletionResult> Engine::complete_choices(const std::string& prompt
   if (n_prompt == 0) throw InputError("prompt", "is empty: there is nothing to continue");
   check_sampling(params, impl_->model.n_vocab());
   // Parsed here, on the caller's thread: a bad grammar is refused before the request queues.
-  request->grammar = make_grammar_sampler(params.grammar, impl_->model.vocab(), request->prompt);
+  const std::shared_ptr<llama_sampler> grammar =
+      make_grammar_sampler(params.grammar, impl_->model.vocab(), tokens);
   const int ctx_size = impl_->options.ctx_size;
   if (n_prompt > ctx_size - 1) {
     throw PromptTooLong("prompt is " + std::to_string(n_prompt) + " tokens, but at most " +
@@ -523,6 +524,7 @@ std::vector<CompletionResult> Engine::complete_choices(const std::string& prompt
     request->group = group;
     request->choice = i;
     request->params = params;
+    request->grammar = grammar;  // each choice's slot samples with its own copy
     if (params.seed && i > 0) request->params.seed = *params.seed + static_cast<std::uint32_t>(i);
     if (score && i == 0) request->prompt_pieces = impl_->model.prompt_pieces(prompt, tokens);
     if (on_piece) {
