@@ -26,7 +26,7 @@ set(TANDEM_LLAMA_SOURCE_DIR "${TANDEM_DEPS_DIR}/${TANDEM_LLAMA_DIRNAME}")
 
 # Third-party code compiled here: its warnings are not ours, and it is optimised in Debug too.
 if(MSVC)
-  set(TANDEM_THIRD_PARTY_FLAGS /w /O2)
+  set(TANDEM_THIRD_PARTY_FLAGS /w)  # /O2 would clash with /RTC1 in Debug
 else()
   set(TANDEM_THIRD_PARTY_FLAGS -w -O2)
 endif()
