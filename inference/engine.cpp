@@ -13,8 +13,8 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "common/llama/llama_backend.h"
 #include "common/log.h"
-#include "inference/llama_backend.h"
 #include "inference/model.h"
 #include "inference/prompt_cache.h"
 #include "inference/request.h"
@@ -96,7 +96,7 @@ Engine::Impl::Impl(const EngineOptions& o, const std::function<void(float)>& pro
     : options(checked(o)),
       model(options.model, progress),
       queue(options.parallel, options.queue_limit) {
-  const int threads = effective_threads(options.threads);
+  const int threads = llama::effective_threads(options.threads);
   ggml_threadpool_params tp = ggml_threadpool_params_default(threads);
   // They sleep as soon as a batch is done (llama-server's threads spin on for ~0.2 s: a core
   // taken from the trainer and everything else on the machine after every answer).

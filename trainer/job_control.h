@@ -8,7 +8,9 @@
 #include <mutex>
 #include <stop_token>
 #include <string>
+#include <utility>
 
+#include "common/trainer_status.h"
 #include "trainer/teacher.h"
 
 namespace tandem::trainer {
@@ -51,9 +53,15 @@ class PauseGate {
 };
 
 struct Progress {
-  std::string phase;  // "label", "train", "run"
+  Progress() = default;
+  Progress(std::string phase_, std::int64_t done_, std::int64_t total_,
+           TrainingFigures training_ = {})
+      : phase(std::move(phase_)), done(done_), total(total_), training(std::move(training_)) {}
+
+  std::string phase;  // "label", "train", "run", "evaluate"
   std::int64_t done = 0;
   std::int64_t total = 0;
+  TrainingFigures training;  // a finetune job's figures
 };
 
 struct JobControl {
