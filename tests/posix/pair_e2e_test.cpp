@@ -360,6 +360,68 @@ TEST_F(LinuxPairTest, AKilledTrainerResumesFromItsCheckpointWithoutRepeats) {
   EXPECT_LE(answered, 2 * kItems + 2);
 }
 
+// Issue #21: a finetune job killed with the trainer at some step resumes from its last
+// checkpoint record: every step of the curve once in metrics.json, the model written, the
+// checkpoint's weights file gone.
+TEST_F(LinuxPairTest, AKilledTrainerResumesAFinetuneFromItsLastCheckpoint) {
+  const std::filesystem::path corpus = "/usr/share/common-licenses/GPL-3";  // Debian base-files
+  if (!std::filesystem::exists(corpus)) GTEST_SKIP() << corpus << " is missing";
+  write_file_atomically(dir_ / "data" / "corpus.txt", read_file(corpus).substr(0, 12000));
+  const auto base = std::filesystem::path(TANDEM_LLM_EXE).parent_path() / "tandem-tiny.gguf";
+  start_llm();
+  start_trainer();
+  std::filesystem::create_directories(dir_ / "staging");
+  std::filesystem::create_directories(jobs() / "inbox");
+  write_file_atomically(dir_ / "staging" / "tune.json",
+                        nlohmann::json{{"kind", "finetune"},
+                                       {"base_model", base.string()},
+                                       {"dataset", (dir_ / "data" / "corpus.txt").string()},
+                                       {"output_model", "tuned"},
+                                       {"epochs", 2},
+                                       {"context_length", 256},
+                                       {"learning_rate", 0.002},
+                                       {"validation_fraction", 0.15},
+                                       {"checkpoint_every", 2},
+                                       {"threads", 1}}
+                            .dump());
+  std::filesystem::rename(dir_ / "staging" / "tune.json", jobs() / "inbox" / "tune.json");
+  const auto working = wait_trainer(
+      [](const nlohmann::json& s) {
+        return s["job_kind"] == "finetune" && s["items_done"].get<int>() >= 5;
+      },
+      300s, "five finetune steps");
+  EXPECT_EQ(working["epochs"], 2);
+  EXPECT_EQ(working["items_total"], 18);  // 9 training windows, 2 epochs
+  trainer_->signal(SIGKILL);
+  ASSERT_EQ(trainer_->wait(30s), 128 + SIGKILL);
+  start_trainer();
+  wait_trainer([](const nlohmann::json& s) { return s["jobs_done"] == 1; }, 600s,
+               "the finetune job to finish");
+
+  const auto work = done_work("tune");
+  const auto metrics = nlohmann::json::parse(read_file(work / "metrics.json"));
+  EXPECT_EQ(metrics["steps"], 18);
+  EXPECT_EQ(metrics["step_loss"].size(), 18u);
+  EXPECT_EQ(metrics["epochs"].size(), 2u);
+  EXPECT_LT(metrics["validation_loss"]["after"].get<double>(),
+            metrics["validation_loss"]["before"].get<double>());
+  EXPECT_TRUE(std::filesystem::exists(work / "tuned.gguf"));
+  for (const auto& entry : std::filesystem::directory_iterator(work)) {
+    EXPECT_NE(entry.path().filename().string().rfind("weights-", 0), 0u) << entry.path();
+  }
+  // Each checkpoint record once, in step order: no step saved twice.
+  trainer::Checkpoint checkpoint(spool::real_file_system(), work, work.stem().string());
+  int last = 0;
+  for (const auto& id : checkpoint.done_ids()) {
+    if (id.rfind("step-", 0) != 0) continue;
+    const int step = std::stoi(id.substr(5));
+    EXPECT_GT(step, last) << id;
+    last = step;
+  }
+  EXPECT_EQ(last, 18);
+  EXPECT_NE(read_file(dir_ / "trainer.out").find("resuming after step"), std::string::npos);
+}
+
 TEST_F(LinuxPairTest, WithoutTheServerTheTrainerSaysWhyAndGoesOnWhenItComes) {
   write_trainer_config({{"resolve_timeout_ms", 1500}});
   start_trainer();  // no Requires= here: a server that is not there
