@@ -292,10 +292,17 @@ class FinetuneRun {
                         {"val_perplexity", e.val_loss ? nlohmann::json(perplexity(*e.val_loss))
                                                       : nlohmann::json(nullptr)}});
     }
-    const std::optional<double> after =
-        history_.epochs.empty() ? std::nullopt : history_.epochs.back().val_loss;
-    auto ppl = [](const std::optional<double>& loss) {
-      return loss ? nlohmann::json(perplexity(*loss)) : nlohmann::json(nullptr);
+    // NaN, not std::optional, for an absent loss: MinGW's GCC warns (wrongly) that such an
+    // optional may be read uninitialised.
+    const double before = history_.baseline_val.value_or(std::nan(""));
+    const double after = history_.epochs.empty()
+                             ? std::nan("")
+                             : history_.epochs.back().val_loss.value_or(std::nan(""));
+    auto loss_json = [](double loss) {
+      return std::isnan(loss) ? nlohmann::json(nullptr) : nlohmann::json(loss);
+    };
+    auto ppl_json = [](double loss) {
+      return std::isnan(loss) ? nlohmann::json(nullptr) : nlohmann::json(perplexity(loss));
     };
     const nlohmann::json metrics = {
         {"base_model", path_utf8(spec_.base_model)},
@@ -308,18 +315,15 @@ class FinetuneRun {
         {"steps", history_.step},
         {"step_loss", history_.step_loss},
         {"epochs", epochs},
-        {"validation_loss",
-         {{"before", optional_json(history_.baseline_val)}, {"after", optional_json(after)}}},
-        {"validation_perplexity", {{"before", ppl(history_.baseline_val)}, {"after", ppl(after)}}},
+        {"validation_loss", {{"before", loss_json(before)}, {"after", loss_json(after)}}},
+        {"validation_perplexity", {{"before", ppl_json(before)}, {"after", ppl_json(after)}}},
         {"tokens_per_second", optional_json(figures().tokens_per_s)}};
     write_file_atomically(work_ / kFinetuneMetricsFile, metrics.dump(2) + "\n");
     context_.checkpoint.record(kFinished, {{"output", spec_.output_model}});
     std::error_code ignored;
     if (!history_.weights.empty()) fs::remove(work_ / history_.weights, ignored);
     TLOG(info) << "finetune " << context_.job.id << " done: validation perplexity "
-               << (history_.baseline_val ? std::to_string(perplexity(*history_.baseline_val))
-                                         : "n/a")
-               << " -> " << (after ? std::to_string(perplexity(*after)) : "n/a") << "; wrote "
+               << ppl_json(before).dump() << " -> " << ppl_json(after).dump() << "; wrote "
                << spec_.output_model;
   }
 
