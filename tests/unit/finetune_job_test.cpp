@@ -172,6 +172,29 @@ TEST_F(FinetuneJobTest, AStopSavesTheStepsDoneAndTheNextRunStartsAfterThem) {
   EXPECT_EQ(metrics(dir_ / "work")["step_loss"].size(), steps.back());
 }
 
+TEST_F(FinetuneJobTest, APauseHoldsAtTheNextStepWithTheStepsSoFarSaved) {
+  PauseGate gate;
+  JobControl control;
+  control.pause = &gate;
+  std::vector<std::int64_t> steps;
+  bool saved_when_held = false;
+  control.on_progress = [&](const Progress& p) {
+    if (p.phase != "train") return;
+    steps.push_back(p.done);
+    if (p.done == 2) gate.pause();
+  };
+  control.on_hold = [&](bool held) {
+    if (!held) return;
+    saved_when_held = fs::exists(dir_ / "work" / "weights-2.gguf");
+    EXPECT_EQ(steps.back(), 2) << "held at the step after the pause";
+    gate.resume();  // Continue, from the service's control thread in real life
+  };
+  run(dir_ / "work", control);
+  EXPECT_TRUE(saved_when_held) << "a pause saves the steps done before it holds";
+  EXPECT_EQ(steps.size(), 9u);
+  EXPECT_EQ(metrics(dir_ / "work")["step_loss"].size(), 9u);
+}
+
 TEST_F(FinetuneJobTest, ATooShortDatasetIsRefusedNamingTheFile) {
   write_file_atomically(dir_ / "short.txt", "Too short.");
   spec_.dataset = dir_ / "short.txt";
