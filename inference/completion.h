@@ -10,13 +10,11 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/llama/chat_template.h"
 
 namespace tandem::inference {
 
-struct ChatMessage {
-  std::string role;  // system, user, assistant
-  std::string content;
-};
+using ChatMessage = llama::ChatMessage;
 
 struct SamplingParams {
   int max_tokens = 16;       // tokens to generate at most (never past the slot's context)

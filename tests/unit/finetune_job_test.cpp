@@ -12,7 +12,9 @@
 #include "common/log.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tiny_model.h"
+#include "trainer/finetune/llama_training.h"
 #include "trainer/finetune/token_windows.h"
+#include "trainer/finetune/training_text.h"
 
 namespace tandem::trainer {
 namespace {
@@ -204,6 +206,34 @@ TEST_F(FinetuneJobTest, ATooShortDatasetIsRefusedNamingTheFile) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("short.txt"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("context_length"), std::string::npos) << e.what();
+  }
+}
+
+TEST(TrainingText, ChatRecordsAreRenderedWithTheModelsTemplateAndBadOnesNamed) {
+  testing::TempDir dir;
+  write_file_atomically(dir / "chat.jsonl",
+                        "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}, "
+                        "{\"role\": \"assistant\", \"content\": \"Hello!\"}]}\n"
+                        "\n{\"text\": \"plain\"}\n");
+  const auto records = finetune::read_training_records(dir / "chat.jsonl");
+  ASSERT_EQ(records.size(), 2u);
+  ASSERT_EQ(records[0].messages.size(), 2u);
+  EXPECT_EQ(records[1].text, "plain");
+  finetune::LlamaTraining model(testing::tiny_model_path(), testing::tiny_model_path(),
+                                {.context_length = 256, .threads = 1});
+  // The tiny model carries ChatML; a finished conversation has no assistant opening after it.
+  EXPECT_EQ(model.render_chat(records[0].messages),
+            "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n");
+
+  write_file_atomically(dir / "bad.jsonl",
+                        "{\"text\": \"ok\"}\n{\"messages\": [{\"role\": \"user\"}]}\n");
+  try {
+    finetune::read_training_records(dir / "bad.jsonl");
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.jsonl:2: field 'messages[0].content'"),
+              std::string::npos)
+        << e.what();
   }
 }
 

@@ -138,8 +138,10 @@ class FinetuneRun {
   std::int64_t total_steps() const { return steps_per_epoch() * spec_.epochs; }
 
   void cut_windows() {
-    for (const std::string& text : finetune::read_training_texts(spec_.dataset)) {
-      auto tokens = model_->tokenize(text, true);
+    for (const auto& record : finetune::read_training_records(spec_.dataset)) {
+      const bool chat = !record.messages.empty();
+      auto tokens = chat ? model_->tokenize(model_->render_chat(record.messages), true, true)
+                         : model_->tokenize(record.text, true);
       tokens_.insert(tokens_.end(), tokens.begin(), tokens.end());
     }
     const std::size_t windows = finetune::window_count(tokens_.size(), spec_.context_length);

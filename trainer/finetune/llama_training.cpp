@@ -133,13 +133,18 @@ LlamaTraining::LlamaTraining(const std::filesystem::path& model,
 
 LlamaTraining::~LlamaTraining() = default;
 
-std::vector<std::int32_t> LlamaTraining::tokenize(const std::string& text, bool add_start) const {
+std::string LlamaTraining::render_chat(const std::vector<llama::ChatMessage>& messages) const {
+  return llama::ChatTemplate(s_->model).apply(messages, /*add_assistant_opening=*/false);
+}
+
+std::vector<std::int32_t> LlamaTraining::tokenize(const std::string& text, bool add_start,
+                                                  bool special) const {
   const llama_vocab* vocab = llama_model_get_vocab(s_->model);
   std::vector<std::int32_t> tokens(text.size() + 2);
   for (int attempt = 0; attempt < 2; ++attempt) {
     const std::int32_t n =
         llama_tokenize(vocab, text.data(), static_cast<std::int32_t>(text.size()), tokens.data(),
-                       static_cast<std::int32_t>(tokens.size()), add_start, false);
+                       static_cast<std::int32_t>(tokens.size()), add_start, special);
     if (n >= 0) {
       tokens.resize(static_cast<std::size_t>(n));
       return tokens;

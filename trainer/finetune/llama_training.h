@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "common/llama/chat_template.h"
+
 namespace tandem::finetune {
 
 enum class Optimizer { adamw, sgd };
@@ -31,8 +33,12 @@ class LlamaTraining {
   LlamaTraining(const LlamaTraining&) = delete;
   LlamaTraining& operator=(const LlamaTraining&) = delete;
 
-  // `text` as tokens, with the model's start token when it uses one (`add_start`).
-  std::vector<std::int32_t> tokenize(const std::string& text, bool add_start) const;
+  // `text` as tokens, with the model's start token when it uses one (`add_start`); `special`
+  // reads control tokens written as text (a rendered chat's "<|im_start|>") as those tokens.
+  std::vector<std::int32_t> tokenize(const std::string& text, bool add_start,
+                                     bool special = false) const;
+  // A whole conversation rendered with the model's chat template (or ChatML).
+  std::string render_chat(const std::vector<llama::ChatMessage>& messages) const;
 
   // One optimiser step on the window tokens[0..context] (context + 1 tokens: inputs and the
   // next-token labels). Returns the window's mean cross-entropy loss (nats per token).

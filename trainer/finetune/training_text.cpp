@@ -7,12 +7,35 @@
 
 namespace tandem::finetune {
 
-std::vector<std::string> read_training_texts(const std::filesystem::path& dataset) {
+namespace {
+
+std::vector<llama::ChatMessage> read_messages(const nlohmann::json& messages,
+                                              const std::string& where) {
+  if (!messages.is_array() || messages.empty()) {
+    throw InputError(where, "field 'messages': expected a non-empty array of messages");
+  }
+  std::vector<llama::ChatMessage> out;
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const auto& m = messages[i];
+    const std::string field = "messages[" + std::to_string(i) + "]";
+    for (const char* key : {"role", "content"}) {
+      if (!m.is_object() || !m.contains(key) || !m[key].is_string()) {
+        throw InputError(where, "field '" + field + "." + key + "': expected a string");
+      }
+    }
+    out.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<TrainingRecord> read_training_records(const std::filesystem::path& dataset) {
   const std::string name = path_utf8(dataset);
   const std::string content = read_file(dataset);
-  std::vector<std::string> texts;
+  std::vector<TrainingRecord> texts;
   if (dataset.extension() != ".jsonl") {
-    if (!content.empty()) texts.push_back(content);
+    if (!content.empty()) texts.push_back({content, {}});
   } else {
     std::size_t start = 0;
     for (int line = 1; start < content.size(); ++line) {
@@ -29,10 +52,16 @@ std::vector<std::string> read_training_texts(const std::filesystem::path& datase
       } catch (const nlohmann::json::parse_error& e) {
         throw InputError(where, std::string("not JSON: ") + e.what());
       }
-      if (!record.is_object() || !record.contains("text") || !record["text"].is_string()) {
-        throw InputError(where, "field 'text': expected a string (records are {\"text\": ...})");
+      if (record.is_object() && record.contains("messages")) {
+        texts.push_back({{}, read_messages(record["messages"], where)});
+        continue;
       }
-      texts.push_back(record["text"].get<std::string>());
+      if (!record.is_object() || !record.contains("text") || !record["text"].is_string()) {
+        throw InputError(where,
+                         "field 'text': expected a string (records are {\"text\": ...} or "
+                         "{\"messages\": [...]})");
+      }
+      texts.push_back({record["text"].get<std::string>(), {}});
     }
   }
   if (texts.empty()) throw InputError(name, "the dataset has no text");

@@ -1,4 +1,4 @@
-#include "inference/chat_template.h"
+#include "common/llama/chat_template.h"
 
 #include <optional>
 #include <string>
@@ -8,12 +8,12 @@
 #include "common/error.h"
 #include "common/log.h"
 
-namespace tandem::inference {
+namespace tandem::llama {
 namespace {
 
 // The formatted chat, or std::nullopt when llama.cpp does not recognise `tmpl`.
-std::optional<std::string> format(const std::string& tmpl,
-                                  const std::vector<ChatMessage>& messages) {
+std::optional<std::string> format(const std::string& tmpl, const std::vector<ChatMessage>& messages,
+                                  bool add_assistant_opening = true) {
   std::vector<llama_chat_message> chat;
   std::size_t chars = 0;
   for (const auto& m : messages) {
@@ -22,8 +22,9 @@ std::optional<std::string> format(const std::string& tmpl,
   }
   std::string out(2 * chars + 256, '\0');
   for (int attempt = 0; attempt < 2; ++attempt) {
-    const int32_t n = llama_chat_apply_template(tmpl.c_str(), chat.data(), chat.size(), true,
-                                                out.data(), static_cast<int32_t>(out.size()));
+    const int32_t n =
+        llama_chat_apply_template(tmpl.c_str(), chat.data(), chat.size(), add_assistant_opening,
+                                  out.data(), static_cast<int32_t>(out.size()));
     if (n < 0) return std::nullopt;
     if (static_cast<std::size_t>(n) <= out.size()) {
       out.resize(static_cast<std::size_t>(n));
@@ -51,9 +52,10 @@ ChatTemplate::ChatTemplate(const llama_model* model) : template_(kChatml) {
   TLOG(info) << "chat template: the model's own";
 }
 
-std::string ChatTemplate::apply(const std::vector<ChatMessage>& messages) const {
-  if (auto text = format(template_, messages)) return *text;
+std::string ChatTemplate::apply(const std::vector<ChatMessage>& messages,
+                                bool add_assistant_opening) const {
+  if (auto text = format(template_, messages, add_assistant_opening)) return *text;
   throw Error("llama.cpp could not apply the chat template it accepted at load");
 }
 
-}  // namespace tandem::inference
+}  // namespace tandem::llama
