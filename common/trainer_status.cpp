@@ -1,6 +1,8 @@
 #include "common/trainer_status.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "common/discovery/protocol.h"
@@ -27,6 +29,36 @@ constexpr const char* kJobsFailed = "JobsFailed";
 constexpr const char* kLastError = "LastError";
 constexpr const char* kServerUrl = "ServerUrl";
 constexpr const char* kState = "State";
+constexpr const char* kEpoch = "Epoch";
+constexpr const char* kEpochs = "Epochs";
+constexpr const char* kTrainLoss = "TrainLoss";
+constexpr const char* kValLoss = "ValLoss";
+constexpr const char* kTokensPerSecond = "TokensPerSecond";
+constexpr const char* kEtaSeconds = "EtaSeconds";
+
+// A figure as REG_SZ (the registry has no floating type): empty when absent.
+std::string figure_text(const std::optional<double>& v) {
+  if (!v) return {};
+  nlohmann::json j = *v;
+  return j.dump();
+}
+std::optional<double> figure_from_text(const std::optional<std::string>& text) {
+  if (!text || text->empty()) return std::nullopt;
+  try {
+    return std::stod(*text);
+  } catch (const std::exception&) {
+    return std::nullopt;  // answers are read tolerantly
+  }
+}
+nlohmann::json figure_json(const std::optional<double>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+std::string rounded(double v, int decimals) {
+  char text[64];
+  std::snprintf(text, sizeof(text), "%.*f", decimals, v);
+  return text;
+}
 
 std::uint32_t dword(std::int64_t value) {
   return static_cast<std::uint32_t>(
@@ -50,6 +82,12 @@ StatusValues trainer_status_values(const TrainerStatus& s) {
           {kJobsFailed, dword(s.jobs_failed)},
           {kLastError, s.last_error},
           {kServerUrl, s.server_url},
+          {kEpoch, dword(s.training.epoch)},
+          {kEpochs, dword(s.training.epochs)},
+          {kTrainLoss, figure_text(s.training.train_loss)},
+          {kValLoss, figure_text(s.training.val_loss)},
+          {kTokensPerSecond, figure_text(s.training.tokens_per_s)},
+          {kEtaSeconds, figure_text(s.training.eta_s)},
           {kState, s.state}};
 }
 
@@ -69,6 +107,12 @@ TrainerStatus read_trainer_status_values(const discovery::ValueStore& v) {
   s.jobs_failed = v.get_dword(kJobsFailed).value_or(0);
   s.last_error = v.get_string(kLastError).value_or("");
   s.server_url = v.get_string(kServerUrl).value_or("");
+  s.training.epoch = v.get_dword(kEpoch).value_or(0);
+  s.training.epochs = v.get_dword(kEpochs).value_or(0);
+  s.training.train_loss = figure_from_text(v.get_string(kTrainLoss));
+  s.training.val_loss = figure_from_text(v.get_string(kValLoss));
+  s.training.tokens_per_s = figure_from_text(v.get_string(kTokensPerSecond));
+  s.training.eta_s = figure_from_text(v.get_string(kEtaSeconds));
   return s;
 }
 
@@ -85,7 +129,13 @@ nlohmann::json trainer_status_json(const TrainerStatus& s) {
           {"jobs_done", s.jobs_done},
           {"jobs_failed", s.jobs_failed},
           {"last_error", s.last_error},
-          {"server_url", s.server_url}};
+          {"server_url", s.server_url},
+          {"epoch", s.training.epoch},
+          {"epochs", s.training.epochs},
+          {"train_loss", figure_json(s.training.train_loss)},
+          {"val_loss", figure_json(s.training.val_loss)},
+          {"tokens_per_s", figure_json(s.training.tokens_per_s)},
+          {"eta_s", figure_json(s.training.eta_s)}};
 }
 
 TrainerStatus parse_trainer_status_json(const std::string& origin, std::string_view text) {
@@ -115,7 +165,31 @@ TrainerStatus parse_trainer_status_json(const std::string& origin, std::string_v
   s.jobs_failed = count("jobs_failed");
   s.last_error = r.string("last_error").value_or("");
   s.server_url = r.string("server_url").value_or("");
+  s.training.epoch = count("epoch");
+  s.training.epochs = count("epochs");
+  auto figure = [&](const char* key) -> std::optional<double> {
+    if (!source.root().contains(key) || source.root()[key].is_null()) return std::nullopt;
+    return r.number(key, 0, std::numeric_limits<double>::max());
+  };
+  s.training.train_loss = figure("train_loss");
+  s.training.val_loss = figure("val_loss");
+  s.training.tokens_per_s = figure("tokens_per_s");
+  s.training.eta_s = figure("eta_s");
   return s;
+}
+
+std::string describe_training(const TrainingFigures& f) {
+  if (f.epochs == 0) return {};
+  std::string text = "epoch " + std::to_string(f.epoch) + "/" + std::to_string(f.epochs);
+  if (f.train_loss) text += ", loss " + rounded(*f.train_loss, 3);
+  if (f.val_loss) text += ", validation " + rounded(*f.val_loss, 3);
+  if (f.tokens_per_s) text += ", " + rounded(*f.tokens_per_s, 0) + " tokens/s";
+  if (f.eta_s) {
+    const auto left = static_cast<std::int64_t>(std::llround(*f.eta_s));
+    text += ", " + (left >= 60 ? std::to_string(left / 60) + "m" : std::string()) +
+            std::to_string(left % 60) + "s left";
+  }
+  return text;
 }
 
 }  // namespace tandem

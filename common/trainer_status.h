@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,18 @@
 
 namespace tandem {
 
+// A finetune job's figures while it trains; zero and absent for other kinds.
+struct TrainingFigures {
+  std::int64_t epoch = 0;  // 1-based, the epoch the last step belonged to
+  std::int64_t epochs = 0;
+  std::optional<double> train_loss;  // mean of the last steps, nats per token
+  std::optional<double> val_loss;    // the last validation (before training, then per epoch)
+  std::optional<double> tokens_per_s;
+  std::optional<double> eta_s;  // seconds left at the rate of this run
+
+  bool operator==(const TrainingFigures&) const = default;
+};
+
 struct TrainerStatus {
   // starting, idle (no job), working, paused, waiting (for the server), stopping, stopped
   std::string state = "starting";
@@ -23,8 +36,8 @@ struct TrainerStatus {
   std::string started_at;
   std::string pipe_name;
   std::string job;       // the active job's id; empty when none
-  std::string job_kind;  // distill, command
-  std::string phase;     // label, train, run
+  std::string job_kind;  // distill, command, finetune
+  std::string phase;     // label, train, run, evaluate
   // As wide as the trainer counts; a registry DWORD holds them clamped to 0..4294967295.
   std::int64_t items_done = 0;
   std::int64_t items_total = 0;
@@ -32,7 +45,12 @@ struct TrainerStatus {
   std::int64_t jobs_failed = 0;
   std::string last_error;
   std::string server_url;  // the verified endpoint in use; empty before the first resolve
+  TrainingFigures training;
 };
+
+// "epoch 2/3, loss 3.21, validation 3.40, 1234 tokens/s, 1m20s left": what a person reads;
+// empty when there are no figures (a job of another kind).
+std::string describe_training(const TrainingFigures& figures);
 
 // The registry values, PascalCase as in the LlmServer key; State last, as readers trust it.
 StatusValues trainer_status_values(const TrainerStatus& status);

@@ -41,8 +41,10 @@ std::string still_waiting(const Platform& p, const WaitVerdict& verdict, const s
   auto progress = p.read_trainer_status();
   std::string text = "it is still running as " + verdict.job->id;
   if (progress && progress->job == verdict.job->id) {
+    const std::string figures = describe_training(progress->training);
     text += " (" + std::to_string(progress->items_done) + "/" +
-            std::to_string(progress->items_total) + " items, trainer " + progress->state + ")";
+            std::to_string(progress->items_total) + " items, " +
+            (figures.empty() ? std::string() : figures + ", ") + "trainer " + progress->state + ")";
   }
   return text;
 }

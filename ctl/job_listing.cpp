@@ -13,8 +13,12 @@ using spool::JobState;
 
 std::string progress_text(const JobEntry& job, const std::optional<TrainerProgress>& progress) {
   if (job.state != JobState::running || !progress || progress->job != job.id) return {};
-  std::string text =
-      std::to_string(progress->items_done) + "/" + std::to_string(progress->items_total) + " items";
+  std::string text = std::to_string(progress->items_done) + "/" +
+                     std::to_string(progress->items_total) +
+                     (progress->training.epochs > 0 ? " steps" : " items");
+  if (const std::string figures = describe_training(progress->training); !figures.empty()) {
+    text += ", " + figures;
+  }
   if (!progress->state.empty() && progress->state != "working")
     text += " (" + progress->state + ")";
   return text;
@@ -36,6 +40,13 @@ nlohmann::json jobs_json(const std::vector<JobEntry>& jobs,
       j["items_done"] = progress->items_done;
       j["items_total"] = progress->items_total;
       j["trainer_state"] = progress->state;
+      if (progress->training.epochs > 0) {
+        const nlohmann::json all = trainer_status_json(*progress);
+        for (const char* key :
+             {"epoch", "epochs", "train_loss", "val_loss", "tokens_per_s", "eta_s"}) {
+          j[key] = all[key];
+        }
+      }
     }
     out.push_back(std::move(j));
   }

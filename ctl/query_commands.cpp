@@ -42,10 +42,15 @@ std::string service_line(const nlohmann::json& s) {
 }
 
 nlohmann::json trainer_json(const TrainerStatus& t) {
-  return {{"state", t.state},           {"job", t.job},
-          {"items_done", t.items_done}, {"items_total", t.items_total},
-          {"jobs_done", t.jobs_done},   {"jobs_failed", t.jobs_failed},
-          {"last_error", t.last_error}, {"server_url", t.server_url}};
+  return {{"state", t.state},
+          {"job", t.job},
+          {"items_done", t.items_done},
+          {"items_total", t.items_total},
+          {"jobs_done", t.jobs_done},
+          {"jobs_failed", t.jobs_failed},
+          {"last_error", t.last_error},
+          {"server_url", t.server_url},
+          {"training", describe_training(t.training)}};
 }
 
 void print_text(Platform& p, const nlohmann::json& out, bool verified, const std::string& why) {
@@ -68,6 +73,8 @@ void print_text(Platform& p, const nlohmann::json& out, bool verified, const std
     if (!job.empty()) {
       job = " " + job + " " + std::to_string(t["items_done"].get<std::int64_t>()) + "/" +
             std::to_string(t["items_total"].get<std::int64_t>());
+      const std::string figures = t.value("training", std::string());
+      if (!figures.empty()) job += " (" + figures + ")";
     }
     std::fprintf(p.out, "trainer        %s%s (jobs done %s, failed %s)\n",
                  t["state"].get<std::string>().c_str(), job.c_str(),

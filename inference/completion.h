@@ -12,30 +12,12 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/llama/chat_template.h"
 
 namespace tandem::inference {
 
-// A function call the model made: `arguments` is the JSON text of its arguments object.
-struct ToolCall {
-  std::string id;
-  std::string name;
-  std::string arguments;
-};
-
-struct ChatMessage {
-  ChatMessage() = default;
-  ChatMessage(std::string role_, std::string content_, std::vector<ToolCall> tool_calls_ = {},
-              std::string tool_call_id_ = {})
-      : role(std::move(role_)),
-        content(std::move(content_)),
-        tool_calls(std::move(tool_calls_)),
-        tool_call_id(std::move(tool_call_id_)) {}
-
-  std::string role;  // system, user, assistant, tool
-  std::string content;
-  std::vector<ToolCall> tool_calls;  // an assistant turn that called tools
-  std::string tool_call_id;          // a tool turn: the call whose result `content` is
-};
+using ChatMessage = llama::ChatMessage;
+using ToolCall = llama::ToolCall;
 
 // A function the model may call; `parameters` is the JSON text of its JSON Schema.
 struct ChatTool {

@@ -16,9 +16,10 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "common/llama/llama_backend.h"
 #include "common/log.h"
+#include "inference/chat_format.h"
 #include "inference/embedder.h"
-#include "inference/llama_backend.h"
 #include "inference/model.h"
 #include "inference/prompt_cache.h"
 #include "inference/request.h"
@@ -108,7 +109,7 @@ Engine::Impl::Impl(const EngineOptions& o, const std::function<void(float)>& pro
     : options(checked(o)),
       model(options.model, progress),
       queue(options.parallel, options.queue_limit) {
-  const int threads = effective_threads(options.threads);
+  const int threads = llama::effective_threads(options.threads);
   ggml_threadpool_params tp = ggml_threadpool_params_default(threads);
   // They sleep as soon as a batch is done (llama-server's threads spin on for ~0.2 s: a core
   // taken from the trainer and everything else on the machine after every answer).
@@ -209,7 +210,7 @@ void Engine::Impl::embed_step() {
   try {
     if (!embedder) {
       embedder = std::make_unique<Embedder>(model, options.ctx_size, threadpool.get(),
-                                            effective_threads(options.threads));
+                                            llama::effective_threads(options.threads));
     }
     if (!embedder->step(*embedding)) return;
     embedding->done.set_value(std::move(embedding->result));
@@ -473,7 +474,7 @@ bool Engine::is_test_model() const {
 
 ChatPrompt Engine::apply_chat(const std::vector<ChatMessage>& messages,
                               const ChatOptions& options) const {
-  return impl_->model.chat().apply(messages, options);
+  return render_chat(impl_->model.chat(), messages, options);
 }
 
 CompletionResult Engine::complete(const std::string& prompt, const SamplingParams& params,

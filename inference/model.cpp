@@ -6,7 +6,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
-#include "inference/llama_backend.h"
+#include "common/llama/llama_backend.h"
 #include "inference/prompt_text.h"
 #include "inference/tiny_model.h"
 #include "inference/utf8.h"
@@ -29,7 +29,7 @@ std::string meta_string(const llama_model* model, const char* key) {
 }  // namespace
 
 Model::Model(const std::filesystem::path& path, const std::function<void(float)>& progress) {
-  ensure_llama_backend();
+  llama::ensure_llama_backend();
   const std::string file = path_utf8(path);
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {

@@ -11,7 +11,7 @@
 
 #include <llama.h>
 
-#include "inference/chat_template.h"
+#include "common/llama/chat_template.h"
 #include "inference/completion.h"
 #include "inference/sampling.h"
 
@@ -28,7 +28,7 @@ class Model {
   int n_vocab() const { return n_vocab_; }
   const std::string& id() const { return id_; }  // general.name, else the file's stem
   bool is_test_model() const;                    // the bundled random-weight model
-  const ChatTemplate& chat() const { return *chat_; }
+  const llama::ChatTemplate& chat() const { return *chat_; }
 
   // Special tokens are parsed, so that a chat template's markers become the model's own tokens.
   // `add_special`: the tokens the model puts around a text (BOS) are added; `parse_special`
@@ -53,7 +53,7 @@ class Model {
   int n_vocab_ = 0;
   std::string general_name_;
   std::string id_;
-  std::optional<ChatTemplate> chat_;
+  std::optional<llama::ChatTemplate> chat_;
 };
 
 }  // namespace tandem::inference

@@ -11,7 +11,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
-#include "inference/llama_backend.h"
+#include "common/llama/llama_backend.h"
 
 namespace tandem::inference {
 namespace {
@@ -77,7 +77,7 @@ void add_chat_template(const std::filesystem::path& file, const std::string& cha
 
 void make_tiny_model(const std::filesystem::path& vocab_gguf, const std::filesystem::path& out,
                      const TinyModelSpec& spec) {
-  ensure_llama_backend();
+  llama::ensure_llama_backend();
   gguf_init_params params{/*no_alloc=*/true, /*ctx=*/nullptr};
   GgufPtr vocab(gguf_init_from_file(path_utf8(vocab_gguf).c_str(), params));
   if (!vocab) throw Error("cannot read vocab GGUF " + path_utf8(vocab_gguf));

@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "common/trainer_status.h"
 #include "trainer/teacher.h"
 
 namespace tandem::trainer {
@@ -110,9 +111,15 @@ class PauseGate {
 };
 
 struct Progress {
-  std::string phase;  // "label", "train", "run"
+  Progress() = default;
+  Progress(std::string phase_, std::int64_t done_, std::int64_t total_,
+           TrainingFigures training_ = {})
+      : phase(std::move(phase_)), done(done_), total(total_), training(std::move(training_)) {}
+
+  std::string phase;  // "label", "train", "run", "evaluate"
   std::int64_t done = 0;
   std::int64_t total = 0;
+  TrainingFigures training;  // a finetune job's figures
 };
 
 struct JobControl {

@@ -4,6 +4,7 @@
 
 #include "trainer/command/command_job.h"
 #include "trainer/distill/distill_job.h"
+#include "trainer/finetune/finetune_job.h"
 
 namespace tandem::trainer {
 

@@ -58,6 +58,7 @@ struct Worker {
         s.phase = p.phase;
         s.items_done = p.done;
         s.items_total = p.total;
+        s.training = p.training;
         if (url) s.server_url = url->url;
       });
     };
@@ -92,6 +93,7 @@ struct Worker {
       s.job_kind = kind;
       s.phase.clear();
       s.items_done = s.items_total = 0;
+      s.training = {};
     });
     std::string failure;
     Backoff disk_backoff(500ms, 15s, std::random_device{}());
@@ -141,6 +143,7 @@ struct Worker {
       s.job.clear();
       s.job_kind.clear();
       s.phase.clear();
+      s.training = {};
     });
   }
 

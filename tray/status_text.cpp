@@ -35,6 +35,10 @@ StatusText status_text(const Snapshot& s) {
     t.job = v->job.empty() ? "Job: none"
                            : "Job: " + v->job + " (" + std::to_string(v->items_done) + " of " +
                                  std::to_string(v->items_total) + " items)";
+    if (const std::string figures = describe_training(v->training);
+        !v->job.empty() && !figures.empty()) {
+      t.job += ", " + figures;
+    }
     t.counters = "Jobs: " + std::to_string(v->jobs_done) + " done, " +
                  std::to_string(v->jobs_failed) + " failed";
     t.last_error = "Last error: " + (v->last_error.empty() ? std::string("none") : v->last_error);

@@ -28,6 +28,9 @@ struct DistillSpec {
   double holdout_fraction = 0.2;
   std::uint64_t seed = 42;
   std::optional<std::int64_t> max_items;  // absent: the whole dataset
+  // The student answers only above a confidence chosen on the held-out items so that its
+  // agreement with the teacher there is at least this; below it `predict` defers.
+  double min_agreement = 0.95;
 
   // Reads this kind's fields; a relative `dataset` resolves against `base_dir`.
   static DistillSpec parse(JobFields& fields, const std::filesystem::path& base_dir,

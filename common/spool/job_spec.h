@@ -11,11 +11,12 @@
 
 #include "common/spool/command_spec.h"
 #include "common/spool/distill_spec.h"
+#include "common/spool/finetune_spec.h"
 #include "common/spool/job_fields.h"
 
 namespace tandem::spool {
 
-using JobKind = std::variant<DistillSpec, CommandSpec>;
+using JobKind = std::variant<DistillSpec, CommandSpec, FinetuneSpec>;
 
 struct JobSpec {
   std::string name;  // default: the job file's stem
@@ -26,7 +27,7 @@ struct JobSpec {
   const Kind* as() const {
     return std::get_if<Kind>(&kind);
   }
-  // "distill", "command": the job file's `kind`.
+  // "distill", "command", "finetune": the job file's `kind`.
   std::string_view kind_name() const;
   // The job file `text` this spec was parsed from with every path it resolved written absolute
   // (a relative path would otherwise resolve against wherever the file is moved); the person's

@@ -104,9 +104,10 @@ std::string command_with(const std::string& more) {
 
 TEST(JobSpec, EveryErrorNamesFileLineAndField) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"{}", "job.json:1: field 'kind': missing (\"distill\" or \"command\")"},
+      {"{}", "job.json:1: field 'kind': missing (\"distill\", \"command\" or \"finetune\")"},
       {"{\n\"kind\": \"train\"}",
-       "job.json:2: field 'kind': expected \"distill\" or \"command\", got \"train\""},
+       "job.json:2: field 'kind': expected \"distill\", \"command\" or \"finetune\", got "
+       "\"train\""},
       {"{\"kind\": 3}", "job.json:1: field 'kind': expected a string, got a number"},
       {"{\"kind\": \"distill\",\n \"labels\": [\"a\", \"b\"]}",
        "job.json:1: field 'dataset': missing (required for a distill job)"},
@@ -257,6 +258,83 @@ TEST(JobSpec, EachKindNamesItselfAndMakesItsPathsAbsolute) {
   EXPECT_EQ(spec.kind_name(), "command");
   job = nlohmann::ordered_json::parse(spec.with_absolute_paths(command));
   EXPECT_EQ(job["working_dir"], path_utf8(dir.path().lexically_normal()));  // the default, written
+}
+
+TEST(JobSpec, ReadsEveryFinetuneFieldAndItsDefaults) {
+  testing::TempDir dir;
+  testing::write_text(dir / "base.gguf", "GGUF");
+  testing::write_text(dir / "data" / "corpus.txt", "text");
+  fs::create_directories(dir / "models");
+  JobSpec spec = parse_job_spec((dir / "tune.json").string(), R"({
+    "kind": "finetune", "base_model": "base.gguf", "dataset": "data/corpus.txt",
+    "output_model": "tuned", "output_dir": "models", "epochs": 3, "learning_rate": 0.001,
+    "context_length": 256, "validation_fraction": 0.2, "seed": 5, "threads": 1,
+    "checkpoint_every": 4, "optimizer": "sgd"})",
+                                dir.path());
+  ASSERT_NE(spec.as<FinetuneSpec>(), nullptr);
+  EXPECT_EQ(spec.kind_name(), "finetune");
+  const FinetuneSpec& f = *spec.as<FinetuneSpec>();
+  EXPECT_EQ(f.base_model, dir / "base.gguf");
+  EXPECT_EQ(f.dataset, dir / "data" / "corpus.txt");
+  EXPECT_EQ(f.output_model, "tuned.gguf");
+  EXPECT_EQ(f.output_dir, dir / "models");
+  EXPECT_EQ(f.epochs, 3);
+  EXPECT_DOUBLE_EQ(f.learning_rate, 0.001);
+  EXPECT_EQ(f.context_length, 256);
+  EXPECT_DOUBLE_EQ(f.validation_fraction, 0.2);
+  EXPECT_EQ(f.seed, 5u);
+  EXPECT_EQ(f.threads, 1);
+  EXPECT_EQ(f.checkpoint_every, 4);
+  EXPECT_EQ(f.optimizer, FinetuneOptimizer::sgd);
+  const auto absolute = nlohmann::json::parse(spec.with_absolute_paths(R"({"kind": "finetune",
+    "base_model": "base.gguf", "dataset": "data/corpus.txt", "output_model": "tuned",
+    "output_dir": "models"})"));
+  EXPECT_EQ(absolute["output_dir"], path_utf8(dir / "models"));
+
+  const FinetuneSpec d = *parse_job_spec("t.json", R"({"kind": "finetune", "base_model": "b.gguf",
+    "dataset": "d.jsonl", "output_model": "m.gguf"})",
+                                         "base", PathCheck::skip)
+                              .as<FinetuneSpec>();
+  EXPECT_EQ(d.output_model, "m.gguf");
+  EXPECT_TRUE(d.output_dir.empty());
+  EXPECT_EQ(d.epochs, 2);
+  EXPECT_EQ(d.context_length, 512);
+  EXPECT_EQ(d.checkpoint_every, 20);
+  EXPECT_EQ(d.optimizer, FinetuneOptimizer::adamw);
+}
+
+TEST(JobSpec, DistillMinAgreement) {
+  const std::string job = R"({"kind": "distill", "dataset": "d.jsonl", "labels": ["a", "b"])";
+  EXPECT_DOUBLE_EQ(
+      parse_job_spec("j.json", job + "}", "b", PathCheck::skip).as<DistillSpec>()->min_agreement,
+      0.95);
+  EXPECT_DOUBLE_EQ(
+      parse_job_spec("j.json", job + R"(, "min_agreement": 0.8})", "b", PathCheck::skip)
+          .as<DistillSpec>()
+          ->min_agreement,
+      0.8);
+  EXPECT_EQ(error_of(job + ",\n\"min_agreement\": 1.5}"),
+            "job.json:2: field 'min_agreement': expected a number from 0.0 to 1.0, got 1.5");
+}
+
+TEST(JobSpec, FinetuneErrorsNameTheField) {
+  const std::string head =
+      "{\"kind\": \"finetune\", \"base_model\": \"b.gguf\", \"output_model\": \"m\",\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"{\"kind\": \"finetune\", \"dataset\": \"d.txt\"}",
+       "job.json:1: field 'base_model': missing (required for a finetune job)"},
+      {head + "\"dataset\": \"d.csv\"}",
+       "job.json:2: field 'dataset': expected a .txt (plain text) or .jsonl (records) file, got "
+       "\"d.csv\""},
+      {head + "\"dataset\": \"d.txt\",\n\"context_length\": 300}",
+       "job.json:3: field 'context_length': must be a multiple of 256, got 300"},
+      {head + "\"dataset\": \"d.txt\",\n\"optimizer\": \"lion\"}",
+       "job.json:3: field 'optimizer': expected \"adamw\" or \"sgd\", got \"lion\""},
+      {"{\"kind\": \"finetune\", \"base_model\": \"b\", \"dataset\": \"d.txt\",\n"
+       "\"output_model\": \"../m\"}",
+       "job.json:2: field 'output_model': must be a file name without a folder, got \"../m\""},
+  };
+  for (const auto& [text, expected] : cases) EXPECT_EQ(error_of(text), expected) << text;
 }
 
 TEST(JobSpec, DefaultNameCanBeGiven) {

@@ -88,5 +88,51 @@ TEST(Metrics, NoHoldoutAndNoGoldGiveNulls) {
   EXPECT_TRUE(doc["gold"]["teacher_accuracy"].is_null());
 }
 
+TEST(Metrics, TheAnswerThresholdKeepsAgreementAboveTheMinimumAndAnswersAllItCan) {
+  // Confidence, agrees: the top three agree, then one disagreement, then a tie at 0.6.
+  const std::vector<std::pair<double, bool>> held_out = {{0.99, true}, {0.95, true}, {0.9, true},
+                                                         {0.8, false}, {0.6, true},  {0.6, false}};
+  EXPECT_DOUBLE_EQ(*choose_answer_threshold(held_out, 1.0), 0.9);
+  EXPECT_DOUBLE_EQ(*choose_answer_threshold(held_out, 0.75), 0.8);  // 3 of 4
+  // 4 of 6 at 0.6: the tie is answered or deferred together, never split.
+  EXPECT_DOUBLE_EQ(*choose_answer_threshold(held_out, 0.66), 0.6);
+  EXPECT_DOUBLE_EQ(*choose_answer_threshold(held_out, 0.7), 0.8);
+  // Nothing reaches it: above 1, so no confidence answers.
+  EXPECT_GT(*choose_answer_threshold({{0.9, false}, {0.7, false}}, 0.95), 1.0);
+  EXPECT_FALSE(choose_answer_threshold({}, 0.95).has_value());
+}
+
+TEST(Metrics, PerLabelAgreementAndTheAnsweringReport) {
+  // Bias only: the student always answers "b", with the same confidence for every text.
+  Student student({"a", "b"}, 16, std::vector<float>(32, 0.0f), {0.0f, 1.0f});
+  std::vector<EvaluationItem> items = {{"one", 1, std::nullopt},
+                                       {"two", 0, std::nullopt},
+                                       {"three", 1, std::nullopt},
+                                       {"four", 1, std::nullopt}};
+  Metrics m = evaluate(student, items, Split{{}, {0, 1, 2, 3}}, 0.5, 0.95);
+  ASSERT_EQ(m.per_label.size(), 2u);
+  EXPECT_EQ(m.per_label[0].holdout_items, 1u);
+  EXPECT_DOUBLE_EQ(*m.per_label[0].agreement, 0.0);
+  EXPECT_EQ(m.per_label[1].holdout_items, 3u);
+  EXPECT_DOUBLE_EQ(*m.per_label[1].agreement, 1.0);
+  // One confidence for all, 3 of 4 agree: below 0.95, so it defers on everything.
+  EXPECT_GT(*m.answer_threshold, 1.0);
+  EXPECT_DOUBLE_EQ(*m.answered_fraction, 0.0);
+  EXPECT_FALSE(m.answered_agreement.has_value());
+  const auto doc = metrics_to_json(m);
+  EXPECT_EQ(doc["per_label"][1]["label"], "b");
+  EXPECT_EQ(doc["answering"]["min_agreement"], 0.95);
+
+  Metrics lenient = evaluate(student, items, Split{{}, {0, 1, 2, 3}}, 0.5, 0.75);
+  EXPECT_DOUBLE_EQ(*lenient.answered_fraction, 1.0);
+  EXPECT_DOUBLE_EQ(*lenient.answered_agreement, 0.75);
+  student.set_answer_threshold(lenient.answer_threshold);
+  EXPECT_TRUE(student.answers(student.predict("anything")));
+  student.set_answer_threshold(m.answer_threshold);
+  EXPECT_FALSE(student.answers(student.predict("anything")));
+  // The threshold travels in the model file.
+  EXPECT_EQ(Student::from_json("s", student.to_json()).answer_threshold(), m.answer_threshold);
+}
+
 }  // namespace
 }  // namespace tandem::distill

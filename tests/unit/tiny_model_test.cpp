@@ -7,7 +7,7 @@
 
 #include <llama.h>
 
-#include "inference/llama_backend.h"
+#include "common/llama/llama_backend.h"
 #include "tests/support/tiny_model.h"
 
 namespace tandem {
@@ -35,7 +35,7 @@ TEST(TinyModel, IsMadeQuicklyAndIsSmall) {
 }
 
 TEST(TinyModel, LoadsTokenizesAndGenerates) {
-  inference::ensure_llama_backend();
+  llama::ensure_llama_backend();
   llama_model_params mp = llama_model_default_params();
   std::unique_ptr<llama_model, ModelFree> model(
       llama_model_load_from_file(testing::tiny_model_path().string().c_str(), mp));
@@ -52,7 +52,7 @@ TEST(TinyModel, LoadsTokenizesAndGenerates) {
   llama_context_params cp = llama_context_default_params();
   cp.n_ctx = 256;
   cp.n_batch = 256;
-  cp.n_threads = cp.n_threads_batch = inference::effective_threads(0);
+  cp.n_threads = cp.n_threads_batch = llama::effective_threads(0);
   std::unique_ptr<llama_context, ContextFree> ctx(llama_init_from_model(model.get(), cp));
   ASSERT_TRUE(ctx);
 
@@ -80,10 +80,10 @@ TEST(TinyModel, LoadsTokenizesAndGenerates) {
 }
 
 TEST(Threads, NeverAboveTheCoreCount) {
-  EXPECT_EQ(inference::effective_threads(0, 2), 2);
-  EXPECT_EQ(inference::effective_threads(4, 2), 2);
-  EXPECT_EQ(inference::effective_threads(1, 2), 1);
-  EXPECT_EQ(inference::effective_threads(-3, 0), 1);
+  EXPECT_EQ(llama::effective_threads(0, 2), 2);
+  EXPECT_EQ(llama::effective_threads(4, 2), 2);
+  EXPECT_EQ(llama::effective_threads(1, 2), 1);
+  EXPECT_EQ(llama::effective_threads(-3, 0), 1);
 }
 
 }  // namespace

@@ -30,6 +30,21 @@ void expect_same(const TrainerStatus& a, const TrainerStatus& b) {
   EXPECT_EQ(a.jobs_failed, b.jobs_failed);
   EXPECT_EQ(a.last_error, b.last_error);
   EXPECT_EQ(a.server_url, b.server_url);
+  EXPECT_EQ(a.training, b.training);
+}
+
+// A finetune job's status: its figures travel through both codecs.
+TrainerStatus finetune_status() {
+  TrainerStatus s = sample_trainer_status();
+  s.job_kind = "finetune";
+  s.phase = "train";
+  s.training.epoch = 2;
+  s.training.epochs = 3;
+  s.training.train_loss = 3.25;
+  s.training.val_loss = 3.5;
+  s.training.tokens_per_s = 1234.6;
+  s.training.eta_s = 81;
+  return s;
 }
 
 TEST(TrainerStatusValues, RegistryValuesEndWithStateAndReadBack) {
@@ -47,6 +62,25 @@ TEST(TrainerStatusValues, RegistryValuesEndWithStateAndReadBack) {
   const TrainerStatus back = read_trainer_status_values(store);
   expect_same(back, sample_trainer_status());
   EXPECT_EQ(back.pipe_name, sample_trainer_status().pipe_name);
+}
+
+TEST(TrainerStatusValues, AFinetuneJobsFiguresReadBackAndReadWell) {
+  RecordingStore store;
+  store.write(trainer_status_values(finetune_status()));
+  expect_same(read_trainer_status_values(store), finetune_status());
+  expect_same(parse_trainer_status_json("pipe", trainer_status_json(finetune_status()).dump()),
+              finetune_status());
+  EXPECT_EQ(describe_training(finetune_status().training),
+            "epoch 2/3, loss 3.250, validation 3.500, 1235 tokens/s, 1m21s left");
+  EXPECT_EQ(describe_training(sample_trainer_status().training), "");
+  // Absent figures are null in JSON and empty values in the registry.
+  TrainerStatus early = finetune_status();
+  early.training.train_loss.reset();
+  early.training.eta_s.reset();
+  EXPECT_TRUE(trainer_status_json(early)["eta_s"].is_null());
+  RecordingStore early_store;
+  early_store.write(trainer_status_values(early));
+  expect_same(read_trainer_status_values(early_store), early);
 }
 
 TEST(TrainerStatusValues, CountersBeyondADwordAreClampedNotWrapped) {

@@ -128,7 +128,7 @@ void run_distill_job(const spool::DistillSpec& job, const std::filesystem::path&
   options.epochs = job.epochs;
   options.seed = job.seed;
   std::vector<double> epoch_loss;
-  const distill::Student student = [&] {
+  distill::Student student = [&] {
     try {
       return distill::train_student(
           job.labels, examples, options,
@@ -152,7 +152,9 @@ void run_distill_job(const spool::DistillSpec& job, const std::filesystem::path&
     }
     evaluation.push_back({items[i].text, teacher_labels[i], gold});
   }
-  distill::Metrics metrics = distill::evaluate(student, evaluation, split, job.holdout_fraction);
+  distill::Metrics metrics =
+      distill::evaluate(student, evaluation, split, job.holdout_fraction, job.min_agreement);
+  student.set_answer_threshold(metrics.answer_threshold);
   metrics.epoch_loss = epoch_loss;
 
   write_labels(work_dir / kLabelsFile, job, items, teacher_labels, checkpoint);

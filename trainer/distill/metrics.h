@@ -45,11 +45,30 @@ struct Metrics {
   // All items with a gold label, and how many the teacher got right.
   std::size_t gold_items = 0;
   std::optional<double> teacher_gold_accuracy;
+  // Per teacher label, over the held-out items the teacher gave it: how many, and the share the
+  // student agreed on.
+  struct LabelAgreement {
+    std::size_t holdout_items = 0;
+    std::optional<double> agreement;
+  };
+  std::vector<LabelAgreement> per_label;
+  // The confidence threshold (answer_threshold below) and what it gives on the held-out items.
+  double min_agreement = 0;
+  std::optional<double> answer_threshold;  // none without held-out items: always answers
+  std::optional<double> answered_fraction;
+  std::optional<double> answered_agreement;
 };
+
+// The least confidence at which answering keeps the agreement with the teacher, over the items
+// answered, at least `min_agreement`, answering as many as possible: `held_out` pairs (student
+// confidence, agrees with the teacher). Above 1 when no threshold reaches it (never answer);
+// std::nullopt with no items.
+std::optional<double> choose_answer_threshold(std::vector<std::pair<double, bool>> held_out,
+                                              double min_agreement);
 
 // Fills everything but epoch_loss (the caller has it from training).
 Metrics evaluate(const Student& student, const std::vector<EvaluationItem>& items,
-                 const Split& split, double holdout_fraction);
+                 const Split& split, double holdout_fraction, double min_agreement = 0.95);
 
 nlohmann::json metrics_to_json(const Metrics& metrics);
 void write_metrics(const std::filesystem::path& file, const Metrics& metrics);  // atomically

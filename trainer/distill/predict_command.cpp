@@ -26,6 +26,7 @@ int predict_command(const std::vector<std::string>& words,
   try {
     const Student student = Student::load(path_from_utf8(args[0]));
     const Prediction p = student.predict(args[1]);
+    const bool defer = !student.answers(p);
     if (as_json) {
       nlohmann::json probabilities = nlohmann::json::object();
       for (std::size_t k = 0; k < student.labels().size(); ++k) {
@@ -33,11 +34,13 @@ int predict_command(const std::vector<std::string>& words,
       }
       std::printf(
           "%s\n",
-          nlohmann::json{{"label", p.label}, {"probabilities", probabilities}}.dump().c_str());
+          nlohmann::json{{"label", p.label}, {"defer", defer}, {"probabilities", probabilities}}
+              .dump()
+              .c_str());
     } else {
-      std::printf("%s\n", p.label.c_str());
+      std::printf("%s\n", defer ? "defer" : p.label.c_str());
     }
-    return 0;
+    return defer ? kDeferExitCode : 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tandem-trainer predict: %s\n", e.what());
     return 3;

@@ -8,6 +8,11 @@
 
 namespace tandem::distill {
 
+// The exit code when the student is not confident enough to answer (below the threshold chosen
+// for min_agreement): the caller should ask the LLM. It prints "defer" (--json: "defer": true,
+// with the student's label and probabilities all the same).
+inline constexpr int kDeferExitCode = 10;
+
 // `words` are the UTF-8 arguments after "predict". Wrong words return `usage(problem)`; a model
 // that cannot be used is said on stderr and gives 3.
 int predict_command(const std::vector<std::string>& words,

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -56,6 +57,14 @@ class Student {
   const std::vector<float>& weights() const { return weights_; }
   const std::vector<float>& bias() const { return bias_; }
 
+  // The least confidence (the top label's probability) at which the student answers; below it
+  // the caller should ask the LLM. Absent: it always answers. Above 1: it never does.
+  const std::optional<double>& answer_threshold() const { return answer_threshold_; }
+  void set_answer_threshold(std::optional<double> threshold) { answer_threshold_ = threshold; }
+  bool answers(const Prediction& p) const {
+    return !answer_threshold_ || p.probabilities[p.index] >= *answer_threshold_;
+  }
+
   Prediction predict(std::string_view text) const;
   Prediction predict(const SparseVector& features) const;
 
@@ -71,6 +80,7 @@ class Student {
   std::uint32_t buckets_;
   std::vector<float> weights_;
   std::vector<float> bias_;
+  std::optional<double> answer_threshold_;
 };
 
 // Throws Error unless `labels` are at least two, distinct and non-empty.

@@ -1,7 +1,7 @@
 // The student model file. Example (weights shortened):
 //   {"format": "tandem-student", "version": 1, "labels": ["neg", "pos"],
 //    "features": {"hash": "fnv1a64", "spec_version": 1, "buckets": 262144},
-//    "bias": [0.12, -0.12],
+//    "bias": [0.12, -0.12], "answer_threshold": 0.83 (optional),
 //    "weights": {"encoding": "base64-le", "rows": "...", "values": "..."}}
 // "rows": the buckets with any non-zero weight, ascending, as little-endian uint32;
 // "values": for each row, one little-endian float32 per label, in label order.
@@ -82,8 +82,8 @@ std::vector<float> read_bias(const JsonSource& source, ObjectReader& top, std::s
 
 // ObjectReader::reject_unknown only knows the fields read through it, and arrays are not.
 void reject_other_fields(const JsonSource& source, ObjectReader& top) {
-  static const std::set<std::string> known = {"format",   "version", "labels",
-                                              "features", "bias",    "weights"};
+  static const std::set<std::string> known = {"format", "version", "labels",          "features",
+                                              "bias",   "weights", "answer_threshold"};
   for (const auto& [key, value] : source.root().items()) {
     if (!known.count(key)) top.fail(key, "unknown field");
   }
@@ -113,6 +113,7 @@ std::string Student::to_json() const {
       {"weights",
        {{"encoding", kEncoding}, {"rows", base64_encode(rows)}, {"values", base64_encode(values)}}},
   };
+  if (answer_threshold_) doc["answer_threshold"] = *answer_threshold_;
   return doc.dump(2) + "\n";
 }
 
@@ -173,7 +174,9 @@ Student Student::from_json(const std::string& origin, std::string_view text) {
       dense[std::size_t{b} * k_count + k] = v;
     }
   }
-  return Student(std::move(labels), bucket_count, std::move(dense), std::move(bias));
+  Student student(std::move(labels), bucket_count, std::move(dense), std::move(bias));
+  student.set_answer_threshold(top.number("answer_threshold", 0, 2));
+  return student;
 }
 
 void Student::save(const std::filesystem::path& file) const {

@@ -1,9 +1,10 @@
-// Process-wide llama.cpp set-up: backend initialised once, its log routed into ours.
+// Process-wide llama.cpp set-up, shared by the server (inference/) and the trainer's finetune
+// jobs: backend initialised once, its log routed into ours.
 #pragma once
 
 #include <thread>
 
-namespace tandem::inference {
+namespace tandem::llama {
 
 void ensure_llama_backend();
 
@@ -11,4 +12,4 @@ void ensure_llama_backend();
 // on 2 cores, 4 busy-waiting threads ran over 2,000x slower (TOOLCHAIN.md).
 int effective_threads(int requested, unsigned cores = std::thread::hardware_concurrency());
 
-}  // namespace tandem::inference
+}  // namespace tandem::llama

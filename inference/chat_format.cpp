@@ -1,51 +1,16 @@
-#include "inference/chat_template.h"
+#include "inference/chat_format.h"
 
 #include <exception>
+#include <memory>
 #include <string>
 
 #include "common/error.h"
-#include "common/log.h"
+#include "common/llama/chat_messages.h"
 #include "inference/generic_tools.h"
 #include "inference/grammar.h"
-// llama.cpp's common chat library (its headers expose no JSON library of their own).
-#include "chat.h"
 
 namespace tandem::inference {
-
-struct ChatTemplate::Templates {
-  common_chat_templates_ptr ptr;
-};
-
 namespace {
-
-common_chat_templates_ptr init(const llama_model* model) {
-  try {
-    auto own = common_chat_templates_init(model, "");
-    TLOG(info) << "chat template: "
-               << (common_chat_templates_was_explicit(own.get()) ? "the model's own"
-                                                                 : "the model has none, ChatML");
-    return own;
-  } catch (const std::exception& e) {
-    TLOG(warning) << "chat template: the model's template does not parse (" << e.what()
-                  << "), using ChatML";
-    return common_chat_templates_init(model, "chatml");
-  }
-}
-
-std::vector<common_chat_msg> to_common(const std::vector<ChatMessage>& messages) {
-  std::vector<common_chat_msg> out;
-  out.reserve(messages.size());
-  for (const auto& m : messages) {
-    common_chat_msg c;
-    c.role = m.role;
-    c.content = m.content;
-    c.tool_call_id = m.tool_call_id;
-    for (const auto& call : m.tool_calls)
-      c.tool_calls.push_back({call.name, call.arguments, call.id});
-    out.push_back(std::move(c));
-  }
-  return out;
-}
 
 // The template's own tool-call format, read back with the parser it was rendered with.
 class NativeToolParser : public ChatOutputParser {
@@ -87,25 +52,14 @@ common_chat_tool_choice to_common(ToolChoice choice) {
 
 }  // namespace
 
-ChatTemplate::ChatTemplate(const llama_model* model)
-    : templates_(std::make_unique<Templates>(Templates{init(model)})) {
-  const auto caps = common_chat_templates_get_caps(templates_->ptr.get());
-  const auto it = caps.find("supports_tool_calls");
-  native_tools_ = it != caps.end() && it->second;
-  TLOG(info) << "chat template: tool calls "
-             << (native_tools_ ? "in the template's own format" : "in Tandem's generic JSON form");
-}
-
-ChatTemplate::~ChatTemplate() = default;
-
-ChatPrompt ChatTemplate::apply(const std::vector<ChatMessage>& messages,
-                               const ChatOptions& options) const {
+ChatPrompt render_chat(const llama::ChatTemplate& chat, const std::vector<ChatMessage>& messages,
+                       const ChatOptions& options) {
   const bool tools = !options.tools.empty() && options.tool_choice != ToolChoice::none;
-  const bool generic = tools && !native_tools_;
+  const bool generic = tools && !chat.native_tools();
   common_chat_templates_inputs in;
   // Without a format of its own, a template still needs earlier calls and results spelled out.
-  in.messages = to_common(
-      native_tools_ ? messages : generic_tools::with_tools(messages, generic ? &options : nullptr));
+  in.messages = llama::to_common(
+      chat.native_tools() ? messages : generic_tools::with_tools(messages, generic ? &options : nullptr));
   in.add_generation_prompt = true;
   in.use_jinja = true;
   if (tools && !generic) {
@@ -118,7 +72,7 @@ ChatPrompt ChatTemplate::apply(const std::vector<ChatMessage>& messages,
   }
   common_chat_params out;
   try {
-    out = common_chat_templates_apply(templates_->ptr.get(), in);
+    out = common_chat_templates_apply(chat.templates(), in);
   } catch (const std::exception& e) {
     throw InputError("messages",
                      std::string("the model's chat template refused them: ") + e.what());

@@ -1,4 +1,4 @@
-#include "inference/llama_backend.h"
+#include "common/llama/llama_backend.h"
 
 #include <mutex>
 #include <string>
@@ -7,7 +7,7 @@
 
 #include "common/log.h"
 
-namespace tandem::inference {
+namespace tandem::llama {
 namespace {
 
 void route_log(ggml_log_level level, const char* text, void*) {
@@ -36,4 +36,4 @@ int effective_threads(int requested, unsigned cores) {
   return requested;
 }
 
-}  // namespace tandem::inference
+}  // namespace tandem::llama
