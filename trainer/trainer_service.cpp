@@ -54,7 +54,10 @@ struct Worker {
     c.on_progress = [this](const Progress& p) {
       const auto url = client.endpoint();
       board.update([&](TrainerStatus& s) {
-        s.state = "working";
+        // A retry that reports where it stands has not got past what it waits for (the server,
+        // the disk): "waiting" stays until the job moves on.
+        const bool moved_on = s.phase != p.phase || s.items_done != p.done;
+        if (s.state != "waiting" || moved_on) s.state = "working";
         s.phase = p.phase;
         s.items_done = p.done;
         s.items_total = p.total;
