@@ -59,7 +59,8 @@ ChatPrompt render_chat(const llama::ChatTemplate& chat, const std::vector<ChatMe
   common_chat_templates_inputs in;
   // Without a format of its own, a template still needs earlier calls and results spelled out.
   in.messages = llama::to_common(
-      chat.native_tools() ? messages : generic_tools::with_tools(messages, generic ? &options : nullptr));
+      chat.native_tools() ? messages
+                          : generic_tools::with_tools(messages, generic ? &options : nullptr));
   in.add_generation_prompt = true;
   in.use_jinja = true;
   if (tools && !generic) {

@@ -17,7 +17,8 @@ inline std::vector<common_chat_msg> to_common(const std::vector<ChatMessage>& me
     c.role = m.role;
     c.content = m.content;
     c.tool_call_id = m.tool_call_id;
-    for (const auto& call : m.tool_calls) c.tool_calls.push_back({call.name, call.arguments, call.id});
+    for (const auto& call : m.tool_calls)
+      c.tool_calls.push_back({call.name, call.arguments, call.id});
     out.push_back(std::move(c));
   }
   return out;

@@ -55,8 +55,8 @@ std::string ChatTemplate::apply(const std::vector<ChatMessage>& messages,
   try {
     return common_chat_templates_apply(templates_->ptr.get(), in).prompt;
   } catch (const std::exception& e) {
-    throw InputError("messages", std::string("the model's chat template refused them: ") +
-                                     e.what());
+    throw InputError("messages",
+                     std::string("the model's chat template refused them: ") + e.what());
   }
 }
 
