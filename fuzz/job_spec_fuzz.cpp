@@ -34,6 +34,18 @@ void check(const CommandSpec& c) {
   TANDEM_FUZZ_CHECK(c.max_restarts >= 0, std::to_string(c.max_restarts));
 }
 
+void check(const FinetuneSpec& f) {
+  TANDEM_FUZZ_CHECK(f.base_model.is_absolute(), f.base_model.string());
+  TANDEM_FUZZ_CHECK(f.dataset.is_absolute(), f.dataset.string());
+  TANDEM_FUZZ_CHECK(f.output_dir.empty() || f.output_dir.is_absolute(), f.output_dir.string());
+  TANDEM_FUZZ_CHECK(!f.output_model.empty(), "finetune job without an output_model");
+  TANDEM_FUZZ_CHECK(f.epochs >= 1, std::to_string(f.epochs));
+}
+
+bool same_paths(const FinetuneSpec& a, const FinetuneSpec& b) {
+  return a.base_model == b.base_model && a.dataset == b.dataset && a.output_dir == b.output_dir;
+}
+
 bool same_paths(const DistillSpec& a, const DistillSpec& b) {
   return a.dataset == b.dataset;
 }
