@@ -419,8 +419,8 @@ TEST_F(SecurityTest, ForeignHostIs403OnEveryRouteAndTheKeyGuardsEveryRouteButHea
 TEST_F(SecurityTest, RoutesOutsideTheListAre404) {
   start();
   testing::RawHttpConnection http(testing::loopback(Family::v4), published_port_);
-  for (const char* path : {"/", "/v1", "/v1/", "/v1/images/generations", "/health/", "/HEALTH", "/admin",
-                           "/v1/models/x", "/metrics/../v1/models"}) {
+  for (const char* path : {"/", "/v1", "/v1/", "/v1/images/generations", "/health/", "/HEALTH",
+                           "/admin", "/v1/models/x", "/metrics/../v1/models"}) {
     EXPECT_EQ(http.request("GET", path).status, 404) << path;
   }
 }
