@@ -16,7 +16,7 @@ namespace {
 class NativeToolParser : public ChatOutputParser {
  public:
   explicit NativeToolParser(const common_chat_params& params) : params_(params) {
-    params_.parser.load(serialized(params));
+    params_.parser.load(params.parser);
   }
   ChatReply parse(const std::string& text, bool partial) const override {
     const common_chat_msg msg = common_chat_parse(text, partial, params_);
@@ -26,7 +26,6 @@ class NativeToolParser : public ChatOutputParser {
   }
 
  private:
-  static const std::string& serialized(const common_chat_params& p) { return p.parser; }
   common_chat_parser_params params_;
 };
 
@@ -64,8 +63,7 @@ ChatPrompt render_chat(const llama::ChatTemplate& chat, const std::vector<ChatMe
   in.add_generation_prompt = true;
   in.use_jinja = true;
   if (tools && !generic) {
-    for (const auto& t : options.tools) {
-      if (options.tool_choice == ToolChoice::function && t.name != options.function) continue;
+    for (const auto& t : options.offered()) {
       in.tools.push_back({t.name, t.description, t.parameters.empty() ? "{}" : t.parameters});
     }
     in.tool_choice = to_common(options.tool_choice);

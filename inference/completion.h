@@ -35,6 +35,16 @@ struct ChatOptions {
   std::string function;  // the one to call, with ToolChoice::function
   bool parallel_tool_calls = true;
   std::optional<std::string> json_schema;  // the answer is JSON valid against this schema
+
+  // The tools the model may call: all of them, or the one a ToolChoice::function names.
+  std::vector<ChatTool> offered() const {
+    if (tool_choice != ToolChoice::function) return tools;
+    std::vector<ChatTool> one;
+    for (const auto& t : tools) {
+      if (t.name == function) one.push_back(t);
+    }
+    return one;
+  }
 };
 
 // A grammar (GBNF) the generated text must follow. `field` names the request argument it comes

@@ -502,7 +502,7 @@ std::vector<CompletionResult> Engine::complete_choices(const std::string& prompt
   check_sampling(params, impl_->model.n_vocab());
   // Parsed here, on the caller's thread: a bad grammar is refused before the request queues.
   const std::shared_ptr<llama_sampler> grammar =
-      make_grammar_sampler(params.grammar, impl_->model.vocab(), tokens);
+      make_grammar_sampler(params.grammar, impl_->model, tokens);
   const int ctx_size = impl_->options.ctx_size;
   if (n_prompt > ctx_size - 1) {
     throw PromptTooLong("prompt is " + std::to_string(n_prompt) + " tokens, but at most " +

@@ -9,15 +9,6 @@ namespace {
 
 using nlohmann::json;
 
-std::vector<ChatTool> offered(const ChatOptions& options) {
-  if (options.tool_choice != ToolChoice::function) return options.tools;
-  std::vector<ChatTool> one;
-  for (const auto& t : options.tools) {
-    if (t.name == options.function) one.push_back(t);
-  }
-  return one;
-}
-
 json parameters(const ChatTool& tool) {
   if (tool.parameters.empty()) return json{{"type", "object"}};
   return json::parse(tool.parameters);
@@ -27,7 +18,7 @@ std::string instructions(const ChatOptions& options) {
   std::string text =
       "You can call these tools; each line is one, with the JSON Schema of its "
       "arguments:\n";
-  for (const auto& t : offered(options)) {
+  for (const auto& t : options.offered()) {
     text += json{{"name", t.name}, {"description", t.description}, {"parameters", parameters(t)}}
                 .dump() +
             "\n";
@@ -76,7 +67,7 @@ std::vector<ChatMessage> with_tools(const std::vector<ChatMessage>& messages,
 
 std::string answer_schema(const ChatOptions& options) {
   json alternatives = json::array();
-  for (const auto& t : offered(options)) {
+  for (const auto& t : options.offered()) {
     alternatives.push_back(
         {{"type", "object"},
          {"properties", {{"name", {{"const", t.name}}}, {"arguments", parameters(t)}}},
@@ -99,9 +90,12 @@ std::string answer_schema(const ChatOptions& options) {
 
 ChatReply parse(const std::string& text, bool partial) {
   ChatReply reply;
+  // One JSON object, whole only at its last token: nothing to read before the answer ends
+  // (parsing the growing text at every streamed token would be quadratic work for nothing).
+  if (partial) return reply;
   const json answer = json::parse(text, nullptr, false);
   if (answer.is_discarded() || !answer.is_object()) {
-    if (!partial) reply.content = text;  // cut short (max_tokens): what there is, as text
+    reply.content = text;  // cut short (max_tokens): what there is, as text
     return reply;
   }
   if (auto content = answer.find("content"); content != answer.end() && content->is_string()) {

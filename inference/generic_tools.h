@@ -20,7 +20,8 @@ std::vector<ChatMessage> with_tools(const std::vector<ChatMessage>& messages,
 // The JSON Schema (text) of the answer `options` allows; the grammar is made from it.
 std::string answer_schema(const ChatOptions& options);
 
-// Reads the answer back; text that is not (yet) the JSON form is content as it stands.
+// Reads the whole answer back (a partial one reads as nothing yet); text that is not the JSON
+// form (cut short by max_tokens) is content as it stands.
 ChatReply parse(const std::string& text, bool partial);
 
 }  // namespace tandem::inference::generic_tools

@@ -10,28 +10,15 @@
 namespace tandem::inference {
 namespace {
 
-std::string piece(const llama_vocab* vocab, llama_token token) {
-  std::string out(64, '\0');
-  int32_t n =
-      llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0, true);
-  if (n < 0) {
-    out.resize(static_cast<std::size_t>(-n));
-    n = llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0, true);
-  }
-  out.resize(static_cast<std::size_t>(std::max(n, 0)));
-  return out;
-}
-
 // The prompt's last tokens that spell exactly `text`, as the model read them (tokenizing `text`
 // alone can differ: an SPM tokenizer adds a space before text that starts the input).
-std::vector<llama_token> tail_spelling(const llama_vocab* vocab,
-                                       const std::vector<llama_token>& prompt,
+std::vector<llama_token> tail_spelling(const Model& model, const std::vector<llama_token>& prompt,
                                        const std::string& text) {
   std::string spelled;
   std::size_t from = prompt.size();
   while (from > 0 && spelled.size() < text.size()) {
     --from;
-    spelled.insert(0, piece(vocab, prompt[from]));
+    spelled.insert(0, model.token_bytes(prompt[from], /*special=*/true));
   }
   if (spelled != text) return {};
   return {prompt.begin() + static_cast<std::ptrdiff_t>(from), prompt.end()};
@@ -47,9 +34,9 @@ std::string grammar_from_schema(const std::string& schema, const std::string& fi
   }
 }
 
-std::shared_ptr<llama_sampler> make_grammar_sampler(const Grammar& grammar,
-                                                    const llama_vocab* vocab,
+std::shared_ptr<llama_sampler> make_grammar_sampler(const Grammar& grammar, const Model& model,
                                                     const std::vector<llama_token>& prompt) {
+  const llama_vocab* vocab = model.vocab();
   if (grammar.gbnf.empty()) return nullptr;
   llama_sampler* raw = nullptr;
   if (grammar.lazy) {
@@ -67,7 +54,7 @@ std::shared_ptr<llama_sampler> make_grammar_sampler(const Grammar& grammar,
   }
   std::shared_ptr<llama_sampler> sampler(raw, llama_sampler_free);
   if (grammar.prefill.empty() || grammar.lazy) return sampler;
-  const std::vector<llama_token> tokens = tail_spelling(vocab, prompt, grammar.prefill);
+  const std::vector<llama_token> tokens = tail_spelling(model, prompt, grammar.prefill);
   if (tokens.empty()) {
     throw Error("the chat prompt does not end with the grammar's start '" + grammar.prefill + "'");
   }

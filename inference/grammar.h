@@ -9,6 +9,7 @@
 #include <llama.h>
 
 #include "inference/completion.h"
+#include "inference/model.h"
 
 namespace tandem::inference {
 
@@ -19,8 +20,7 @@ std::string grammar_from_schema(const std::string& schema, const std::string& fi
 // A grammar sampler ready for the first generated token: `prompt` (the request's tokens) must end
 // with grammar.prefill, which the sampler is advanced past. InputError naming grammar.field when
 // the grammar does not parse or its start does not match the prompt's end. Null for no grammar.
-std::shared_ptr<llama_sampler> make_grammar_sampler(const Grammar& grammar,
-                                                    const llama_vocab* vocab,
+std::shared_ptr<llama_sampler> make_grammar_sampler(const Grammar& grammar, const Model& model,
                                                     const std::vector<llama_token>& prompt);
 
 }  // namespace tandem::inference

@@ -13,6 +13,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/error.h"
@@ -197,6 +198,14 @@ class ServiceHostTest : public ::testing::Test {
     return Service::create(*scm_, c);
   }
 
+  // Services `a` and `b`, where `b` depends on `a`.
+  std::pair<Service, Service> create_dependent_pair(const std::string& a, const std::string& b) {
+    Service service_a = create(config(a));
+    ServiceConfig config_b = config(b);
+    config_b.dependencies = {a};
+    return {std::move(service_a), create(config_b)};
+  }
+
   // Starts, waits for RUNNING, stops, waits for STOPPED; returns the final status.
   ServiceStatusInfo run_and_stop(Service& service) {
     service.start();
@@ -310,10 +319,7 @@ FILETIME process_start_time(DWORD pid) {
 TEST_F(ServiceHostTest, StartingADependentStartsItsDependencyFirst) {
   const std::string a = unique_name("DepA");
   const std::string b = unique_name("DepB");
-  Service service_a = create(config(a));
-  ServiceConfig config_b = config(b);
-  config_b.dependencies = {a};
-  Service service_b = create(config_b);
+  auto [service_a, service_b] = create_dependent_pair(a, b);
 
   service_b.start_with_dependencies(*scm_, kStateTimeout);
   const ServiceStatusInfo status_b =
@@ -337,10 +343,7 @@ TEST_F(ServiceHostTest, StartingADependentStartsItsDependencyFirst) {
 TEST_F(ServiceHostTest, WhetherTheScmItselfStartsDependencies) {
   const std::string a = unique_name("ScmDepA");
   const std::string b = unique_name("ScmDepB");
-  Service service_a = create(config(a));
-  ServiceConfig config_b = config(b);
-  config_b.dependencies = {a};
-  Service service_b = create(config_b);
+  auto [service_a, service_b] = create_dependent_pair(a, b);
 
   service_b.start();
   service_b.wait_for_state(ServiceRunState::running, kStateTimeout);
