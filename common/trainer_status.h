@@ -29,7 +29,8 @@ struct TrainingFigures {
 };
 
 struct TrainerStatus {
-  // starting, idle (no job), working, paused, waiting (for the server), stopping, stopped
+  // starting, idle (no job), working, paused, waiting (for the server), blocked (its jobs
+  // folders may not be trusted; last_error says which and why), stopping, stopped
   std::string state = "starting";
   std::uint32_t pid = 0;
   std::string instance_id;

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/paths.h"
 #include "common/posix/dir_watch.h"
+#include "common/posix/folder_facts.h"
 #include "common/posix/llm_resolver.h"
 #include "common/posix/process_launcher.h"
 #include "common/posix/runtime_dir.h"
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
     return std::make_unique<posix::DirWatch>(folder);
   };
   options.make_launcher = [] { return std::make_unique<posix::SpawnLauncher>(); };
+  options.read_folder_facts = posix::read_folder_facts;
 
   log::Options log_options;
   log_options.directory = paths::logs_dir();

@@ -12,6 +12,7 @@
 #include "common/paths.h"
 #include "common/service_names.h"
 #include "common/win32/child_process.h"
+#include "common/win32/folder_facts.h"
 #include "common/win32/folder_watch.h"
 #include "common/win32/llm_resolver.h"
 #include "common/win32/registry_publication.h"
@@ -91,6 +92,7 @@ int wmain(int argc, wchar_t** argv) {
     return std::make_unique<win32::ChangeNotificationWatch>(folder);
   };
   options.make_launcher = [] { return std::make_unique<win32::JobObjectLauncher>(); };
+  options.read_folder_facts = win32::read_folder_facts;
 
   log::Options log_options;
   log_options.directory = paths::logs_dir();

@@ -33,6 +33,7 @@ struct Worker {
   ProcessLauncher& launcher;
   std::stop_token stop;
   std::unique_ptr<FolderWatch> watch;
+  std::string untrusted;  // why the jobs folders were not trusted last time; empty: they were
 
   void set_state(const std::string& state) {
     board.update([&](TrainerStatus& s) { s.state = state; });
@@ -84,6 +85,40 @@ struct Worker {
       s.last_error = "job " + job.id + ": " + e.what();
     });
     wait_unless_stopped(delay, stop);
+  }
+
+  // Whether the spool's folders may be trusted with jobs (a job runs as the trainer's account).
+  // When not, the status and the log say which folder and what is wrong with it, once per change;
+  // the loop then runs no job and checks again when the inbox changes or the rescan comes.
+  bool folders_trusted() {
+    if (!options.read_folder_facts) return true;
+    std::string problems;
+    for (const auto* folder :
+         {&spool.root(), &spool.inbox(), &spool.active(), &spool.done(), &spool.failed()}) {
+      std::vector<std::string> found;
+      try {
+        found = folder_trust_problems(options.read_folder_facts(*folder));
+      } catch (const std::exception& e) {
+        found.push_back(path_utf8(*folder) +
+                        ": cannot read its owner and permissions: " + e.what());
+      }
+      for (const auto& problem : found) problems += (problems.empty() ? "" : "; ") + problem;
+    }
+    if (problems == untrusted) return problems.empty();
+    untrusted = problems;
+    if (problems.empty()) {
+      TLOG(info) << "the jobs folders may be trusted again; running jobs";
+      board.update([](TrainerStatus& s) { s.last_error.clear(); });
+      return true;
+    }
+    TLOG(error) << "running no job: the jobs folders may not be trusted (" << problems
+                << "). Run 'tandemctl configure-services' as an administrator to give them "
+                   "back their owner and permissions.";
+    board.update([&](TrainerStatus& s) {
+      s.state = "blocked";
+      s.last_error = "jobs folders not trusted: " + problems;
+    });
+    return false;
   }
 
   // Runs the job to an end (done or failed) or throws Stopped (it stays active for next time).
@@ -169,6 +204,10 @@ struct Worker {
           return;
         }
         TLOG(info) << "continuing";
+        continue;
+      }
+      if (!folders_trusted()) {
+        watch_wait();
         continue;
       }
       std::optional<spool::Job> job;
@@ -287,7 +326,8 @@ int run_trainer_service(ServiceStatus& status, StopSignal& stop,
   std::unique_ptr<ProcessLauncher> launcher = options.make_launcher();
   Worker worker{options,   *spool,       board,
                 client,    teacher,      api_key,
-                *launcher, stop.token(), options.make_watch(spool->inbox())};
+                *launcher, stop.token(), options.make_watch(spool->inbox()),
+                {}};
 
   spool->on_rejected([&board](const std::string& name, const std::string& reason) {
     board.update([&](TrainerStatus& s) {
@@ -297,7 +337,6 @@ int run_trainer_service(ServiceStatus& status, StopSignal& stop,
   });
 
   status.running();
-  board.update([](TrainerStatus& s) { s.state = "idle"; });
   TLOG(info) << "TandemTrainer running; drop jobs in " << path_utf8(spool->inbox());
   worker.loop();
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/discovery/resolver.h"
+#include "common/folder_trust.h"
 #include "common/folder_watch.h"
 #include "common/process/process_launcher.h"
 #include "common/service_body.h"
@@ -43,6 +44,10 @@ struct TrainerServiceOptions {
   std::function<std::unique_ptr<FolderWatch>(const std::filesystem::path& folder)> make_watch;
   std::function<std::unique_ptr<ProcessLauncher>()> make_launcher;
   const PauseGate* pause = nullptr;  // Pause/Continue from the SCM; none in tests
+  // The owner and permissions of a jobs folder (win32/posix read_folder_facts). Before it claims
+  // a job the trainer checks the spool's folders with them (common/folder_trust.h) and, while
+  // one fails, runs none and says why. None: not checked (tests of other things).
+  std::function<FolderFacts(const std::filesystem::path& folder)> read_folder_facts;
   // How long the idle loop waits for an inbox notification before rescanning anyway.
   std::chrono::milliseconds rescan_interval{30000};
 };

@@ -54,6 +54,7 @@ class Spool {
     on_rejected_ = std::move(f);
   }
 
+  const std::filesystem::path& root() const { return root_; }
   const std::filesystem::path& inbox() const { return inbox_; }
   const std::filesystem::path& active() const { return active_; }
   const std::filesystem::path& done() const { return done_; }

@@ -40,6 +40,52 @@ constexpr RightName kKeyNames[] = {
     {KEY_CREATE_LINK, "KEY_CREATE_LINK"},
 };
 
+constexpr RightName kFolderNames[] = {
+    {FILE_LIST_DIRECTORY, "FILE_LIST_DIRECTORY"},
+    {FILE_ADD_FILE, "FILE_ADD_FILE"},
+    {FILE_ADD_SUBDIRECTORY, "FILE_ADD_SUBDIRECTORY"},
+    {FILE_READ_EA, "FILE_READ_EA"},
+    {FILE_WRITE_EA, "FILE_WRITE_EA"},
+    {FILE_TRAVERSE, "FILE_TRAVERSE"},
+    {FILE_DELETE_CHILD, "FILE_DELETE_CHILD"},
+    {FILE_READ_ATTRIBUTES, "FILE_READ_ATTRIBUTES"},
+    {FILE_WRITE_ATTRIBUTES, "FILE_WRITE_ATTRIBUTES"},
+};
+
+// A pipe's rights are a file's; bit 4 is FILE_CREATE_PIPE_INSTANCE on a pipe.
+constexpr RightName kPipeNames[] = {
+    {FILE_READ_DATA, "FILE_READ_DATA"},
+    {FILE_WRITE_DATA, "FILE_WRITE_DATA"},
+    {FILE_CREATE_PIPE_INSTANCE, "FILE_CREATE_PIPE_INSTANCE"},
+    {FILE_READ_EA, "FILE_READ_EA"},
+    {FILE_WRITE_EA, "FILE_WRITE_EA"},
+    {FILE_READ_ATTRIBUTES, "FILE_READ_ATTRIBUTES"},
+    {FILE_WRITE_ATTRIBUTES, "FILE_WRITE_ATTRIBUTES"},
+};
+
+constexpr RightName kProcessNames[] = {
+    {PROCESS_TERMINATE, "PROCESS_TERMINATE"},
+    {PROCESS_CREATE_THREAD, "PROCESS_CREATE_THREAD"},
+    {PROCESS_VM_OPERATION, "PROCESS_VM_OPERATION"},
+    {PROCESS_VM_READ, "PROCESS_VM_READ"},
+    {PROCESS_VM_WRITE, "PROCESS_VM_WRITE"},
+    {PROCESS_DUP_HANDLE, "PROCESS_DUP_HANDLE"},
+    {PROCESS_CREATE_PROCESS, "PROCESS_CREATE_PROCESS"},
+    {PROCESS_SET_QUOTA, "PROCESS_SET_QUOTA"},
+    {PROCESS_SET_INFORMATION, "PROCESS_SET_INFORMATION"},
+    {PROCESS_QUERY_INFORMATION, "PROCESS_QUERY_INFORMATION"},
+    {PROCESS_SUSPEND_RESUME, "PROCESS_SUSPEND_RESUME"},
+    {PROCESS_QUERY_LIMITED_INFORMATION, "PROCESS_QUERY_LIMITED_INFORMATION"},
+};
+
+constexpr RightName kJobObjectNames[] = {
+    {JOB_OBJECT_ASSIGN_PROCESS, "JOB_OBJECT_ASSIGN_PROCESS"},
+    {JOB_OBJECT_SET_ATTRIBUTES, "JOB_OBJECT_SET_ATTRIBUTES"},
+    {JOB_OBJECT_QUERY, "JOB_OBJECT_QUERY"},
+    {JOB_OBJECT_TERMINATE, "JOB_OBJECT_TERMINATE"},
+    {JOB_OBJECT_SET_SECURITY_ATTRIBUTES, "JOB_OBJECT_SET_SECURITY_ATTRIBUTES"},
+};
+
 }  // namespace
 
 // The generic mappings are the ones "Service Security and Access Rights" and "Registry Key
@@ -63,6 +109,35 @@ const ObjectRights kServiceRights{
 
 const ObjectRights kRegistryKeyRights{
     "registry key", kKeyNames, {KEY_READ, KEY_WRITE, KEY_EXECUTE, KEY_ALL_ACCESS}};
+
+// "File Security and Access Rights" (FILE_GENERIC_*), which pipes share.
+const ObjectRights kFolderRights{
+    "folder",
+    kFolderNames,
+    {FILE_GENERIC_READ, FILE_GENERIC_WRITE, FILE_GENERIC_EXECUTE, FILE_ALL_ACCESS}};
+const ObjectRights kPipeRights{
+    "pipe",
+    kPipeNames,
+    {FILE_GENERIC_READ, FILE_GENERIC_WRITE, FILE_GENERIC_EXECUTE, FILE_ALL_ACCESS}};
+
+// Processes and job objects are never opened here with GENERIC_* rights; their mappings are the
+// kernel's (Windows Internals), which the rights pages do not list.
+const ObjectRights kProcessRights{
+    "process",
+    kProcessNames,
+    {STANDARD_RIGHTS_READ | PROCESS_VM_READ | PROCESS_QUERY_INFORMATION |
+         PROCESS_QUERY_LIMITED_INFORMATION,
+     STANDARD_RIGHTS_WRITE | PROCESS_CREATE_PROCESS | PROCESS_CREATE_THREAD | PROCESS_VM_OPERATION |
+         PROCESS_VM_WRITE | PROCESS_DUP_HANDLE | PROCESS_TERMINATE | PROCESS_SET_QUOTA |
+         PROCESS_SET_INFORMATION | PROCESS_SUSPEND_RESUME,
+     STANDARD_RIGHTS_EXECUTE | SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION,
+     PROCESS_ALL_ACCESS}};
+const ObjectRights kJobObjectRights{"job object",
+                                    kJobObjectNames,
+                                    {STANDARD_RIGHTS_READ | JOB_OBJECT_QUERY,
+                                     STANDARD_RIGHTS_WRITE | JOB_OBJECT_ASSIGN_PROCESS |
+                                         JOB_OBJECT_SET_ATTRIBUTES | JOB_OBJECT_TERMINATE,
+                                     STANDARD_RIGHTS_EXECUTE | SYNCHRONIZE, JOB_OBJECT_ALL_ACCESS}};
 
 AccessRightMissing::AccessRightMissing(const std::string& call, const std::string& missing,
                                        const std::string& granted)

@@ -30,6 +30,10 @@ struct ObjectRights {
 extern const ObjectRights kServiceManagerRights;
 extern const ObjectRights kServiceRights;
 extern const ObjectRights kRegistryKeyRights;
+extern const ObjectRights kFolderRights;
+extern const ObjectRights kPipeRights;
+extern const ObjectRights kProcessRights;
+extern const ObjectRights kJobObjectRights;
 
 // Thrown instead of making a call the handle's rights do not cover; an access-denied Win32Error
 // (code ERROR_ACCESS_DENIED), as Windows would answer, whose message names the call, the right

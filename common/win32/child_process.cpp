@@ -17,6 +17,8 @@
 #include "common/process/line_splitter.h"
 #include "common/win32/error.h"
 #include "common/win32/handle.h"
+#include "common/win32/job_object.h"
+#include "common/win32/process.h"
 #include "common/win32/stop_event.h"
 #include "common/win32/strings.h"
 
@@ -186,31 +188,22 @@ class InheritList {
   LPPROC_THREAD_ATTRIBUTE_LIST list_ = nullptr;
 };
 
-Handle make_job() {
-  Handle job(CreateJobObjectW(nullptr, nullptr));
-  if (!job) throw_last_error("CreateJobObjectW()");
+JobObject make_job(const std::string& program) {
+  JobObject job = JobObject::create("job of " + program);
   JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits{};
   // A trainer that dies takes the program along; a program that crashes ends with its exception
   // code instead of waiting on an error-report dialog nobody sees.
   limits.BasicLimitInformation.LimitFlags =
       JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION;
-  if (!SetInformationJobObject(job.get(), JobObjectExtendedLimitInformation, &limits,
-                               sizeof(limits))) {
-    throw_last_error("SetInformationJobObject(kill on job close)");
-  }
+  job.set_limits(limits);
   return job;
 }
 
 // Ends every process left in the job and waits, bounded, for the program's own to be gone.
-void end_job(HANDLE job, HANDLE process, const std::string& program,
-             std::chrono::milliseconds timeout) {
-  if (!TerminateJobObject(job, static_cast<UINT>(JobObjectLauncher::kStoppedExitCode))) {
-    throw_last_error("TerminateJobObject(" + program + ")");
-  }
-  const DWORD waited = WaitForSingleObject(process, static_cast<DWORD>(timeout.count()));
-  if (waited == WAIT_FAILED) throw_last_error("WaitForSingleObject(" + program + ")");
-  if (waited != WAIT_OBJECT_0) {
-    throw Error(program + " did not end within " + std::to_string(timeout.count()) +
+void end_job(const JobObject& job, const Process& process, std::chrono::milliseconds timeout) {
+  job.terminate(static_cast<UINT>(JobObjectLauncher::kStoppedExitCode));
+  if (!process.wait(static_cast<DWORD>(timeout.count()))) {
+    throw Error(process.what() + " did not end within " + std::to_string(timeout.count()) +
                 " ms of TerminateJobObject");
   }
 }
@@ -275,7 +268,7 @@ ProcessExit JobObjectLauncher::run(const ProcessSpec& spec, const LineCallback& 
   std::wstring environment = environment_block(spec.env);
   const std::wstring folder = widen(spec.working_dir);
 
-  Handle job = make_job();
+  const JobObject job = make_job(program);
   OutputPipe out = output_pipe(Stream::out);
   OutputPipe err = output_pipe(Stream::err);
   FileHandle nul = open_nul();
@@ -297,16 +290,18 @@ ProcessExit JobObjectLauncher::run(const ProcessSpec& spec, const LineCallback& 
     throw_last_error("CreateProcessW(" + command_line +
                      (spec.working_dir.empty() ? "" : " in " + spec.working_dir) + ")");
   }
-  const Handle process(started.hProcess);
+  const Process process = Process::adopt(started.hProcess, program);
   Handle thread(started.hThread);
   // The child holds the only write ends now, so the pipes end when its job has ended.
   out.write.reset();
   err.write.reset();
   nul.reset();
-  if (!AssignProcessToJobObject(job.get(), process.get())) {
-    const DWORD error = GetLastError();
+  try {
+    job.assign(process);
+  } catch (const std::exception&) {
+    // Still suspended: it has run nothing yet.
     TerminateProcess(process.get(), static_cast<UINT>(kStoppedExitCode));
-    throw_error("AssignProcessToJobObject(" + program + ")", error);
+    throw;
   }
   // From here on, closing `job` (also on an exception) ends the program.
   if (ResumeThread(thread.get()) == static_cast<DWORD>(-1)) {
@@ -336,11 +331,8 @@ ProcessExit JobObjectLauncher::run(const ProcessSpec& spec, const LineCallback& 
   if (woke == WAIT_FAILED) throw_last_error("WaitForMultipleObjects(" + program + ")");
   const bool stopped = woke == WAIT_OBJECT_0 + 1;
   if (stopped) TLOG(info) << "ending " << program << " and everything it started, as asked";
-  end_job(job.get(), process.get(), program, end_timeout_);
-  DWORD exit_code = 0;
-  if (!GetExitCodeProcess(process.get(), &exit_code)) {
-    throw_last_error("GetExitCodeProcess(" + program + ")");
-  }
+  end_job(job, process, end_timeout_);
+  const DWORD exit_code = process.exit_code();
   join_readers(readers, program, end_timeout_);
   std::exception_ptr error;
   {

@@ -90,12 +90,12 @@ std::optional<std::string> LlmResolver::check_scm(const discovery::Endpoint& pub
 std::optional<std::string> LlmResolver::check_process(const discovery::Endpoint& published) {
   const std::string pid = std::to_string(published.pid);
   if (!process_ || process_pid_ != published.pid) {
-    process_.reset();
+    process_ = Process();
     process_pid_ = 0;
-    Handle process(
-        OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, published.pid));
+    DWORD error = ERROR_SUCCESS;
+    Process process = Process::open(published.pid, SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION,
+                                    "server process " + pid, error);
     if (!process) {
-      const DWORD error = GetLastError();
       // A process this account may not open (a user's tray, a service of another account)
       // exists: the pipe and /health checks that follow still prove it is the server.
       if (error == ERROR_ACCESS_DENIED) return std::nullopt;
@@ -108,12 +108,9 @@ std::optional<std::string> LlmResolver::check_process(const discovery::Endpoint&
     process_ = std::move(process);
     process_pid_ = published.pid;
   }
-  const DWORD r = WaitForSingleObject(process_.get(), 0);
-  if (r == WAIT_FAILED) throw_last_error("WaitForSingleObject(server process " + pid + ")");
-  if (r == WAIT_OBJECT_0) {
-    DWORD code = 0;
-    GetExitCodeProcess(process_.get(), &code);
-    return "server process " + pid + " has ended (exit code " + std::to_string(code) +
+  if (process_.wait(0)) {
+    return "server process " + pid + " has ended (exit code " +
+           std::to_string(process_.exit_code()) +
            "; the registry and the SCM still name it: a stale publication)";
   }
   return std::nullopt;
@@ -181,7 +178,7 @@ discovery::Endpoint LlmResolver::wait_ready(std::chrono::milliseconds timeout,
     // writes State) or the end of the published server's process is the next moment anything
     // can differ. A process that has already ended is no reason to wake again.
     std::vector<HANDLE> handles = {stop_event.get(), watch.event()};
-    if (process_ && WaitForSingleObject(process_.get(), 0) == WAIT_TIMEOUT) {
+    if (process_ && !process_.wait(0)) {
       handles.push_back(process_.get());
     }
     if (wait_any(handles, remaining, "registry change") == 0u) throw StopRequested();

@@ -9,6 +9,7 @@
 
 #include "common/discovery/resolver.h"
 #include "common/win32/handle.h"
+#include "common/win32/process.h"
 #include "common/win32/scm.h"
 
 namespace tandem::win32 {
@@ -31,7 +32,7 @@ class LlmResolver final : public discovery::Resolver {
 
   std::optional<ScManager> scm_;
   std::optional<Service> service_;
-  Handle process_;  // the published server's process, while it is the one published
+  Process process_;  // the published server's process, while it is the one published
   DWORD process_pid_ = 0;
 };
 

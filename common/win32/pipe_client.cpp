@@ -17,14 +17,15 @@ std::string within(const std::string& call, std::chrono::milliseconds timeout) {
   return call + " within " + std::to_string(timeout.count()) + " ms";
 }
 
-FileHandle connect(const std::string& path, Clock::time_point deadline,
-                   std::chrono::milliseconds timeout) {
+Pipe connect(const std::string& path, Clock::time_point deadline,
+             std::chrono::milliseconds timeout) {
   const std::wstring wide = widen(path);
+  constexpr DWORD kAccess = GENERIC_READ | GENERIC_WRITE;
   for (;;) {
     FileHandle pipe(CreateFileW(
-        wide.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+        wide.c_str(), kAccess, 0, nullptr, OPEN_EXISTING,
         FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, nullptr));
-    if (pipe) return pipe;
+    if (pipe) return Pipe(std::move(pipe), kAccess, path);
     DWORD error = GetLastError();
     if (error != ERROR_PIPE_BUSY) throw_error("CreateFileW(" + path + ")", error);
     // Every instance is busy: wait for one to listen again, then race for it.
@@ -49,25 +50,22 @@ PipeCall call_pipe(std::string_view name, std::string_view request,
                    std::chrono::milliseconds timeout, HANDLE stop) {
   const std::string path = pipe_path(name);
   const auto deadline = Clock::now() + timeout;
-  FileHandle pipe = connect(path, deadline, timeout);
-
-  DWORD mode = PIPE_READMODE_MESSAGE;
-  if (!SetNamedPipeHandleState(pipe.get(), &mode, nullptr, nullptr)) {
-    throw_last_error("SetNamedPipeHandleState(" + path + ", message mode)");
-  }
+  const Pipe pipe = connect(path, deadline, timeout);
+  set_message_mode(pipe);
   PipeCall call;
   ULONG pid = 0;
+  // Its documentation names no right: any handle to the pipe will do.
   if (!GetNamedPipeServerProcessId(pipe.get(), &pid)) {
     throw_last_error("GetNamedPipeServerProcessId(" + path + ")");
   }
   call.server_pid = pid;
 
   Overlapped overlapped;
-  IoResult out = write_message(pipe.get(), overlapped, stop, remaining_ms(deadline), request);
+  IoResult out = write_message(pipe, overlapped, stop, remaining_ms(deadline), request);
   if (out.end == IoEnd::stopped) throw StopRequested();
   check(out, "WriteFile(" + path + ")", timeout);
-  MessageRead in = read_message(pipe.get(), overlapped, stop, remaining_ms(deadline),
-                                discovery::kMaxMessageBytes);
+  MessageRead in =
+      read_message(pipe, overlapped, stop, remaining_ms(deadline), discovery::kMaxMessageBytes);
   if (in.end == IoEnd::stopped) throw StopRequested();
   const std::string read_call = "ReadFile(" + path + ")";
   if (in.end == IoEnd::timed_out) throw_error(within(read_call, timeout), ERROR_TIMEOUT);

@@ -51,8 +51,19 @@ IoResult Overlapped::finish(HANDLE file, DWORD start_error, HANDLE stop, DWORD t
   return {IoEnd::failed, bytes, error};
 }
 
-MessageRead read_message(HANDLE pipe, Overlapped& overlapped, HANDLE stop, DWORD timeout_ms,
-                         std::size_t limit) {
+void set_message_mode(const Pipe& pipe) {
+  const std::string call = "SetNamedPipeHandleState(" + pipe.path() + ", message mode)";
+  // Documented as GENERIC_WRITE on a read/write pipe, GENERIC_READ | FILE_WRITE_ATTRIBUTES on a
+  // read-only one: FILE_WRITE_ATTRIBUTES is the right both give.
+  pipe.rights().require(FILE_WRITE_ATTRIBUTES, call);
+  DWORD mode = PIPE_READMODE_MESSAGE;
+  if (!SetNamedPipeHandleState(pipe.get(), &mode, nullptr, nullptr)) throw_last_error(call);
+}
+
+MessageRead read_message(const Pipe& pipe_handle, Overlapped& overlapped, HANDLE stop,
+                         DWORD timeout_ms, std::size_t limit) {
+  pipe_handle.rights().require(FILE_READ_DATA, "ReadFile(" + pipe_handle.path() + ")");
+  const HANDLE pipe = pipe_handle.get();
   MessageRead out;
   std::vector<char> chunk(16 * 1024);
   for (;;) {
@@ -77,8 +88,10 @@ MessageRead read_message(HANDLE pipe, Overlapped& overlapped, HANDLE stop, DWORD
   }
 }
 
-IoResult write_message(HANDLE pipe, Overlapped& overlapped, HANDLE stop, DWORD timeout_ms,
-                       std::string_view message) {
+IoResult write_message(const Pipe& pipe_handle, Overlapped& overlapped, HANDLE stop,
+                       DWORD timeout_ms, std::string_view message) {
+  pipe_handle.rights().require(FILE_WRITE_DATA, "WriteFile(" + pipe_handle.path() + ")");
+  const HANDLE pipe = pipe_handle.get();
   BOOL ok = WriteFile(pipe, message.data(), static_cast<DWORD>(message.size()), nullptr,
                       overlapped.get());
   IoResult r = overlapped.finish(pipe, ok ? ERROR_SUCCESS : GetLastError(), stop, timeout_ms);

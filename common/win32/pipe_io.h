@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/win32/access.h"
 #include "common/win32/handle.h"
 
 namespace tandem::win32 {
@@ -19,6 +20,31 @@ std::string pipe_path(std::string_view name);
 
 // Milliseconds left until `deadline`, 0 when it has passed; for Win32 waits.
 DWORD remaining_ms(std::chrono::steady_clock::time_point deadline);
+
+// A pipe handle, either end, with the rights it was opened with (access.h): a client's are what
+// it asked CreateFileW for, a server instance's what its open mode gives (PIPE_ACCESS_DUPLEX:
+// GENERIC_READ | GENERIC_WRITE). The calls below check the right each one's documentation names.
+class Pipe {
+ public:
+  Pipe() = default;
+  Pipe(FileHandle handle, DWORD access, std::string path)
+      : handle_(std::move(handle)), rights_(kPipeRights, access), path_(std::move(path)) {}
+
+  explicit operator bool() const { return static_cast<bool>(handle_); }
+  HANDLE get() const { return handle_.get(); }
+  const AccessRights& rights() const { return rights_; }
+  const std::string& path() const { return path_; }
+  void close() { handle_.reset(); }
+
+ private:
+  FileHandle handle_;
+  AccessRights rights_{kPipeRights, 0};
+  std::string path_;
+};
+
+// SetNamedPipeHandleState(PIPE_READMODE_MESSAGE); needs FILE_WRITE_ATTRIBUTES (in GENERIC_WRITE).
+// Win32Error naming the call and the pipe.
+void set_message_mode(const Pipe& pipe);
 
 enum class IoEnd { done, failed, stopped, timed_out };
 
@@ -57,11 +83,13 @@ struct MessageRead {
 };
 
 // One whole message (ERROR_MORE_DATA pieces joined). A message over `limit` is still read to
-// its end, so the next one starts clean, but not kept.
-MessageRead read_message(HANDLE pipe, Overlapped& overlapped, HANDLE stop, DWORD timeout_ms,
+// its end, so the next one starts clean, but not kept. ReadFile needs FILE_READ_DATA: without
+// it AccessRightMissing, before any read.
+MessageRead read_message(const Pipe& pipe, Overlapped& overlapped, HANDLE stop, DWORD timeout_ms,
                          std::size_t limit);
 
-IoResult write_message(HANDLE pipe, Overlapped& overlapped, HANDLE stop, DWORD timeout_ms,
+// WriteFile needs FILE_WRITE_DATA: without it AccessRightMissing, before any write.
+IoResult write_message(const Pipe& pipe, Overlapped& overlapped, HANDLE stop, DWORD timeout_ms,
                        std::string_view message);
 
 }  // namespace tandem::win32

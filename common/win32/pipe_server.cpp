@@ -29,8 +29,8 @@ void check_no_owner(const std::string& path) {
   if (error != ERROR_FILE_NOT_FOUND) refuse_squatter(path);
 }
 
-FileHandle create_instance(const std::string& path, bool first, int instances,
-                           SecurityAttributes& security) {
+Pipe create_instance(const std::string& path, bool first, int instances,
+                     SecurityAttributes& security) {
   DWORD open_mode = PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED;
   if (first) open_mode |= FILE_FLAG_FIRST_PIPE_INSTANCE;
   FileHandle pipe(CreateNamedPipeW(
@@ -45,7 +45,8 @@ FileHandle create_instance(const std::string& path, bool first, int instances,
     }
     throw_error("CreateNamedPipeW(" + path + ")", error);
   }
-  return pipe;
+  // "PIPE_ACCESS_DUPLEX: equivalent to the server having GENERIC_READ and GENERIC_WRITE access".
+  return Pipe(std::move(pipe), GENERIC_READ | GENERIC_WRITE, path);
 }
 
 }  // namespace
@@ -71,7 +72,7 @@ PipeServer::PipeServer(std::string_view name, const std::string& sddl, Handler h
     pipes_.push_back(create_instance(path_, i == 0, instances, security));
   }
   try {
-    for (auto& pipe : pipes_) threads_.emplace_back([this, p = pipe.get()] { serve(p); });
+    for (auto& pipe : pipes_) threads_.emplace_back([this, p = &pipe] { serve(*p); });
   } catch (...) {
     stop();
     throw;
@@ -94,7 +95,8 @@ void PipeServer::stop() {
   TLOG(info) << "stopped serving " << path_;
 }
 
-void PipeServer::serve(HANDLE pipe) {
+void PipeServer::serve(const Pipe& pipe_handle) {
+  const HANDLE pipe = pipe_handle.get();
   try {
     Overlapped overlapped;
     while (!stop_source_.stop_requested()) {
@@ -107,7 +109,7 @@ void PipeServer::serve(HANDLE pipe) {
           throw_error("ConnectNamedPipe(" + path_ + ")", r.error);
         }
       }
-      serve_client(pipe, overlapped);
+      serve_client(pipe_handle, overlapped);
       // Discards anything the client did not read: by now it has closed, idled out or we stop.
       DisconnectNamedPipe(pipe);
     }
@@ -116,7 +118,7 @@ void PipeServer::serve(HANDLE pipe) {
   }
 }
 
-void PipeServer::serve_client(HANDLE pipe, Overlapped& overlapped) {
+void PipeServer::serve_client(const Pipe& pipe, Overlapped& overlapped) {
   // Several requests may come on one connection; the client closing is the normal end. Waiting
   // for that close (rather than disconnecting after the answer) lets the client read it.
   for (;;) {

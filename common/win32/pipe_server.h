@@ -15,10 +15,9 @@
 #include <vector>
 
 #include "common/win32/handle.h"
+#include "common/win32/pipe_io.h"
 
 namespace tandem::win32 {
-
-class Overlapped;
 
 class PipeServer {
  public:
@@ -55,8 +54,8 @@ class PipeServer {
   const std::string& path() const { return path_; }
 
  private:
-  void serve(HANDLE pipe);
-  void serve_client(HANDLE pipe, Overlapped& overlapped);
+  void serve(const Pipe& pipe);
+  void serve_client(const Pipe& pipe, Overlapped& overlapped);
   std::string answer(std::string_view request);
 
   std::string path_;
@@ -65,7 +64,7 @@ class PipeServer {
   Handle stop_event_;
   std::stop_source stop_source_;
   std::atomic<bool> stopped_{false};
-  std::vector<FileHandle> pipes_;
+  std::vector<Pipe> pipes_;
   std::vector<std::thread> threads_;
 };
 

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/process/command_line.h"
 #include "common/win32/error.h"
+#include "common/win32/process.h"
 #include "common/win32/strings.h"
 
 namespace tandem::win32 {
@@ -649,12 +650,12 @@ ServiceStatusInfo Service::wait_until(const std::function<bool(const ServiceStat
       throw fail("this service manager cannot notify state changes, and it is " +
                  std::string(to_string(status.state)) + " with no process to wait on");
     }
-    Handle process(OpenProcess(SYNCHRONIZE, FALSE, status.pid));
+    DWORD error = ERROR_SUCCESS;
+    const Process process = Process::open(status.pid, SYNCHRONIZE,
+                                          name_ + " process " + std::to_string(status.pid), error);
     waited_pid = status.pid;
-    if (process && WaitForSingleObject(process.get(), to_dword(remaining())) == WAIT_FAILED) {
-      throw_last_error("WaitForSingleObject(" + name_ + " process " + std::to_string(status.pid) +
-                       ")");
-    }
+    // One it may not open (or that has ended) is queried again at once.
+    if (process) process.wait(to_dword(remaining()));
     status = watched.query();
   }
 }

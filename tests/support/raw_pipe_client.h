@@ -25,8 +25,9 @@ class RawPipeClient {
     const std::wstring wide = win32::widen(path_);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-      pipe_.reset(CreateFileW(wide.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
-                              FILE_FLAG_OVERLAPPED, nullptr));
+      win32::FileHandle pipe(CreateFileW(wide.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
+                                         OPEN_EXISTING, FILE_FLAG_OVERLAPPED, nullptr));
+      pipe_ = win32::Pipe(std::move(pipe), GENERIC_READ | GENERIC_WRITE, path_);
       if (pipe_) break;
       const DWORD error = GetLastError();
       if (error != ERROR_PIPE_BUSY) win32::throw_error("CreateFileW(" + path_ + ")", error);
@@ -37,25 +38,22 @@ class RawPipeClient {
             GetLastError());
       }
     }
-    DWORD mode = PIPE_READMODE_MESSAGE;
-    if (!SetNamedPipeHandleState(pipe_.get(), &mode, nullptr, nullptr)) {
-      win32::throw_last_error("SetNamedPipeHandleState(" + path_ + ")");
-    }
+    win32::set_message_mode(pipe_);
   }
 
   HANDLE get() const { return pipe_.get(); }
-  void close() { pipe_.reset(); }
+  void close() { pipe_.close(); }
 
   // Sends `message` as one message; the result says how the write ended.
   win32::IoResult send(std::string_view message, std::chrono::milliseconds timeout) {
-    return win32::write_message(pipe_.get(), overlapped_, nullptr,
-                                static_cast<DWORD>(timeout.count()), message);
+    return win32::write_message(pipe_, overlapped_, nullptr, static_cast<DWORD>(timeout.count()),
+                                message);
   }
 
   // One whole message back, or nothing when the read failed or ran out of time (see `last`).
   std::optional<std::string> receive(std::chrono::milliseconds timeout) {
-    last_ = win32::read_message(pipe_.get(), overlapped_, nullptr,
-                                static_cast<DWORD>(timeout.count()), 4 * 1024 * 1024);
+    last_ = win32::read_message(pipe_, overlapped_, nullptr, static_cast<DWORD>(timeout.count()),
+                                4 * 1024 * 1024);
     if (last_.end != win32::IoEnd::done) return std::nullopt;
     return last_.message;
   }
@@ -70,7 +68,7 @@ class RawPipeClient {
 
  private:
   std::string path_;
-  win32::FileHandle pipe_;
+  win32::Pipe pipe_;
   win32::Overlapped overlapped_;
   win32::MessageRead last_;
 };

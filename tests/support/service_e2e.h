@@ -23,6 +23,7 @@
 #include "common/win32/registry.h"
 #include "common/win32/registry_publication.h"
 #include "common/win32/scm.h"
+#include "common/win32/security.h"
 #include "common/win32/trainer_registry.h"
 
 namespace tandem::testing {
@@ -167,6 +168,11 @@ inline void set_up_test_pair(std::uint16_t port, const std::string& llm_exe,
   remove_tandem_services();
   std::error_code ignored;
   std::filesystem::remove_all(paths::jobs_dir(), ignored);
+  // As the installer leaves it (Administrators' with a protected DACL): on Windows, a folder
+  // made here would inherit %ProgramData%'s, which lets Users write, and the trainer would
+  // refuse its jobs (issue 17). Wine keeps no DACLs; the calls succeed there.
+  std::filesystem::create_directories(paths::jobs_dir());
+  win32::secure_folder(paths::jobs_dir(), "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FRFX;;;BU)");
   win32::RegistryKey::delete_tree(HKEY_LOCAL_MACHINE, win32::kTrainerKey);
   write_llm_test_config(port);
   write_trainer_test_config();

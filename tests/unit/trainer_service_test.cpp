@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -236,6 +237,62 @@ TEST_F(TrainerServiceBody, AStopEndsAWaitForTheServerAtOnce) {
   EXPECT_LT(std::chrono::steady_clock::now() - asked, 5s);
   // The job stays active, to resume on the next start.
   EXPECT_FALSE(std::filesystem::is_empty(dir / "jobs" / "active"));
+}
+
+// Issue 17, defect 3: a jobs folder a user owns (or may write) would let them run a `command` job
+// as the trainer's account. The facts are made up here; the Win32 and POSIX readers are tested
+// with real folders (folder_facts_test, posix_test).
+TEST_F(TrainerServiceBody, UntrustedJobsFoldersRunNoJobAndTheStatusSaysWhichAndWhy) {
+  testing::InProcessLlm llm;
+  resolver.set(llm.endpoint());
+  std::atomic<bool> taken_over{true};
+  Pokes looks;  // one per folder read
+  auto o = options();
+  o.read_folder_facts = [&taken_over, &looks](const std::filesystem::path& folder) {
+    looks.poke();
+    FolderFacts f;
+    f.folder = folder;
+    f.owner = "BUILTIN\\Administrators (S-1-5-32-544)";
+    f.owner_principal = Principal::administrators;
+    if (taken_over && folder.filename() == "inbox") {
+      f.owner = "PC\\alice (S-1-5-21-1-2-3-1001)";
+      f.owner_principal = Principal::other;
+    }
+    return f;
+  };
+  submit("planted", 4);
+  auto& run = start(o);
+  auto blocked =
+      recorded.wait_for([](const TrainerStatus& s) { return s.state == "blocked"; }, 30s);
+  ASSERT_TRUE(blocked) << trainer_status_json(recorded.last()).dump();
+  EXPECT_NE(blocked->last_error.find(path_utf8(dir / "jobs" / "inbox") +
+                                     ": its owner is PC\\alice (S-1-5-21-1-2-3-1001)"),
+            std::string::npos)
+      << blocked->last_error;
+  // Another look (the inbox changed) finds it still taken over: still no job.
+  std::uint64_t seen = 0;
+  {
+    std::lock_guard lock(looks.mutex);
+    seen = looks.count;
+  }
+  pokes.poke();
+  {
+    std::unique_lock lock(looks.mutex);
+    ASSERT_TRUE(looks.changed.wait_for(lock, 30s, [&] { return looks.count >= seen + 5; }))
+        << "the trainer did not look at its five folders again";
+  }
+  EXPECT_EQ(recorded.last().state, "blocked");
+  EXPECT_TRUE(std::filesystem::exists(dir / "jobs" / "inbox" / "planted.json"));
+  EXPECT_TRUE(std::filesystem::is_empty(dir / "jobs" / "active"));
+
+  // Given back its owner (tandemctl configure-services), the next look runs the job.
+  taken_over = false;
+  pokes.poke();
+  ASSERT_TRUE(recorded.wait_for([](const TrainerStatus& s) { return s.jobs_done == 1; }, 120s))
+      << trainer_status_json(recorded.last()).dump();
+  EXPECT_TRUE(recorded.last().last_error.empty()) << recorded.last().last_error;
+  stop.request();
+  EXPECT_EQ(run.get(), kExitOk);
 }
 
 TEST_F(TrainerServiceBody, InvalidConfigStopsWithItsExitCode) {

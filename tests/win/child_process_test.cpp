@@ -21,6 +21,8 @@
 #include "common/process/command_line.h"
 #include "common/win32/error.h"
 #include "common/win32/handle.h"
+#include "common/win32/job_object.h"
+#include "common/win32/process.h"
 #include "common/win32/strings.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/win_process.h"
@@ -341,6 +343,106 @@ TEST(EnvironmentBlock, RefusesNamesWindowsCannotHold) {
   EXPECT_THROW(environment_block({{"", "x"}}), Error);
   EXPECT_THROW(environment_block({{"A=B", "x"}}), Error);
   EXPECT_THROW(environment_block({{"A", std::string("x\0y", 3)}}), Error);
+}
+
+}  // namespace
+}  // namespace tandem::win32
+
+// --- Issue 17: every process and job call checks the right its documentation names ---------------
+
+namespace tandem::win32 {
+namespace {
+
+// The helper, suspended (it runs nothing): a process this test may end as it likes.
+Process start_suspended_helper() {
+  std::wstring command_line = widen("\"" + helper_path() + "\" --block");
+  STARTUPINFOW startup{};
+  startup.cb = sizeof(startup);
+  PROCESS_INFORMATION started{};
+  if (!CreateProcessW(nullptr, command_line.data(), nullptr, nullptr, FALSE,
+                      CREATE_SUSPENDED | CREATE_NO_WINDOW, nullptr, nullptr, &startup, &started)) {
+    throw_last_error("CreateProcessW(helper)");
+  }
+  CloseHandle(started.hThread);
+  return Process::adopt(started.hProcess, "helper " + std::to_string(started.dwProcessId));
+}
+
+Process open(const Process& process, DWORD access) {
+  DWORD error = ERROR_SUCCESS;
+  Process opened = Process::open(GetProcessId(process.get()), access, process.what(), error);
+  if (!opened) throw_error("OpenProcess(" + process.what() + ")", error);
+  return opened;
+}
+
+// `call` is refused before it is made, with a message that starts with `message`.
+template <typename Call>
+void expect_refused(Call call, const std::string& message) {
+  try {
+    call();
+    ADD_FAILURE() << "not refused: " << message;
+  } catch (const AccessRightMissing& e) {
+    EXPECT_EQ(e.code(), static_cast<std::uint32_t>(ERROR_ACCESS_DENIED));
+    EXPECT_EQ(std::string(e.what()).rfind(message, 0), 0u) << e.what();
+  }
+}
+
+TEST(ProcessRights, EachCallNeedsTheRightItsDocumentationNames) {
+  const Process child = start_suspended_helper();
+  struct End {
+    const Process& child;
+    ~End() { TerminateProcess(child.get(), 1); }
+  } end{child};
+  const std::string& name = child.what();
+
+  const Process synchronize = open(child, SYNCHRONIZE);
+  EXPECT_FALSE(synchronize.wait(0));
+  expect_refused([&] { synchronize.terminate(1); },
+                 "TerminateProcess(" + name +
+                     ") needs PROCESS_TERMINATE, which its handle was "
+                     "not opened with (it has SYNCHRONIZE)");
+  expect_refused([&] { synchronize.exit_code(); },
+                 "GetExitCodeProcess(" + name + ") needs PROCESS_QUERY_LIMITED_INFORMATION");
+
+  // PROCESS_QUERY_INFORMATION includes the limited right, as documented.
+  const Process query = open(child, PROCESS_QUERY_INFORMATION);
+  EXPECT_EQ(query.exit_code(), static_cast<DWORD>(STILL_ACTIVE));
+  expect_refused([&] { query.wait(0); }, "WaitForSingleObject(" + name + ") needs SYNCHRONIZE");
+
+  const Process terminate = open(child, PROCESS_TERMINATE);
+  terminate.terminate(7);
+  EXPECT_TRUE(child.wait(30000));
+  EXPECT_EQ(child.exit_code(), 7u);
+}
+
+TEST(JobObjectRights, EachCallNeedsTheRightsItsDocumentationNames) {
+  const Process child = start_suspended_helper();
+  struct End {
+    const Process& child;
+    ~End() { TerminateProcess(child.get(), 1); }
+  } end{child};
+  const JobObject job = JobObject::create("test job");
+  EXPECT_TRUE(job.rights().has(JOB_OBJECT_ALL_ACCESS));
+
+  expect_refused([&] { job.with_rights(JOB_OBJECT_QUERY).set_limits({}); },
+                 "SetInformationJobObject(test job, extended limits) needs "
+                 "JOB_OBJECT_SET_ATTRIBUTES");
+  expect_refused([&] { job.with_rights(JOB_OBJECT_SET_ATTRIBUTES).assign(child); },
+                 "AssignProcessToJobObject(test job, " + child.what() +
+                     ") on the job needs JOB_OBJECT_ASSIGN_PROCESS");
+  // The process's handle needs both PROCESS_SET_QUOTA and PROCESS_TERMINATE.
+  expect_refused([&] { job.assign(open(child, PROCESS_TERMINATE | SYNCHRONIZE)); },
+                 "AssignProcessToJobObject(test job, " + child.what() +
+                     ") on the process needs PROCESS_SET_QUOTA,");
+  expect_refused([&] { job.with_rights(JOB_OBJECT_ASSIGN_PROCESS).terminate(1); },
+                 "TerminateJobObject(test job) needs JOB_OBJECT_TERMINATE");
+
+  // With exactly the rights documented, each call is made and does its work.
+  job.with_rights(JOB_OBJECT_SET_ATTRIBUTES).set_limits({});
+  job.with_rights(JOB_OBJECT_ASSIGN_PROCESS)
+      .assign(open(child, PROCESS_SET_QUOTA | PROCESS_TERMINATE));
+  job.with_rights(JOB_OBJECT_TERMINATE).terminate(9);
+  EXPECT_TRUE(child.wait(30000));
+  EXPECT_EQ(child.exit_code(), 9u);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "common/win32/error.h"
 #include "common/win32/handle.h"
 #include "common/win32/pipe_client.h"
+#include "common/win32/pipe_io.h"
 #include "common/win32/pipe_server.h"
 #include "common/win32/security.h"
 #include "common/win32/strings.h"
@@ -290,6 +291,50 @@ TEST_F(PipeTest, ClientGivesUpAtItsBoundWithATimeoutError) {
               std::string::npos)
         << e.what();
   }
+}
+
+// Issue 17: a pipe handle opened with too few rights is refused, before the call, each right its
+// documentation names (Wine would let every one of these calls through).
+TEST_F(PipeTest, EachCallNeedsTheRightItsDocumentationNames) {
+  serve();
+  const std::string path = pipe_path(name_);
+  auto open = [&](DWORD access) {
+    FileHandle handle(CreateFileW(widen(path).c_str(), access, 0, nullptr, OPEN_EXISTING,
+                                  FILE_FLAG_OVERLAPPED, nullptr));
+    if (!handle) throw_last_error("CreateFileW(" + path + ")");
+    return Pipe(std::move(handle), access, path);
+  };
+  auto expect_refused = [](auto call, const std::string& message) {
+    try {
+      call();
+      ADD_FAILURE() << "not refused: " << message;
+    } catch (const AccessRightMissing& e) {
+      EXPECT_EQ(std::string(e.what()).rfind(message, 0), 0u) << e.what();
+    }
+  };
+  Overlapped overlapped;
+  {
+    const Pipe read_only = open(GENERIC_READ);
+    expect_refused([&] { set_message_mode(read_only); },
+                   "SetNamedPipeHandleState(" + path +
+                       ", message mode) needs FILE_WRITE_ATTRIBUTES, which its handle was not "
+                       "opened with");
+    expect_refused([&] { write_message(read_only, overlapped, nullptr, 1000, "{}"); },
+                   "WriteFile(" + path + ") needs FILE_WRITE_DATA");
+  }
+  {
+    const Pipe write_only = open(GENERIC_WRITE);
+    expect_refused([&] { read_message(write_only, overlapped, nullptr, 1000, 1024); },
+                   "ReadFile(" + path + ") needs FILE_READ_DATA");
+  }
+  // With both, the same calls go through.
+  const Pipe both = open(GENERIC_READ | GENERIC_WRITE);
+  set_message_mode(both);
+  ASSERT_EQ(write_message(both, overlapped, nullptr, 15000, R"({"v":1,"op":"resolve"})").end,
+            IoEnd::done);
+  const MessageRead answer = read_message(both, overlapped, nullptr, 15000, 1 << 20);
+  ASSERT_EQ(answer.end, IoEnd::done);
+  EXPECT_NE(answer.message.find("\"ok\""), std::string::npos) << answer.message;
 }
 
 TEST(PipeServerSetup, BadSddlIsAnErrorNamingIt) {
