@@ -5,6 +5,8 @@
 #include <aclapi.h>
 #include <sddl.h>
 
+#include <algorithm>
+#include <iterator>
 #include <vector>
 
 #include "common/files.h"
@@ -23,26 +25,63 @@ namespace {
 constexpr DWORD kWriteRights =
     FILE_ADD_FILE | FILE_ADD_SUBDIRECTORY | FILE_DELETE_CHILD | DELETE | WRITE_DAC | WRITE_OWNER;
 
-std::vector<BYTE> token_user() {
-  HANDLE raw = nullptr;
-  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &raw)) {
-    throw_last_error("OpenProcessToken(TOKEN_QUERY)");
-  }
-  Handle token(raw);
+std::vector<BYTE> token_information(HANDLE token, TOKEN_INFORMATION_CLASS kind, const char* name) {
   DWORD size = 0;
-  GetTokenInformation(token.get(), TokenUser, nullptr, 0, &size);
+  GetTokenInformation(token, kind, nullptr, 0, &size);  // fails, telling the size
   std::vector<BYTE> buffer(size);
-  if (!GetTokenInformation(token.get(), TokenUser, buffer.data(), size, &size)) {
-    throw_last_error("GetTokenInformation(TokenUser)");
+  if (size == 0 || !GetTokenInformation(token, kind, buffer.data(), size, &size)) {
+    throw_last_error(std::string("GetTokenInformation(") + name + ")");
   }
   return buffer;
 }
 
-Principal principal(PSID sid, PSID self) {
+// Who "the trainer's own account" is: its token's user (NT SERVICE\TandemTrainer under its
+// virtual account) and its service SID, which Windows adds to the groups of a service running as
+// LocalSystem with an unrestricted SID type: the data folders' DACL names the service SID.
+class OwnAccount {
+ public:
+  OwnAccount() {
+    HANDLE raw = nullptr;
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &raw)) {
+      throw_last_error("OpenProcessToken(TOKEN_QUERY)");
+    }
+    const Handle token(raw);
+    user_ = token_information(token.get(), TokenUser, "TokenUser");
+    groups_ = token_information(token.get(), TokenGroups, "TokenGroups");
+  }
+
+  bool is(PSID sid) const {
+    if (EqualSid(sid, reinterpret_cast<const TOKEN_USER*>(user_.data())->User.Sid)) return true;
+    const auto* groups = reinterpret_cast<const TOKEN_GROUPS*>(groups_.data());
+    for (DWORD i = 0; i < groups->GroupCount; ++i) {
+      const SID_AND_ATTRIBUTES& group = groups->Groups[i];
+      if ((group.Attributes & SE_GROUP_ENABLED) != 0 && is_service_sid(group.Sid) &&
+          EqualSid(sid, group.Sid)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  // S-1-5-80-…: NT SERVICE\<name>.
+  static bool is_service_sid(PSID sid) {
+    const SID_IDENTIFIER_AUTHORITY nt = SECURITY_NT_AUTHORITY;
+    const SID_IDENTIFIER_AUTHORITY* authority = GetSidIdentifierAuthority(sid);
+    return std::equal(std::begin(nt.Value), std::end(nt.Value), std::begin(authority->Value)) &&
+           *GetSidSubAuthorityCount(sid) > 0 &&
+           *GetSidSubAuthority(sid, 0) == SECURITY_SERVICE_ID_BASE_RID;
+  }
+
+  std::vector<BYTE> user_;
+  std::vector<BYTE> groups_;
+};
+
+Principal principal(PSID sid, const OwnAccount& self) {
   if (IsWellKnownSid(sid, WinBuiltinAdministratorsSid)) return Principal::administrators;
   if (IsWellKnownSid(sid, WinLocalSystemSid)) return Principal::system;
   if (IsWellKnownSid(sid, WinCreatorOwnerSid)) return Principal::creator_owner;
-  if (EqualSid(sid, self)) return Principal::this_service;
+  if (self.is(sid)) return Principal::this_service;
   return Principal::other;
 }
 
@@ -80,8 +119,7 @@ FolderFacts read_folder_facts(const std::filesystem::path& folder) {
                                          &owner, nullptr, &dacl, nullptr, &raw);
   if (rc != ERROR_SUCCESS) throw_error("GetNamedSecurityInfoW(" + path_utf8(folder) + ")", rc);
   LocalPtr<void> descriptor(raw);
-  const std::vector<BYTE> user = token_user();
-  const PSID self = reinterpret_cast<const TOKEN_USER*>(user.data())->User.Sid;
+  const OwnAccount self;
 
   if (owner == nullptr) {
     facts.owner = "nobody (the descriptor has no owner)";

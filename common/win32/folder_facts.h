@@ -9,7 +9,8 @@ namespace tandem::win32 {
 
 // Reads `folder`'s owner and DACL (GetNamedSecurityInfoW; READ_CONTROL, which the data folders'
 // DACL gives the trainer through FRFX), with each allow ACE's write rights named. The trainer's
-// own account is this process's token user. Win32Error naming the call and the folder.
+// own account is this process's token user or its service SID (S-1-5-80-…, in the token's
+// groups when it runs as LocalSystem). Win32Error naming the call and the folder.
 FolderFacts read_folder_facts(const std::filesystem::path& folder);
 
 }  // namespace tandem::win32

@@ -168,11 +168,12 @@ inline void set_up_test_pair(std::uint16_t port, const std::string& llm_exe,
   remove_tandem_services();
   std::error_code ignored;
   std::filesystem::remove_all(paths::jobs_dir(), ignored);
-  // As the installer leaves it (Administrators' with a protected DACL): on Windows, a folder
-  // made here would inherit %ProgramData%'s, which lets Users write, and the trainer would
-  // refuse its jobs (issue 17). Wine keeps no DACLs; the calls succeed there.
-  std::filesystem::create_directories(paths::jobs_dir());
-  win32::secure_folder(paths::jobs_dir(), "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FRFX;;;BU)");
+  // The data folder as the installer leaves it (Administrators' with a protected DACL, inherited
+  // by the jobs folders the tests and the trainer make): on Windows one made here would inherit
+  // %ProgramData%'s, which lets Users add files, and the trainer would refuse its jobs (issue 17).
+  // Wine keeps no DACLs; the calls succeed there.
+  std::filesystem::create_directories(paths::data_dir());
+  win32::secure_folder(paths::data_dir(), "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FRFX;;;BU)");
   win32::RegistryKey::delete_tree(HKEY_LOCAL_MACHINE, win32::kTrainerKey);
   write_llm_test_config(port);
   write_trainer_test_config();
