@@ -353,19 +353,28 @@ TEST(EnvironmentBlock, RefusesNamesWindowsCannotHold) {
 namespace tandem::win32 {
 namespace {
 
-// The helper, suspended (it runs nothing): a process this test may end as it likes.
-Process start_suspended_helper() {
-  std::wstring command_line = widen("\"" + helper_path() + "\" --block");
-  STARTUPINFOW startup{};
-  startup.cb = sizeof(startup);
-  PROCESS_INFORMATION started{};
-  if (!CreateProcessW(nullptr, command_line.data(), nullptr, nullptr, FALSE,
-                      CREATE_SUSPENDED | CREATE_NO_WINDOW, nullptr, nullptr, &startup, &started)) {
-    throw_last_error("CreateProcessW(helper)");
+// The helper, suspended (it runs nothing): a process this test may end as it likes, and ends
+// when the test does.
+struct SuspendedHelper {
+  SuspendedHelper() {
+    std::wstring command_line = widen("\"" + helper_path() + "\" --block");
+    STARTUPINFOW startup{};
+    startup.cb = sizeof(startup);
+    PROCESS_INFORMATION started{};
+    if (!CreateProcessW(nullptr, command_line.data(), nullptr, nullptr, FALSE,
+                        CREATE_SUSPENDED | CREATE_NO_WINDOW, nullptr, nullptr, &startup,
+                        &started)) {
+      throw_last_error("CreateProcessW(helper)");
+    }
+    CloseHandle(started.hThread);
+    process = Process::adopt(started.hProcess, "helper " + std::to_string(started.dwProcessId));
   }
-  CloseHandle(started.hThread);
-  return Process::adopt(started.hProcess, "helper " + std::to_string(started.dwProcessId));
-}
+  ~SuspendedHelper() { TerminateProcess(process.get(), 1); }
+  SuspendedHelper(const SuspendedHelper&) = delete;
+  SuspendedHelper& operator=(const SuspendedHelper&) = delete;
+
+  Process process;
+};
 
 Process open(const Process& process, DWORD access) {
   DWORD error = ERROR_SUCCESS;
@@ -387,11 +396,8 @@ void expect_refused(Call call, const std::string& message) {
 }
 
 TEST(ProcessRights, EachCallNeedsTheRightItsDocumentationNames) {
-  const Process child = start_suspended_helper();
-  struct End {
-    const Process& child;
-    ~End() { TerminateProcess(child.get(), 1); }
-  } end{child};
+  const SuspendedHelper helper;
+  const Process& child = helper.process;
   const std::string& name = child.what();
 
   const Process synchronize = open(child, SYNCHRONIZE);
@@ -415,11 +421,8 @@ TEST(ProcessRights, EachCallNeedsTheRightItsDocumentationNames) {
 }
 
 TEST(JobObjectRights, EachCallNeedsTheRightsItsDocumentationNames) {
-  const Process child = start_suspended_helper();
-  struct End {
-    const Process& child;
-    ~End() { TerminateProcess(child.get(), 1); }
-  } end{child};
+  const SuspendedHelper helper;
+  const Process& child = helper.process;
   const JobObject job = JobObject::create("test job");
   EXPECT_TRUE(job.rights().has(JOB_OBJECT_ALL_ACCESS));
 
