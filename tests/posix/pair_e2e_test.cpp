@@ -457,6 +457,38 @@ TEST_F(LinuxPairTest, AKilledTrainerResumesAFinetuneFromItsLastCheckpoint) {
   EXPECT_GT(tuned_score, base_score + 1.0);
 }
 
+// Issue 17: a job runs as the trainer's account, so a jobs folder others may write is one a
+// `command` job could be planted in. The real trainer runs nothing from it and says which folder
+// and why, in its status and to `tandemctl status`; made private again, it goes on by itself.
+TEST_F(LinuxPairTest, AWorldWritableInboxRunsNoJobAndTandemctlStatusSaysWhy) {
+  start_llm();
+  submit_distill("planted", dataset("planted.jsonl", 4));
+  const auto inbox = jobs() / "inbox";
+  std::filesystem::permissions(inbox, std::filesystem::perms::all);  // 0777
+  start_trainer();
+  const auto blocked = wait_trainer([](const nlohmann::json& s) { return s["state"] == "blocked"; },
+                                    60s, "the trainer to refuse the world-writable inbox");
+  const std::string reason = inbox.string() + ": it allows others write (o+w)";
+  EXPECT_NE(blocked["last_error"].get<std::string>().find(reason), std::string::npos)
+      << blocked.dump();
+  EXPECT_EQ(blocked["job"], nullptr) << blocked.dump();
+  EXPECT_TRUE(std::filesystem::exists(inbox / "planted.json"));
+  const auto [code, shown] = ctl({"status"});
+  EXPECT_NE(shown.find("trainer        blocked"), std::string::npos) << shown;
+  EXPECT_NE(shown.find(reason), std::string::npos) << shown;
+  EXPECT_NE(read_file(dir_ / "trainer.out").find(reason), std::string::npos);
+
+  // Private again; the next job dropped wakes the trainer, which now runs both.
+  std::filesystem::permissions(
+      inbox, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                 std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                 std::filesystem::perms::others_exec);
+  submit_distill("second", dataset("second.jsonl", 4));
+  const auto done = wait_trainer([](const nlohmann::json& s) { return s["jobs_done"] == 2; }, 180s,
+                                 "both jobs to run once the inbox is private again");
+  EXPECT_EQ(done["last_error"], "") << done.dump();
+}
+
 TEST_F(LinuxPairTest, WithoutTheServerTheTrainerSaysWhyAndGoesOnWhenItComes) {
   write_trainer_config({{"resolve_timeout_ms", 1500}});
   start_trainer();  // no Requires= here: a server that is not there
