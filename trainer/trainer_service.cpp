@@ -336,6 +336,8 @@ int run_trainer_service(ServiceStatus& status, StopSignal& stop,
     });
   });
 
+  // Once before RUNNING, so whoever waited for the start reads whether it refuses jobs.
+  worker.folders_trusted();
   status.running();
   TLOG(info) << "TandemTrainer running; drop jobs in " << path_utf8(spool->inbox());
   worker.loop();
