@@ -4,6 +4,7 @@
 
 #include "common/paths.h"
 #include "common/win32/error.h"
+#include "common/win32/process.h"
 #include "common/win32/strings.h"
 
 namespace tandem::tray {
@@ -27,12 +28,17 @@ bool ElevatedCommands::run(const std::string& arguments) {
   const WPARAM id = next_id_++;
   Run& r = runs_[id];
   r.arguments = arguments;
-  r.process = win32::Handle(info.hProcess);
+  // Its rights are not documented; a caller that is not elevated may at least wait on the
+  // elevated process and read its exit code, which is all the tray does.
+  r.process = win32::Process::adopt(info.hProcess, "tandemctl " + arguments,
+                                    SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION);
   r.window = window_;
   r.message = message_;
   r.id = id;
   try {
-    r.wait = win32::RegisteredWait(r.process.get(), on_exit, &r, "tandemctl " + arguments);
+    r.process.rights().require(SYNCHRONIZE,
+                               "RegisterWaitForSingleObject(" + r.process.what() + ")");
+    r.wait = win32::RegisteredWait(r.process.get(), on_exit, &r, r.process.what());
   } catch (...) {
     runs_.erase(id);
     throw;
@@ -49,10 +55,7 @@ ElevatedCommands::Finished ElevatedCommands::finish(WPARAM id) {
   auto it = runs_.find(id);
   if (it == runs_.end()) return {};
   it->second.wait.reset();
-  Finished f{it->second.arguments, 0};
-  if (!GetExitCodeProcess(it->second.process.get(), &f.exit_code)) {
-    win32::throw_last_error("GetExitCodeProcess(tandemctl " + f.arguments + ")");
-  }
+  Finished f{it->second.arguments, it->second.process.exit_code()};
   runs_.erase(it);
   return f;
 }

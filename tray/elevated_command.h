@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/win32/handle.h"
+#include "common/win32/process.h"
 #include "common/win32/waits.h"
 
 namespace tandem::tray {
@@ -32,7 +33,7 @@ class ElevatedCommands {
  private:
   struct Run {
     std::string arguments;
-    win32::Handle process;
+    win32::Process process;
     HWND window = nullptr;
     UINT message = 0;
     WPARAM id = 0;

@@ -20,8 +20,8 @@ Process Process::open(DWORD pid, DWORD access, std::string what, DWORD& error) {
   return Process(std::move(handle), access, std::move(what));
 }
 
-Process Process::adopt(HANDLE created, std::string what) {
-  return Process(Handle(created), PROCESS_ALL_ACCESS, std::move(what));
+Process Process::adopt(HANDLE created, std::string what, DWORD access) {
+  return Process(Handle(created), access, std::move(what));
 }
 
 bool Process::wait(DWORD timeout_ms) const {

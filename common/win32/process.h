@@ -20,8 +20,9 @@ class Process {
   // callers tell a refusal (ERROR_ACCESS_DENIED: it exists) from an ended process
   // (ERROR_INVALID_PARAMETER). `what` names it in errors ("server process 1234").
   static Process open(DWORD pid, DWORD access, std::string what, DWORD& error);
-  // The handle CreateProcessW or ShellExecuteExW gave: PROCESS_ALL_ACCESS, as documented.
-  static Process adopt(HANDLE created, std::string what);
+  // A handle a starting call gave: CreateProcessW's has PROCESS_ALL_ACCESS, as documented.
+  // ShellExecuteExW documents none for its hProcess: its caller passes the rights it relies on.
+  static Process adopt(HANDLE created, std::string what, DWORD access = PROCESS_ALL_ACCESS);
 
   explicit operator bool() const { return static_cast<bool>(handle_); }
   HANDLE get() const { return handle_.get(); }
