@@ -9,7 +9,9 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "common/system_memory.h"
 #include "inference/engine.h"
+#include "inference/memory_estimate.h"
 #include "service/api/api.h"
 #include "service/api/guards.h"
 #include "service/exit_codes.h"
@@ -29,6 +31,40 @@ std::chrono::milliseconds load_hint(const std::filesystem::path& model) {
 
 std::string model_label(const std::filesystem::path& model) {
   return model.stem().string();
+}
+
+inference::EngineOptions engine_options(const LlmServerConfig& config,
+                                        const std::filesystem::path& model) {
+  inference::EngineOptions o;
+  o.model = model;
+  o.ctx_size = config.ctx_size;
+  o.parallel = config.parallel;
+  o.queue_limit = config.queue_limit;
+  o.threads = config.threads;
+  return o;
+}
+
+// Loads a model of the folder, once the estimate of what it needs fits in free memory.
+models::ModelRouter::Loader folder_loader(const LlmServerConfig& config,
+                                          const ServiceOptions& options) {
+  return [config, available = options.available_memory](const models::CatalogEntry& c) {
+    inference::EngineOptions o = engine_options(config, c.file);
+    o.id = c.id;
+    o.ctx_size = c.settings.ctx_size.value_or(config.ctx_size);
+    o.parallel = c.settings.parallel.value_or(config.parallel);
+    const auto need = inference::estimate_memory(c.file, c.bytes, o.ctx_size, o.parallel);
+    const auto free = available ? available() : available_memory();
+    if (free && need.total() > *free) {
+      using inference::memory_text;
+      throw models::ModelUnavailable(
+          "model '" + c.id + "' needs about " + memory_text(need.total()) + " (weights " +
+          memory_text(need.weights) + ", KV cache " + memory_text(need.kv_cache) + ", compute " +
+          memory_text(need.compute) + ") and " + memory_text(*free) +
+          " is free: unload a model (POST /models/unload) or lower its ctx_size or parallel in "
+          "models.json");
+    }
+    return std::shared_ptr<inference::CompletionBackend>(std::make_shared<inference::Engine>(o));
+  };
 }
 
 }  // namespace
@@ -95,25 +131,20 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
   TLOG(info) << "listening on 127.0.0.1:" << port << " and [::1]:" << port
              << " (/health answers 503 until the model is loaded)";
 
-  std::optional<inference::Engine> engine;
+  std::shared_ptr<inference::Engine> engine;
   try {
     const auto hint = load_hint(model);
     status.starting(hint);
-    inference::EngineOptions engine_options;
-    engine_options.model = model;
-    engine_options.ctx_size = config.ctx_size;
-    engine_options.parallel = config.parallel;
-    engine_options.queue_limit = config.queue_limit;
-    engine_options.threads = config.threads;
     int last_tick = 0;
     auto started = std::chrono::steady_clock::now();
-    engine.emplace(engine_options, [&](float progress) {
-      int tick = static_cast<int>(progress * 10);
-      if (tick > last_tick) {  // a rising checkpoint every 10% tells the SCM we are alive
-        last_tick = tick;
-        status.starting(hint);
-      }
-    });
+    engine =
+        std::make_shared<inference::Engine>(engine_options(config, model), [&](float progress) {
+          int tick = static_cast<int>(progress * 10);
+          if (tick > last_tick) {  // a rising checkpoint every 10% tells the SCM we are alive
+            last_tick = tick;
+            status.starting(hint);
+          }
+        });
     auto load_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);
     // RUNNING only once the model answers, not merely once it is in memory.
@@ -127,7 +158,27 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
     TLOG(error) << "cannot load model " << path_utf8(model) << ": " << e.what();
     return kExitModelFailed;
   }
-  api.set_backend(&*engine);
+  models::RouterOptions router_options;
+  router_options.max_loaded = config.max_loaded_models;
+  router_options.keep_alive = config.keep_alive;
+  models::ModelRouter router(router_options, folder_loader(config, options));
+  models::CatalogEntry default_entry;
+  default_entry.id = engine->model_id();
+  default_entry.file = model;
+  std::error_code size_error;
+  default_entry.bytes = std::filesystem::file_size(model, size_error);
+  if (default_entry.id != model_label(model)) default_entry.settings.aliases = {model_label(model)};
+  router.set_default(default_entry, engine);
+  const std::filesystem::path models_dir =
+      config.models_dir.empty() ? options.models_dir : path_from_utf8(config.models_dir);
+  std::optional<models::ModelsFolder> folder;
+  if (!models_dir.empty()) {
+    folder.emplace(models_dir, model, router, options.still_written, options.make_watch);
+    TLOG(info) << "models folder " << path_utf8(models_dir) << ": " << router.list().size() - 1
+               << " models besides the default; at most " << config.max_loaded_models
+               << " loaded, idle ones unloaded after " << keep_alive_text(config.keep_alive);
+  }
+  api.set_router(&router);
 
   discovery::Endpoint ready = identity;
   ready.state = discovery::State::ready;
@@ -157,8 +208,10 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
     TLOG(error) << "withdrawing the endpoint failed: " << e.what();
     code = kExitPublishFailed;
   }
-  server.stop();  // lets requests in flight finish
-  api.set_backend(nullptr);
+  router.shutdown();  // ends /models/events streams; a request not yet routed gets 503
+  server.stop();      // lets requests in flight finish
+  api.set_router(nullptr);
+  folder.reset();
   engine->shutdown();
   TLOG(info) << "stopped";
   return code;

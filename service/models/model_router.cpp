@@ -63,6 +63,11 @@ void ModelRouter::shutdown() {
   cv_.notify_all();
 }
 
+bool ModelRouter::stopped() const {
+  std::lock_guard lock(mutex_);
+  return stopping_;
+}
+
 void ModelRouter::set_rescan(std::function<void()> rescan) {
   std::lock_guard lock(mutex_);
   rescan_ = std::move(rescan);
@@ -100,6 +105,7 @@ void ModelRouter::set_catalog(const std::vector<CatalogEntry>& entries) {
         continue;
       }
       TLOG(info) << "model " << it->first << " left the models folder";
+      changed(e);
       it = entries_.erase(it);
     }
     for (const auto& c : entries) {
@@ -177,14 +183,18 @@ KeepAlive ModelRouter::keep_alive_of(const Entry& e) const {
 }
 
 ModelInfo ModelRouter::info(const Entry& e) const {
-  return ModelInfo{e.catalog.id,
-                   e.catalog.file,
-                   e.catalog.bytes,
-                   e.state,
-                   e.error,
-                   e.is_default,
-                   e.catalog.settings.aliases,
-                   e.in_flight};
+  ModelInfo m;
+  m.id = e.catalog.id;
+  m.file = e.catalog.file;
+  m.bytes = e.catalog.bytes;
+  m.state = e.state;
+  m.error = e.error;
+  m.is_default = e.is_default;
+  m.test_model = e.backend && e.backend->is_test_model();
+  m.aliases = e.catalog.settings.aliases;
+  m.in_flight = e.in_flight;
+  m.removed = e.removed && e.state != ModelState::loaded && e.state != ModelState::loading;
+  return m;
 }
 
 void ModelRouter::changed(const Entry& e) {
@@ -235,7 +245,10 @@ ModelRouter::Lease ModelRouter::acquire(const std::string& name,
         TLOG(info) << "evicting model " << victim->catalog.id << " (least recently used) for "
                    << e->catalog.id << ": max_loaded_models is " << options_.max_loaded;
         auto unloaded = take_backend(*victim);
-        if (victim->removed) entries_.erase(victim->catalog.id);
+        if (victim->removed) {
+          changed(*victim);
+          entries_.erase(victim->catalog.id);
+        }
         lock.unlock();
         unloaded.reset();
         lock.lock();
@@ -316,7 +329,10 @@ void ModelRouter::release(const EntryPtr& e) {
     if (e->in_flight == 0 && !e->is_default && e->state == ModelState::loaded &&
         (e->removed || keep_alive_of(*e) == KeepAlive::zero())) {
       unloaded = take_backend(*e);
-      if (e->removed) entries_.erase(e->catalog.id);
+      if (e->removed) {
+        changed(*e);
+        entries_.erase(e->catalog.id);
+      }
     }
     cv_.notify_all();  // room for a waiting load; a new idle deadline
   }

@@ -33,6 +33,8 @@ struct ModelInfo {
   ModelState state = ModelState::unloaded;
   std::string error;  // why it failed (or did not fit, the last time it was asked for)
   bool is_default = false;
+  bool test_model = false;  // loaded, and the bundled random-weight model
+  bool removed = false;     // gone from the folder (its last event)
   std::vector<std::string> aliases;
   int in_flight = 0;
 };
@@ -100,6 +102,7 @@ class ModelRouter {
 
   // Ends every wait and the idle timer; loaded models unload as the router is destroyed.
   void shutdown();
+  bool stopped() const;
 
  private:
   struct Entry;
