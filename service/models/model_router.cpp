@@ -157,7 +157,9 @@ std::string ModelRouter::not_found_message(const std::string& name) const {
   for (const auto& [id, e] : entries_) {
     known += (known.empty() ? "" : ", ") + id + (e->is_default ? " (default)" : "");
   }
-  return "model '" + name + "' does not exist; models here: " + (known.empty() ? "none" : known);
+  // A name is echoed up to 100 bytes: the error of a hostile megabyte name stays small.
+  const std::string shown = name.size() > 100 ? name.substr(0, 100) + "..." : name;
+  return "model '" + shown + "' does not exist; models here: " + (known.empty() ? "none" : known);
 }
 
 int ModelRouter::occupied() const {

@@ -17,6 +17,7 @@
 #include "common/http_client.h"
 #include "common/posix/dir_watch.h"
 #include "common/posix/file_in_use.h"
+#include "ctl/platform.h"
 #include "inference/tiny_model.h"
 #include "tests/support/in_process_llm.h"
 #include "tests/support/raw_http_client.h"
@@ -73,16 +74,21 @@ class ModelsFolderTest : public ::testing::Test {
     return "absent";
   }
 
-  // Reads /models/events until `done` holds for an event (bounded).
-  bool wait_event(const std::function<bool(const json&)>& done) {
+  // Reads /models/events until `done` holds for an event (bounded). `then` runs once the stream
+  // has begun (its first event sent), so no change it makes can be missed.
+  bool wait_event(const std::function<bool(const json&)>& done,
+                  const std::function<void()>& then = {}) {
     const auto port = llm_->endpoint().port;
     testing::RawHttpConnection c("127.0.0.1", port);
     c.send_request("GET", "/models/events");
     std::promise<bool> seen;
     auto reader = std::async(std::launch::async, [&] {
       bool found = false;
+      bool begun = false;
       try {
         c.read_reply([&](const std::string& chunk) {
+          if (!begun && then && chunk.find("data: ") != std::string::npos) then();
+          begun = true;
           for (std::size_t at = 0; (at = chunk.find("data: ", at)) != std::string::npos;) {
             auto end = chunk.find('\n', at);
             auto event = json::parse(chunk.substr(at + 6, end - at - 6), nullptr, false);
@@ -149,8 +155,8 @@ TEST_F(ModelsFolderTest, ACorruptFileFailsAloneAndAFileStillBeingWrittenWaitsFor
   EXPECT_EQ(state("late"), "absent");  // not listed while its writer has it open
   EXPECT_EQ(complete("late").status, 404);
   partial << read_file(models_ / "alpha.gguf").substr(4);
-  partial.close();
-  ASSERT_TRUE(wait_event([](const json& e) { return e["model"]["id"] == "late"; }))
+  ASSERT_TRUE(wait_event([](const json& e) { return e["model"]["id"] == "late"; },
+                         [&] { partial.close(); }))
       << "the closed copy was not seen";
   r = complete("late");
   EXPECT_EQ(r.status, 200) << r.body;
@@ -158,19 +164,14 @@ TEST_F(ModelsFolderTest, ACorruptFileFailsAloneAndAFileStillBeingWrittenWaitsFor
 
 TEST_F(ModelsFolderTest, AModelCopiedInWhileRunningIsSeenWithoutARestart) {
   start();
-  auto waiter = std::async(std::launch::async, [&] {
-    return wait_event([](const json& e) { return is(e, "delta", "unloaded"); });
-  });
-  // Copied elsewhere, then moved in: the way installers and careful users add a file.
   make_model(dir_ / "delta.tmp", 32, 2);
-  std::filesystem::rename(dir_ / "delta.tmp", models_ / "delta.gguf");
-  ASSERT_TRUE(waiter.get());
+  // Copied elsewhere, then moved in: the way installers and careful users add a file.
+  ASSERT_TRUE(
+      wait_event([](const json& e) { return is(e, "delta", "unloaded"); },
+                 [&] { std::filesystem::rename(dir_ / "delta.tmp", models_ / "delta.gguf"); }));
   EXPECT_EQ(state("delta"), "unloaded");
-  auto gone = std::async(std::launch::async, [&] {
-    return wait_event([](const json& e) { return is(e, "delta", "removed"); });
-  });
-  std::filesystem::remove(models_ / "delta.gguf");
-  ASSERT_TRUE(gone.get());
+  ASSERT_TRUE(wait_event([](const json& e) { return is(e, "delta", "removed"); },
+                         [&] { std::filesystem::remove(models_ / "delta.gguf"); }));
   EXPECT_EQ(state("delta"), "absent");
 }
 
@@ -216,6 +217,51 @@ TEST_F(ModelsFolderTest, AModelThatCannotFitIsRefusedWithWhatItNeedsAndWhatIsFre
   EXPECT_NE(r.body.find("1 MiB is free"), std::string::npos) << r.body;
   EXPECT_EQ(state("alpha"), "unloaded");
   EXPECT_EQ(complete("").status, 200);  // the default serves on
+}
+
+// Output captured in files of the test's folder.
+struct Ctl {
+  int code;
+  std::string out, err;
+};
+
+TEST_F(ModelsFolderTest, TandemctlListsLoadsAndUnloadsTheModels) {
+  start();
+  auto run = [&](std::vector<std::string> words) {
+    ctl::Platform p;
+    p.make_resolver = [&] {
+      auto r = std::make_unique<testing::ScriptedResolver>();
+      r->set(llm_->endpoint());
+      return r;
+    };
+    p.llm_config = dir_ / "absent-llm-server.json";  // defaults: no API key
+    p.out = std::fopen((dir_ / "out.txt").c_str(), "w+b");
+    p.err = std::fopen((dir_ / "err.txt").c_str(), "w+b");
+    const int code = ctl::run_tandemctl(std::move(words), p);
+    std::fclose(p.out);
+    std::fclose(p.err);
+    return Ctl{code, read_file(dir_ / "out.txt"), read_file(dir_ / "err.txt")};
+  };
+  auto r = run({"models", "load", "beta"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "beta loaded\n");
+  EXPECT_EQ(state("beta"), "loaded");
+  r = run({"models", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto listed = json::parse(r.out);
+  ASSERT_EQ(listed.size(), 4u);
+  EXPECT_EQ(listed[2]["id"], "beta");
+  EXPECT_EQ(listed[2]["status"]["value"], "loaded");
+  r = run({"models"});
+  EXPECT_NE(r.out.find("beta                     loaded"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("default"), std::string::npos) << r.out;
+  r = run({"models", "unload", "beta"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(state("beta"), "unloaded");
+  r = run({"models", "load", "nope"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("model 'nope' does not exist"), std::string::npos) << r.err;
+  EXPECT_EQ(run({"models", "reload", "beta"}).code, 2);
 }
 
 }  // namespace
