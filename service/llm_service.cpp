@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <thread>
 
 #include "common/config.h"
 #include "common/discovery/identity.h"
@@ -14,6 +15,7 @@
 #include "inference/memory_estimate.h"
 #include "service/api/api.h"
 #include "service/api/guards.h"
+#include "service/config_reload.h"
 #include "service/exit_codes.h"
 #include "service/http/http_server.h"
 
@@ -31,6 +33,51 @@ std::chrono::milliseconds load_hint(const std::filesystem::path& model) {
 
 std::string model_label(const std::filesystem::path& model) {
   return model.stem().string();
+}
+
+// What the publication says of the models: the default's label and the loaded ones.
+void describe_models(const models::ModelRouter& router, discovery::Endpoint& e) {
+  e.loaded_models.clear();
+  for (const auto& m : router.list()) {
+    if (m.is_default) e.model = model_label(m.file);
+    if (m.state == models::ModelState::loaded) e.loaded_models.push_back(m.id);
+  }
+}
+
+// The default model's entry in the router: its engine's id, its file stem as an alias.
+models::CatalogEntry default_entry(const inference::Engine& engine,
+                                   const std::filesystem::path& model) {
+  models::CatalogEntry e;
+  e.id = engine.model_id();
+  e.file = model;
+  std::error_code size_error;
+  e.bytes = std::filesystem::file_size(model, size_error);
+  if (e.id != model_label(model)) e.settings.aliases = {model_label(model)};
+  return e;
+}
+
+// Keeps the publication's list of loaded models current as models load and unload; returns once
+// the router shuts down.
+void republish_models(models::ModelRouter& router, discovery::Publisher& publisher,
+                      discovery::Endpoint ready) {
+  std::uint64_t seen = router.last_event();
+  while (!router.stopped()) {
+    const auto events = router.events_after(seen, std::chrono::hours(24));
+    if (events.empty()) continue;
+    seen = events.back().seq;
+    discovery::Endpoint now = ready;
+    describe_models(router, now);
+    if ((now.model == ready.model && now.loaded_models == ready.loaded_models) ||
+        router.stopped()) {
+      continue;
+    }
+    ready = std::move(now);
+    try {
+      publisher.ready(ready);
+    } catch (const std::exception& e) {
+      TLOG(error) << "cannot publish the loaded models: " << e.what();
+    }
+  }
 }
 
 inference::EngineOptions engine_options(const LlmServerConfig& config,
@@ -162,13 +209,8 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
   router_options.max_loaded = config.max_loaded_models;
   router_options.keep_alive = config.keep_alive;
   models::ModelRouter router(router_options, folder_loader(config, options));
-  models::CatalogEntry default_entry;
-  default_entry.id = engine->model_id();
-  default_entry.file = model;
-  std::error_code size_error;
-  default_entry.bytes = std::filesystem::file_size(model, size_error);
-  if (default_entry.id != model_label(model)) default_entry.settings.aliases = {model_label(model)};
-  router.set_default(default_entry, engine);
+  router.set_default(default_entry(*engine, model), engine);
+  engine.reset();  // the router's from now on: a new default in llm-server.json replaces it
   const std::filesystem::path models_dir =
       config.models_dir.empty() ? options.models_dir : path_from_utf8(config.models_dir);
   std::optional<models::ModelsFolder> folder;
@@ -180,11 +222,32 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
   }
   api.set_router(&router);
 
+  LiveSettings live;
+  live.limits = [&router](const LlmServerConfig& c) {
+    router.set_limits(c.max_loaded_models, c.keep_alive);
+    TLOG(info) << "now at most " << c.max_loaded_models
+               << " models loaded, idle ones unloaded after " << keep_alive_text(c.keep_alive);
+  };
+  live.log_level = [](const std::string& level) {
+    log::set_level(log::parse_level(level));
+    TLOG(info) << "log level now " << level;
+  };
+  live.default_model = [&router, &config, &options](const LlmServerConfig& c) {
+    const std::filesystem::path file =
+        c.model.empty() ? options.default_model : path_from_utf8(c.model);
+    TLOG(info) << "loading the new default model " << path_utf8(file);
+    auto next = std::make_shared<inference::Engine>(engine_options(config, file));
+    router.set_default(default_entry(*next, file), next);
+    TLOG(info) << "default model now " << next->model_id();
+  };
+  ConfigReload reload(options.config_file, config, live, options.make_watch);
+
   discovery::Endpoint ready = identity;
   ready.state = discovery::State::ready;
   ready.port = port;
   ready.url = discovery::loopback_url(port);
   ready.addresses = discovery::loopback_addresses();
+  describe_models(router, ready);
   // RUNNING first: a client that wakes on the publication checks the SCM's PID and state, so
   // the SCM must already say RUNNING when State=ready appears.
   status.running();
@@ -196,8 +259,12 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
   }
   TLOG(info) << "ready: " << ready.url << " (also http://[::1]:" << port << "), pipe "
              << identity.pipe_name;
+  std::thread republisher(
+      [&router, &publisher, ready] { republish_models(router, *publisher, ready); });
 
   stop.wait();
+  router.shutdown();  // ends the republisher, /models/events streams; unrouted requests get 503
+  republisher.join();
 
   TLOG(info) << "stopping: withdrawing " << ready.url;
   status.stopping(http_options.stop_grace + 5s);
@@ -208,11 +275,9 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
     TLOG(error) << "withdrawing the endpoint failed: " << e.what();
     code = kExitPublishFailed;
   }
-  router.shutdown();  // ends /models/events streams; a request not yet routed gets 503
-  server.stop();      // lets requests in flight finish
+  server.stop();  // lets requests in flight finish
   api.set_router(nullptr);
   folder.reset();
-  engine->shutdown();
   TLOG(info) << "stopped";
   return code;
 }

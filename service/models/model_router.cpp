@@ -73,8 +73,29 @@ void ModelRouter::set_rescan(std::function<void()> rescan) {
   rescan_ = std::move(rescan);
 }
 
+void ModelRouter::set_limits(int max_loaded, KeepAlive keep_alive) {
+  {
+    std::lock_guard lock(mutex_);
+    options_.max_loaded = max_loaded;
+    options_.keep_alive = keep_alive;
+  }
+  cv_.notify_all();  // the idle timer looks again
+}
+
 void ModelRouter::set_default(CatalogEntry entry, std::shared_ptr<Backend> loaded) {
+  std::shared_ptr<Backend> unloaded;  // the old default's, destroyed unlocked
   std::lock_guard lock(mutex_);
+  if (auto old = entries_.find(default_id_); old != entries_.end()) {
+    Entry& o = *old->second;
+    o.is_default = false;
+    o.removed = true;  // goes once idle (it may also be a model of the folder: then it stays)
+    TLOG(info) << "model " << default_id_ << " is no longer the default";
+    if (o.in_flight == 0) {
+      unloaded = take_backend(o);
+      changed(o);
+      entries_.erase(old);
+    }
+  }
   auto e = std::make_shared<Entry>();
   e->catalog = std::move(entry);
   e->is_default = true;

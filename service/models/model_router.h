@@ -80,8 +80,11 @@ class ModelRouter {
   ModelRouter(const ModelRouter&) = delete;
   ModelRouter& operator=(const ModelRouter&) = delete;
 
-  // The model requests without a `model` use: loaded, never evicted nor unloaded.
+  // The model requests without a `model` use: loaded, never evicted nor unloaded. A default set
+  // again replaces the one before, which unloads once its requests in flight end.
   void set_default(CatalogEntry entry, std::shared_ptr<Backend> loaded);
+  // A changed llm-server.json: applies to the next load and the next idle check.
+  void set_limits(int max_loaded, KeepAlive keep_alive);
   // The folder as scanned now: new models are added unloaded, a changed file may be tried again,
   // a removed model goes (once idle, if loaded).
   void set_catalog(const std::vector<CatalogEntry>& entries);
@@ -119,7 +122,7 @@ class ModelRouter {
   void release(const EntryPtr& e);
   void reap_idle();
 
-  const RouterOptions options_;
+  RouterOptions options_;  // max_loaded and keep_alive change with set_limits
   const Loader loader_;
   std::function<void()> rescan_;
   mutable std::mutex mutex_;

@@ -133,6 +133,10 @@ TEST_F(ModelsFolderTest, ModelsOfDifferentShapesAreServedByNameAndEvictedLeastRe
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(state("alpha"), "unloaded");
   EXPECT_EQ(state("beta"), "loaded");
+  // The publication (registry, pipe, runtime file) names the models loaded now.
+  EXPECT_TRUE(llm_->wait_publication([&](const discovery::Endpoint& e) {
+    return e.loaded_models == std::vector<std::string>{listed[0]["id"], "beta"};
+  })) << "no publication names the default and beta as loaded";
   // The default model still answers without a name.
   r = client_->post_json("/v1/completions", R"({"prompt":"Once","max_tokens":2})");
   EXPECT_EQ(r.status, 200) << r.body;
@@ -217,6 +221,24 @@ TEST_F(ModelsFolderTest, AModelThatCannotFitIsRefusedWithWhatItNeedsAndWhatIsFre
   EXPECT_NE(r.body.find("1 MiB is free"), std::string::npos) << r.body;
   EXPECT_EQ(state("alpha"), "unloaded");
   EXPECT_EQ(complete("").status, 200);  // the default serves on
+}
+
+TEST_F(ModelsFolderTest, AChangedConfigIsAppliedWithoutARestart) {
+  start();
+  json config = json::parse(read_file(llm_->config_file()));
+  config["keep_alive"] = 0;
+  config["model"] = path_utf8(models_ / "gamma.gguf");
+  write_file_atomically(llm_->config_file(), config.dump());
+  ASSERT_TRUE(llm_->wait_publication([](const discovery::Endpoint& e) {
+    return e.model == "gamma";
+  })) << "the new default model was not published";
+  auto r = complete("alpha");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(state("alpha"), "unloaded");  // keep_alive 0: unloaded as its request ended
+  // An invalid file changes nothing.
+  write_file_atomically(llm_->config_file(), "{\"keep_alive\": \"soon\"}");
+  write_file_atomically(llm_->config_file(), config.dump());
+  EXPECT_EQ(complete("").status, 200);
 }
 
 // Output captured in files of the test's folder.

@@ -101,6 +101,19 @@ class InProcessLlm {
     std::lock_guard lock(recorder_.mutex);
     return recorder_.events.at(1);
   }
+  std::filesystem::path config_file() const { return dir_ / "llm-server.json"; }
+
+  // Waits (bounded) for a publication that `match` accepts; true when one came.
+  bool wait_publication(const std::function<bool(const discovery::Endpoint&)>& match,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    std::unique_lock lock(recorder_.mutex);
+    return recorder_.changed.wait_for(lock, timeout, [&] {
+      for (const auto& e : recorder_.events) {
+        if (match(e)) return true;
+      }
+      return false;
+    });
+  }
   // Ends the server (the port closes); returns its exit code.
   int stop() {
     if (!run_.valid()) return 0;
