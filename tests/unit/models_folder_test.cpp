@@ -10,13 +10,19 @@
 #include <future>
 #include <thread>
 
-#include <sys/socket.h>
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
 #include "common/http_client.h"
+#ifdef _WIN32
+#include "common/win32/file_in_use.h"
+#include "common/win32/folder_watch.h"
+#else
+#include <sys/socket.h>
+
 #include "common/posix/dir_watch.h"
 #include "common/posix/file_in_use.h"
+#endif
 #include "ctl/platform.h"
 #include "inference/tiny_model.h"
 #include "tests/support/in_process_llm.h"
@@ -49,10 +55,18 @@ class ModelsFolderTest : public ::testing::Test {
   void start(json config = json::object(), std::function<void(llm::ServiceOptions&)> more = {}) {
     config["models_dir"] = path_utf8(models_);
     llm_ = std::make_unique<testing::InProcessLlm>(config, [more](llm::ServiceOptions& o) {
+    // The platform's own parts, as its main injects them.
+#ifdef _WIN32
+      o.still_written = win32::open_for_writing;
+      o.make_watch = [](const std::filesystem::path& f) {
+        return std::make_unique<win32::ChangeNotificationWatch>(f);
+      };
+#else
       o.still_written = posix::open_for_writing;
       o.make_watch = [](const std::filesystem::path& f) {
         return std::make_unique<posix::DirWatch>(f);
       };
+#endif
       if (more) more(o);
     });
     client_ = std::make_unique<HttpClient>(llm_->endpoint().url);
@@ -102,7 +116,11 @@ class ModelsFolderTest : public ::testing::Test {
       return found;
     });
     if (reader.wait_for(60s) != std::future_status::ready) {
+#ifdef _WIN32
+      ::shutdown(c.socket().native(), SD_BOTH);
+#else
       ::shutdown(c.socket().native(), SHUT_RDWR);
+#endif
       reader.wait();
       return false;
     }
@@ -257,8 +275,8 @@ TEST_F(ModelsFolderTest, TandemctlListsLoadsAndUnloadsTheModels) {
       return r;
     };
     p.llm_config = dir_ / "absent-llm-server.json";  // defaults: no API key
-    p.out = std::fopen((dir_ / "out.txt").c_str(), "w+b");
-    p.err = std::fopen((dir_ / "err.txt").c_str(), "w+b");
+    p.out = std::fopen((dir_ / "out.txt").string().c_str(), "w+b");
+    p.err = std::fopen((dir_ / "err.txt").string().c_str(), "w+b");
     const int code = ctl::run_tandemctl(std::move(words), p);
     std::fclose(p.out);
     std::fclose(p.err);
