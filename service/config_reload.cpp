@@ -39,9 +39,18 @@ ConfigReload::ConfigReload(std::filesystem::path file, LlmServerConfig running, 
                            const models::MakeWatch& make_watch)
     : file_(std::move(file)), running_(std::move(running)), live_(std::move(live)) {
   if (!make_watch || file_.empty()) return;
-  watcher_ = std::jthread([this, make_watch](std::stop_token stop) {
+  std::shared_ptr<FolderWatch> watch;
+  try {
+    // Made here, before the server says it is ready: a change right after is not missed.
+    watch = make_watch(file_.parent_path());
+  } catch (const std::exception& e) {
+    TLOG(error) << "cannot watch " << path_utf8(file_)
+                << "; changes take effect at the next restart: " << e.what();
+    return;
+  }
+  reload();  // a change between the first read and the watch
+  watcher_ = std::jthread([this, watch](std::stop_token stop) {
     try {
-      auto watch = make_watch(file_.parent_path());
       while (!stop.stop_requested()) {
         if (!watch->wait_for_change(std::chrono::hours(24), stop)) continue;
         if (stop.stop_requested()) return;
