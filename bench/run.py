@@ -3,7 +3,7 @@
 
   bench/run.py --build build/bench [--quick] [--llama-server PATH] [--llama-server-exe PATH]
                [--msi PATH] [--bench-exe PATH] [--vocab PATH] [--no-wine] [--no-native]
-               [--no-p3] [--only-p3] [--p3-threads N]
+               [--no-p3] [--only-p3] [--only-models] [--p3-threads N]
 """
 import argparse
 import os
@@ -14,7 +14,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from runner import report  # noqa: E402
+from runner import models, report  # noqa: E402
 from runner.native import Native  # noqa: E402
 from runner.wine import Wine  # noqa: E402
 
@@ -163,6 +163,7 @@ def main():
     ap.add_argument("--no-native", action="store_true")
     ap.add_argument("--no-p3", action="store_true")
     ap.add_argument("--only-p3", action="store_true")
+    ap.add_argument("--only-models", action="store_true", help="just P7, many models")
     ap.add_argument("--vocab", default="")
     ap.add_argument("--p3-threads", type=int, default=0, help="default: the core count")
     a = ap.parse_args()
@@ -175,7 +176,11 @@ def main():
     if not a.no_native:
         native = Native(a.build, out, a.quick, a.llama_server, a.vocab,
                         a.p3_threads)
-        if not a.only_p3:
+        if a.only_models:
+            print("native: P7 many models", flush=True)
+            raw["p7"] = models.run(native)
+            rows += models.rows(raw["p7"])
+        elif not a.only_p3:
             print("native: P2 request overhead", flush=True)
             raw["p2"] = native.p2()
             print("native: P1 spawn to first request", flush=True)
@@ -183,12 +188,16 @@ def main():
             print("native: P4 the Linux service pair, idle", flush=True)
             raw["p4_pair"] = native.pair_idle()
             rows += native_rows(raw["p2"], raw["p1_native"], raw["p4_pair"])
-        if not a.no_p3 and a.llama_server:
+        if not a.no_p3 and a.llama_server and not a.only_models:
             print("native: P3 inference (model made once, ~1 GB)", flush=True)
             raw["p3"] = native.p3()
             rows += p3_rows(raw["p3"])
+        if not a.only_p3 and not a.only_models and not a.quick:
+            print("native: P7 many models", flush=True)
+            raw["p7"] = models.run(native)
+            rows += models.rows(raw["p7"])
 
-    if not a.no_wine:
+    if not a.no_wine and not a.only_models:
         wine = Wine(a.build, out, a.quick, a.msi, a.bench_exe, a.llama_server_exe, a.vocab,
                     a.p3_threads)
         print("Wine: fresh prefix, msiexec /i Tandem.msi", flush=True)

@@ -40,6 +40,9 @@ LlmServerConfig parse_llm_server_config(const std::string& origin, std::string_v
   ObjectReader r(source);
   LlmServerConfig c;
   if (auto model = r.string("model")) c.model = *model;
+  if (auto dir = r.string("models_dir")) c.models_dir = *dir;
+  set_int(r, "max_loaded_models", c.max_loaded_models, 1, 64);
+  if (auto k = r.keep_alive("keep_alive")) c.keep_alive = *k;
   set_int(r, "port", c.port, 1, 65535);
   set_int(r, "port_range", c.port_range, 1, 1000);
   set_int(r, "threads", c.threads, 0, 1024);

@@ -8,10 +8,16 @@
 #include <string_view>
 #include <vector>
 
+#include "common/keep_alive.h"
+
 namespace tandem {
 
 struct LlmServerConfig {
   std::string model;  // path to a GGUF; empty means the bundled test model
+  // The folder of models served on demand (every .gguf in it, by file stem); empty: the default.
+  std::string models_dir;
+  int max_loaded_models = 3;     // the default model counts
+  KeepAlive keep_alive{5 * 60};  // an idle model other than the default unloads after this
   std::uint16_t port = 8030;
   int port_range = 20;   // how many ports to try, starting at `port`
   int threads = 0;       // 0 means one per core; never more than the cores

@@ -88,6 +88,15 @@ const nlohmann::json* ObjectReader::find(const std::string& key) {
   return it == object_.end() ? nullptr : &*it;
 }
 
+std::optional<KeepAlive> ObjectReader::keep_alive(const std::string& key) {
+  const nlohmann::json* v = find(key);
+  if (!v) return std::nullopt;
+  std::string error;
+  auto k = parse_keep_alive(*v, error);
+  if (!k) fail(key, error + ", got " + v->dump());
+  return k;
+}
+
 std::optional<std::string> ObjectReader::string(const std::string& key) {
   const nlohmann::json* v = find(key);
   if (!v) return std::nullopt;

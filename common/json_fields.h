@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/json_source.h"
+#include "common/keep_alive.h"
 
 namespace tandem {
 
@@ -29,6 +30,7 @@ class ObjectReader {
   // An array of strings; the error names the first item that is not one.
   std::optional<std::vector<std::string>> strings(const std::string& key);
   bool has(const std::string& key) const;
+  std::optional<KeepAlive> keep_alive(const std::string& key);
 
   // Throws for the first field no getter asked for, suggesting the nearest known name.
   void reject_unknown() const;

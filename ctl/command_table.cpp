@@ -37,6 +37,7 @@ constexpr Command kCommands[] = {
     {"status", "status [--json]", status_command},
     {"url", "url", url_command},
     {"wait", "wait [--timeout SECONDS]", wait_command},
+    {"models", "models [--json] | models load|unload NAME", models_command},
     {"start", "start [llm|trainer|all] [--timeout SECONDS]", start_command},
     {"stop", "stop [llm|trainer|all] [--timeout SECONDS]", stop_command},
     {"restart", "restart [llm|trainer|all] [--timeout SECONDS]", restart_command},

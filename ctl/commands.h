@@ -13,6 +13,9 @@ int status_command(Args& args, Platform& p);
 int url_command(Args& args, Platform& p);
 int wait_command(Args& args, Platform& p);
 
+// model_commands.cpp
+int models_command(Args& args, Platform& p);
+
 // control_commands.cpp
 int start_command(Args& args, Platform& p);
 int stop_command(Args& args, Platform& p);

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
     return std::make_unique<posix::DirWatch>(folder);
   };
   p.trainer_config = paths::trainer_config();
+  p.llm_config = paths::llm_server_config();
   p.logs_dir = paths::logs_dir();
   p.elevate_hint = "run it as root (sudo)";
   p.jobs_access_hint = "writing in the jobs folder needs the tandem group (or sudo)";

@@ -37,6 +37,7 @@ int wmain(int argc, wchar_t** argv) {
     return std::make_unique<win32::ChangeNotificationWatch>(folder);
   };
   p.trainer_config = paths::trainer_config();
+  p.llm_config = paths::llm_server_config();
   p.logs_dir = paths::logs_dir();
   p.elevate_hint = "run it from an elevated (administrator) prompt";
   p.jobs_access_hint = "writing in the jobs folder needs an elevated (administrator) prompt";

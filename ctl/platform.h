@@ -37,6 +37,7 @@ struct Platform {
   std::function<std::unique_ptr<FolderWatch>(const std::filesystem::path&)> make_watch;
 
   std::filesystem::path trainer_config;  // trainer.json: its jobs_dir says where the spool is
+  std::filesystem::path llm_config;      // llm-server.json: its api_key_file, for `models`
   std::filesystem::path logs_dir;
   // How long `logs --follow` waits for a change before it reads anyway: Windows may report what
   // was appended to a file still open for writing only when its cache is flushed.

@@ -65,6 +65,11 @@ void print_text(Platform& p, const nlohmann::json& out, bool verified, const std
                  l["model"].get<std::string>().c_str(),
                  l.contains("note") ? (" (" + l["note"].get<std::string>() + ")").c_str() : "",
                  l["instance"].get<std::string>().c_str());
+    std::string loaded;
+    for (const auto& id : l["loaded_models"]) {
+      loaded += (loaded.empty() ? "" : ", ") + id.get<std::string>();
+    }
+    if (!loaded.empty()) std::fprintf(p.out, "loaded models  %s\n", loaded.c_str());
   }
   std::fprintf(p.out, "verified       %s\n", verified ? "yes" : ("no: " + why).c_str());
   if (out.contains("trainer")) {
@@ -100,6 +105,7 @@ int status_command(Args& args, Platform& p) {
                   {"pid", published->pid},
                   {"instance", published->instance_id},
                   {"model", published->model},
+                  {"loaded_models", published->loaded_models},
                   {"started_at", published->started_at}};
     if (published->model == "tandem-tiny") {
       out["llm"]["note"] = "test model: output is meaningless - set `model` in llm-server.json";

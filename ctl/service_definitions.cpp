@@ -92,7 +92,7 @@ const std::vector<DataFolder>& data_folders() {
   static const std::vector<DataFolder> folders = {
       {"", {}},
       {"config", {}},
-      {"models", {}},
+      {"models", {kTrainerServiceName}},  // a finetune's output, served from there
       {"jobs", {kTrainerServiceName}},
       {"logs", {kLlmServiceName, kTrainerServiceName}},
   };

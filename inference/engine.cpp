@@ -465,7 +465,7 @@ Engine::Engine(const EngineOptions& options, const std::function<void(float)>& p
 Engine::~Engine() = default;
 
 std::string Engine::model_id() const {
-  return impl_->model.id();
+  return impl_->options.id.empty() ? impl_->model.id() : impl_->options.id;
 }
 
 bool Engine::is_test_model() const {

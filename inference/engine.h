@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "inference/completion.h"
 
@@ -11,6 +12,7 @@ namespace tandem::inference {
 
 struct EngineOptions {
   std::filesystem::path model;  // GGUF file
+  std::string id;               // the name requests use; empty: general.name, else the stem
   int ctx_size = 2048;          // tokens per slot
   int parallel = 2;             // slots
   int queue_limit = 16;         // requests waiting for a slot

@@ -3,15 +3,19 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <thread>
 
 #include "common/config.h"
 #include "common/discovery/identity.h"
 #include "common/error.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "common/system_memory.h"
 #include "inference/engine.h"
+#include "inference/memory_estimate.h"
 #include "service/api/api.h"
 #include "service/api/guards.h"
+#include "service/config_reload.h"
 #include "service/exit_codes.h"
 #include "service/http/http_server.h"
 
@@ -29,6 +33,85 @@ std::chrono::milliseconds load_hint(const std::filesystem::path& model) {
 
 std::string model_label(const std::filesystem::path& model) {
   return model.stem().string();
+}
+
+// What the publication says of the models: the default's label and the loaded ones.
+void describe_models(const models::ModelRouter& router, discovery::Endpoint& e) {
+  e.loaded_models.clear();
+  for (const auto& m : router.list()) {
+    if (m.is_default) e.model = model_label(m.file);
+    if (m.state == models::ModelState::loaded) e.loaded_models.push_back(m.id);
+  }
+}
+
+// The default model's entry in the router: its engine's id, its file stem as an alias.
+models::CatalogEntry default_entry(const inference::Engine& engine,
+                                   const std::filesystem::path& model) {
+  models::CatalogEntry e;
+  e.id = engine.model_id();
+  e.file = model;
+  std::error_code size_error;
+  e.bytes = std::filesystem::file_size(model, size_error);
+  if (e.id != model_label(model)) e.settings.aliases = {model_label(model)};
+  return e;
+}
+
+// Keeps the publication's list of loaded models current as models load and unload; returns once
+// the router shuts down.
+void republish_models(models::ModelRouter& router, discovery::Publisher& publisher,
+                      discovery::Endpoint ready) {
+  std::uint64_t seen = router.last_event();
+  while (!router.stopped()) {
+    const auto events = router.events_after(seen, std::chrono::hours(24));
+    if (events.empty()) continue;
+    seen = events.back().seq;
+    discovery::Endpoint now = ready;
+    describe_models(router, now);
+    if ((now.model == ready.model && now.loaded_models == ready.loaded_models) ||
+        router.stopped()) {
+      continue;
+    }
+    ready = std::move(now);
+    try {
+      publisher.ready(ready);
+    } catch (const std::exception& e) {
+      TLOG(error) << "cannot publish the loaded models: " << e.what();
+    }
+  }
+}
+
+inference::EngineOptions engine_options(const LlmServerConfig& config,
+                                        const std::filesystem::path& model) {
+  inference::EngineOptions o;
+  o.model = model;
+  o.ctx_size = config.ctx_size;
+  o.parallel = config.parallel;
+  o.queue_limit = config.queue_limit;
+  o.threads = config.threads;
+  return o;
+}
+
+// Loads a model of the folder, once the estimate of what it needs fits in free memory.
+models::ModelRouter::Loader folder_loader(const LlmServerConfig& config,
+                                          const ServiceOptions& options) {
+  return [config, available = options.available_memory](const models::CatalogEntry& c) {
+    inference::EngineOptions o = engine_options(config, c.file);
+    o.id = c.id;
+    o.ctx_size = c.settings.ctx_size.value_or(config.ctx_size);
+    o.parallel = c.settings.parallel.value_or(config.parallel);
+    const auto need = inference::estimate_memory(c.file, c.bytes, o.ctx_size, o.parallel);
+    const auto free = available ? available() : available_memory();
+    if (free && need.total() > *free) {
+      using inference::memory_text;
+      throw models::ModelUnavailable(
+          "model '" + c.id + "' needs about " + memory_text(need.total()) + " (weights " +
+          memory_text(need.weights) + ", KV cache " + memory_text(need.kv_cache) + ", compute " +
+          memory_text(need.compute) + ") and " + memory_text(*free) +
+          " is free: unload a model (POST /models/unload) or lower its ctx_size or parallel in "
+          "models.json");
+    }
+    return std::shared_ptr<inference::CompletionBackend>(std::make_shared<inference::Engine>(o));
+  };
 }
 
 }  // namespace
@@ -95,25 +178,20 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
   TLOG(info) << "listening on 127.0.0.1:" << port << " and [::1]:" << port
              << " (/health answers 503 until the model is loaded)";
 
-  std::optional<inference::Engine> engine;
+  std::shared_ptr<inference::Engine> engine;
   try {
     const auto hint = load_hint(model);
     status.starting(hint);
-    inference::EngineOptions engine_options;
-    engine_options.model = model;
-    engine_options.ctx_size = config.ctx_size;
-    engine_options.parallel = config.parallel;
-    engine_options.queue_limit = config.queue_limit;
-    engine_options.threads = config.threads;
     int last_tick = 0;
     auto started = std::chrono::steady_clock::now();
-    engine.emplace(engine_options, [&](float progress) {
-      int tick = static_cast<int>(progress * 10);
-      if (tick > last_tick) {  // a rising checkpoint every 10% tells the SCM we are alive
-        last_tick = tick;
-        status.starting(hint);
-      }
-    });
+    engine =
+        std::make_shared<inference::Engine>(engine_options(config, model), [&](float progress) {
+          int tick = static_cast<int>(progress * 10);
+          if (tick > last_tick) {  // a rising checkpoint every 10% tells the SCM we are alive
+            last_tick = tick;
+            status.starting(hint);
+          }
+        });
     auto load_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);
     // RUNNING only once the model answers, not merely once it is in memory.
@@ -127,13 +205,49 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
     TLOG(error) << "cannot load model " << path_utf8(model) << ": " << e.what();
     return kExitModelFailed;
   }
-  api.set_backend(&*engine);
+  models::RouterOptions router_options;
+  router_options.max_loaded = config.max_loaded_models;
+  router_options.keep_alive = config.keep_alive;
+  models::ModelRouter router(router_options, folder_loader(config, options));
+  router.set_default(default_entry(*engine, model), engine);
+  engine.reset();  // the router's from now on: a new default in llm-server.json replaces it
+  const std::filesystem::path models_dir =
+      config.models_dir.empty() ? options.models_dir : path_from_utf8(config.models_dir);
+  std::optional<models::ModelsFolder> folder;
+  if (!models_dir.empty()) {
+    folder.emplace(models_dir, model, router, options.still_written, options.make_watch);
+    TLOG(info) << "models folder " << path_utf8(models_dir) << ": " << router.list().size() - 1
+               << " models besides the default; at most " << config.max_loaded_models
+               << " loaded, idle ones unloaded after " << keep_alive_text(config.keep_alive);
+  }
+  api.set_router(&router);
+
+  LiveSettings live;
+  live.limits = [&router](const LlmServerConfig& c) {
+    router.set_limits(c.max_loaded_models, c.keep_alive);
+    TLOG(info) << "now at most " << c.max_loaded_models
+               << " models loaded, idle ones unloaded after " << keep_alive_text(c.keep_alive);
+  };
+  live.log_level = [](const std::string& level) {
+    log::set_level(log::parse_level(level));
+    TLOG(info) << "log level now " << level;
+  };
+  live.default_model = [&router, &config, &options](const LlmServerConfig& c) {
+    const std::filesystem::path file =
+        c.model.empty() ? options.default_model : path_from_utf8(c.model);
+    TLOG(info) << "loading the new default model " << path_utf8(file);
+    auto next = std::make_shared<inference::Engine>(engine_options(config, file));
+    router.set_default(default_entry(*next, file), next);
+    TLOG(info) << "default model now " << next->model_id();
+  };
+  ConfigReload reload(options.config_file, config, live, options.make_watch);
 
   discovery::Endpoint ready = identity;
   ready.state = discovery::State::ready;
   ready.port = port;
   ready.url = discovery::loopback_url(port);
   ready.addresses = discovery::loopback_addresses();
+  describe_models(router, ready);
   // RUNNING first: a client that wakes on the publication checks the SCM's PID and state, so
   // the SCM must already say RUNNING when State=ready appears.
   status.running();
@@ -145,8 +259,12 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
   }
   TLOG(info) << "ready: " << ready.url << " (also http://[::1]:" << port << "), pipe "
              << identity.pipe_name;
+  std::thread republisher(
+      [&router, &publisher, ready] { republish_models(router, *publisher, ready); });
 
   stop.wait();
+  router.shutdown();  // ends the republisher, /models/events streams; unrouted requests get 503
+  republisher.join();
 
   TLOG(info) << "stopping: withdrawing " << ready.url;
   status.stopping(http_options.stop_grace + 5s);
@@ -158,8 +276,8 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
     code = kExitPublishFailed;
   }
   server.stop();  // lets requests in flight finish
-  api.set_backend(nullptr);
-  engine->shutdown();
+  api.set_router(nullptr);
+  folder.reset();
   TLOG(info) << "stopped";
   return code;
 }

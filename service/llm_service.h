@@ -5,11 +5,13 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/discovery/endpoint.h"
 #include "common/discovery/publisher.h"
 #include "common/service_body.h"
+#include "service/models/models_folder.h"
 
 namespace tandem::llm {
 
@@ -21,6 +23,11 @@ struct ServiceOptions {
   std::filesystem::path default_model;  // the bundled test model, used when `model` is unset
   std::string pipe_name;                // \\.\pipe\tandem-llm (or a socket path)
   PublisherFactory make_publisher;
+  std::filesystem::path models_dir;    // when llm-server.json names none; empty: no folder
+  models::StillWritten still_written;  // a model file still being copied in
+  models::MakeWatch make_watch;        // change notifications on the models folder
+  // Free RAM for the fit check before a model loads; null: the system's.
+  std::function<std::optional<std::uint64_t>()> available_memory;
 };
 
 int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOptions& options);

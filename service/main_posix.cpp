@@ -8,7 +8,9 @@
 #include "common/console_runner.h"
 #include "common/log.h"
 #include "common/paths.h"
+#include "common/posix/dir_watch.h"
 #include "common/posix/endpoint_publisher.h"
+#include "common/posix/file_in_use.h"
 #include "common/posix/runtime_dir.h"
 #include "common/posix/systemd_notify.h"
 #include "service/exit_codes.h"
@@ -33,6 +35,11 @@ int main(int argc, char** argv) {
   options.pipe_name = (runtime / posix::kLlmSocket).string();
   options.make_publisher = [runtime](const discovery::Endpoint& identity) {
     return std::make_unique<posix::EndpointPublisher>(runtime, identity);
+  };
+  options.models_dir = paths::models_dir();
+  options.still_written = posix::open_for_writing;
+  options.make_watch = [](const std::filesystem::path& folder) {
+    return std::make_unique<posix::DirWatch>(folder);
   };
 
   log::Options log_options;

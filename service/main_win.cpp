@@ -10,6 +10,8 @@
 #include "common/paths.h"
 #include "common/service_names.h"
 #include "common/win32/endpoint_publisher.h"
+#include "common/win32/file_in_use.h"
+#include "common/win32/folder_watch.h"
 #include "common/win32/registry_publication.h"
 #include "common/win32/scm_runner.h"
 #include "service/llm_service.h"
@@ -39,6 +41,15 @@ int wmain(int argc, wchar_t** argv) {
   options.make_publisher = [](const discovery::Endpoint& identity) {
     return std::make_unique<win32::EndpointPublisher>(win32::kLlmServerKey, identity,
                                                       kLlmServiceName);
+  };
+  options.models_dir = paths::models_dir();
+  options.still_written = win32::open_for_writing;
+  options.make_watch = [](const std::filesystem::path& folder) {
+    // A folder not made yet: its nearest existing parent, which sees it made.
+    std::filesystem::path at = folder;
+    std::error_code ec;
+    while (!std::filesystem::is_directory(at, ec) && at.has_relative_path()) at = at.parent_path();
+    return std::make_unique<win32::ChangeNotificationWatch>(at);
   };
 
   log::Options log_options;

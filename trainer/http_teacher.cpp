@@ -98,7 +98,7 @@ double label_logprob_from_echo(const std::string& response_body, const std::stri
   return sum;
 }
 
-std::vector<double> HttpTeacher::score_labels(const std::string& prompt,
+std::vector<double> HttpTeacher::score_labels(const std::string& model, const std::string& prompt,
                                               const std::vector<std::string>& labels,
                                               std::stop_token stop) {
   std::vector<double> scores;
@@ -109,6 +109,7 @@ std::vector<double> HttpTeacher::score_labels(const std::string& prompt,
                     {"logprobs", 0},
                     {"max_tokens", 0},
                     {"temperature", 0}};
+    if (!model.empty()) request["model"] = model;
     std::string body;
     try {
       body = request.dump();

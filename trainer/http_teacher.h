@@ -15,7 +15,7 @@ class HttpTeacher final : public Teacher {
   explicit HttpTeacher(LlmClient& client) : client_(client) {}
 
   // One request per label, each retried by the client's policy.
-  std::vector<double> score_labels(const std::string& prompt,
+  std::vector<double> score_labels(const std::string& model, const std::string& prompt,
                                    const std::vector<std::string>& labels,
                                    std::stop_token stop) override;
 

@@ -23,6 +23,7 @@ struct JobContext {
   const EndpointSource& endpoint;
   ProcessLauncher& launcher;
   const JobControl& control;
+  std::filesystem::path models_dir = {};  // the server's models folder: models named by id
 };
 
 // A job that ended in failure of its own (its program failed, say): the message is the reason.

@@ -25,10 +25,11 @@ class Teacher {
  public:
   virtual ~Teacher() = default;
   // For each label, the summed log-probability of its tokens as the continuation of `prompt`
-  // (-infinity allowed). Retries and re-resolves inside; throws ServerUnavailable with what was
-  // tried when the server stays unreachable past the configured bounds, Error when the server
-  // refuses the request (the item is at fault), Stopped when `stop` is requested.
-  virtual std::vector<double> score_labels(const std::string& prompt,
+  // (-infinity allowed), as the server's `model` (empty: its default model) scores it. Retries and
+  // re-resolves inside; throws ServerUnavailable with what was tried when the server stays
+  // unreachable past the configured bounds, Error when the server refuses the request (the item is
+  // at fault), Stopped when `stop` is requested.
+  virtual std::vector<double> score_labels(const std::string& model, const std::string& prompt,
                                            const std::vector<std::string>& labels,
                                            std::stop_token stop) = 0;
 };

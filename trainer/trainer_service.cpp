@@ -33,6 +33,7 @@ struct Worker {
   ProcessLauncher& launcher;
   std::stop_token stop;
   std::unique_ptr<FolderWatch> watch;
+  std::filesystem::path models_dir;  // the server's, for models jobs name by id
   std::string untrusted;  // why the jobs folders were not trusted last time; empty: they were
 
   void set_state(const std::string& state) {
@@ -141,7 +142,7 @@ struct Worker {
         Checkpoint checkpoint(spool::real_file_system(), job.work_dir, job.id);
         const EndpointSource endpoint = endpoint_source();
         const JobControl job_control = control();
-        run_by_kind({job, checkpoint, teacher, endpoint, launcher, job_control});
+        run_by_kind({job, checkpoint, teacher, endpoint, launcher, job_control, models_dir});
         break;
       } catch (const ServerUnavailable& e) {
         // Not the job's fault: it stays active and waits for the server again.
@@ -262,6 +263,19 @@ std::string server_api_key(const std::filesystem::path& llm_config_file) {
   }
 }
 
+// The server's models folder, where a job finds a model it names by id.
+std::filesystem::path server_models_dir(const std::filesystem::path& llm_config_file) {
+  try {
+    if (!llm_config_file.empty()) {
+      const auto dir = load_llm_server_config(llm_config_file).models_dir;
+      if (!dir.empty()) return path_from_utf8(dir);
+    }
+  } catch (const std::exception&) {
+    // The server reports its own config; the default folder is the best guess.
+  }
+  return paths::models_dir();
+}
+
 LlmClientOptions client_options(const TrainerConfig& config, std::string api_key) {
   LlmClientOptions o;
   o.http.connect_timeout = std::chrono::milliseconds(config.connect_timeout_ms);
@@ -324,9 +338,16 @@ int run_trainer_service(ServiceStatus& status, StopSignal& stop,
   LlmClient client(*resolver, client_options(config, api_key));
   HttpTeacher teacher(client);
   std::unique_ptr<ProcessLauncher> launcher = options.make_launcher();
-  Worker worker{options,   *spool,       board,
-                client,    teacher,      api_key,
-                *launcher, stop.token(), options.make_watch(spool->inbox()),
+  Worker worker{options,
+                *spool,
+                board,
+                client,
+                teacher,
+                api_key,
+                *launcher,
+                stop.token(),
+                options.make_watch(spool->inbox()),
+                server_models_dir(options.llm_config_file),
                 {}};
 
   spool->on_rejected([&board](const std::string& name, const std::string& reason) {

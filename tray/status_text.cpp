@@ -29,6 +29,14 @@ StatusText status_text(const Snapshot& s) {
   }
   t.model = "Model: " + (s.publication && !s.publication->model.empty() ? s.publication->model
                                                                         : std::string("-"));
+  if (s.publication) {
+    // The models folder's models loaded beside the default one.
+    std::string others;
+    for (const auto& id : s.publication->loaded_models) {
+      if (id != s.publication->model) others += (others.empty() ? "" : ", ") + id;
+    }
+    if (!others.empty()) t.model += " (also loaded: " + others + ")";
+  }
   t.trainer = service_line("Trainer (TandemTrainer)", s.trainer);
   if (const TrainerValues* v = live_trainer(s)) {
     t.trainer += ", " + (v->state.empty() ? std::string("no status") : v->state);

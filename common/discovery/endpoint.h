@@ -27,10 +27,11 @@ struct Endpoint {
   std::string url;                     // "http://127.0.0.1:<port>"; empty unless ready
   std::vector<std::string> addresses;  // both loopbacks the port is bound on; empty unless ready
   std::uint32_t pid = 0;
-  std::string instance_id;  // a GUID made at each start
-  std::string pipe_name;    // "\\.\pipe\tandem-llm"
-  std::string model;
-  std::string started_at;  // ISO-8601 UTC
+  std::string instance_id;                 // a GUID made at each start
+  std::string pipe_name;                   // "\\.\pipe\tandem-llm"
+  std::string model;                       // the default model
+  std::vector<std::string> loaded_models;  // every model loaded now, the default first
+  std::string started_at;                  // ISO-8601 UTC
   int protocol_version = kProtocolVersion;
 };
 

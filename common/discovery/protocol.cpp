@@ -211,6 +211,7 @@ std::string encode_endpoint(const Endpoint& endpoint) {
   if (endpoint.pid != 0) j["pid"] = endpoint.pid;
   if (!endpoint.instance_id.empty()) j["instance"] = endpoint.instance_id;
   if (!endpoint.model.empty()) j["model"] = endpoint.model;
+  if (!endpoint.loaded_models.empty()) j["loaded_models"] = endpoint.loaded_models;
   return dump(j);
 }
 
@@ -255,6 +256,15 @@ Response decode_response(std::string_view message) {
   }
   endpoint.instance_id = f.optional_string("instance").value_or("");
   endpoint.model = f.optional_string("model").value_or("");
+  if (const json* loaded = f.find("loaded_models")) {
+    if (!loaded->is_array()) {
+      f.fail_field("loaded_models", "expected an array of model ids, got " + type_name(*loaded));
+    }
+    for (std::size_t i = 0; i < loaded->size(); ++i) {
+      endpoint.loaded_models.push_back(
+          f.string("loaded_models[" + std::to_string(i) + "]", (*loaded)[i]));
+    }
+  }
   if (endpoint.state == State::ready) {
     const std::string why = " when state is ready";
     endpoint.port = static_cast<std::uint16_t>(f.integer("port", f.require("port", why), 1, 65535));

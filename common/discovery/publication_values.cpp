@@ -1,5 +1,7 @@
 #include "common/discovery/publication_values.h"
 
+#include <algorithm>
+
 #include "common/error.h"
 
 namespace tandem::discovery {
@@ -10,6 +12,9 @@ void write_identity(ValueStore& store, const Endpoint& e) {
   store.set_string(value::kInstanceId, e.instance_id);
   store.set_string(value::kPipeName, e.pipe_name);
   store.set_string(value::kModel, e.model);
+  std::string loaded;
+  for (const auto& id : e.loaded_models) loaded += (loaded.empty() ? "" : "|") + id;
+  store.set_string(value::kLoadedModels, loaded);
   store.set_string(value::kStartedAt, e.started_at);
   store.set_dword(value::kProtocolVersion, static_cast<std::uint32_t>(e.protocol_version));
 }
@@ -56,6 +61,12 @@ std::optional<Endpoint> read_endpoint(const ValueStore& store, const std::string
   e.instance_id = store.get_string(value::kInstanceId).value_or("");
   e.pipe_name = store.get_string(value::kPipeName).value_or("");
   e.model = store.get_string(value::kModel).value_or("");
+  const std::string loaded = store.get_string(value::kLoadedModels).value_or("");
+  for (std::size_t at = 0; at < loaded.size();) {
+    const auto bar = std::min(loaded.find('|', at), loaded.size());
+    e.loaded_models.push_back(loaded.substr(at, bar - at));
+    at = bar + 1;
+  }
   e.started_at = store.get_string(value::kStartedAt).value_or("");
   e.protocol_version = static_cast<int>(store.get_dword(value::kProtocolVersion).value_or(0));
   if (e.state == State::ready) {

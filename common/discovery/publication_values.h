@@ -19,6 +19,8 @@ inline constexpr const char* kPid = "Pid";
 inline constexpr const char* kInstanceId = "InstanceId";
 inline constexpr const char* kPipeName = "PipeName";
 inline constexpr const char* kModel = "Model";
+// The loaded models' ids joined by '|', which no Windows file name (so no model id) holds.
+inline constexpr const char* kLoadedModels = "LoadedModels";
 inline constexpr const char* kStartedAt = "StartedAt";
 inline constexpr const char* kProtocolVersion = "ProtocolVersion";
 }  // namespace value

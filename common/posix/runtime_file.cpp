@@ -24,6 +24,7 @@ std::string encode_runtime_file(const discovery::Endpoint& endpoint) {
   }
   j["socket"] = endpoint.pipe_name;
   j["model"] = endpoint.model;
+  j["loaded_models"] = endpoint.loaded_models;
   j["started_at"] = endpoint.started_at;
   return j.dump(2) + "\n";
 }
@@ -55,6 +56,7 @@ discovery::Endpoint decode_runtime_file(const std::string& origin, std::string_v
   if (e.instance_id.empty()) r.fail("instance", "is required");
   e.pipe_name = r.string("socket").value_or("");
   e.model = r.string("model").value_or("");
+  e.loaded_models = r.strings("loaded_models").value_or(std::vector<std::string>{});
   e.started_at = r.string("started_at").value_or("");
   const auto port = r.integer("port", 1, 65535);
   const auto url = r.string("url");

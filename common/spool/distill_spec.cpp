@@ -46,6 +46,10 @@ DistillSpec DistillSpec::parse(JobFields& f, const std::filesystem::path& base_d
   if (auto v = f.number("holdout_fraction", 0, 0.5)) job.holdout_fraction = *v;
   if (auto v = f.integer("seed", 0, INT64_MAX)) job.seed = static_cast<std::uint64_t>(*v);
   job.max_items = f.integer("max_items", 1, INT64_MAX);
+  if (auto model = f.string("model")) {
+    if (model->empty()) f.fail("model", "must not be empty (leave it out for the default model)");
+    job.model = *model;
+  }
   if (auto v = f.number("min_agreement", 0, 1)) {
     if (*v <= 0) f.fail("min_agreement", "must be greater than 0");
     job.min_agreement = *v;

@@ -31,6 +31,8 @@ struct DistillSpec {
   // The student answers only above a confidence chosen on the held-out items so that its
   // agreement with the teacher there is at least this; below it `predict` defers.
   double min_agreement = 0.95;
+  // The server's model that labels (an id or alias of its models folder); empty: its default.
+  std::string model;
 
   // Reads this kind's fields; a relative `dataset` resolves against `base_dir`.
   static DistillSpec parse(JobFields& fields, const std::filesystem::path& base_dir,

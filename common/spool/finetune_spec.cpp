@@ -15,8 +15,13 @@ FinetuneSpec FinetuneSpec::parse(JobFields& f, const std::filesystem::path& base
                                  PathCheck check) {
   const std::string kind(kKind);
   FinetuneSpec job;
-  job.base_model = f.path("base_model", f.required_string("base_model", kind), base_dir,
-                          JobFields::PathIs::file, check);
+  const std::string base = f.required_string("base_model", kind);
+  if (base.find_first_of("/\\:") == std::string::npos && !ends_with(base, ".gguf") && base != "." &&
+      base != "..") {
+    job.base_model_name = base;
+  } else {
+    job.base_model = f.path("base_model", base, base_dir, JobFields::PathIs::file, check);
+  }
   const std::string dataset = f.required_string("dataset", kind);
   if (!ends_with(dataset, ".txt") && !ends_with(dataset, ".jsonl")) {
     f.fail("dataset",
@@ -66,7 +71,7 @@ FinetuneSpec FinetuneSpec::parse(JobFields& f, const std::filesystem::path& base
 }
 
 void FinetuneSpec::write_absolute_paths(nlohmann::ordered_json& job) const {
-  job["base_model"] = path_utf8(base_model);
+  if (!base_model.empty()) job["base_model"] = path_utf8(base_model);
   job["dataset"] = path_utf8(dataset);
   if (!output_dir.empty()) job["output_dir"] = path_utf8(output_dir);
 }

@@ -20,6 +20,9 @@ struct FinetuneSpec {
   static constexpr std::string_view kKind = "finetune";
 
   std::filesystem::path base_model;  // a GGUF with F32 weights; absolute once parsed
+  // Or a model of the server's models folder by id (`base_model` without a folder or ".gguf"):
+  // the trainer finds <models_dir>/<id>.gguf when the job runs; base_model is then empty.
+  std::string base_model_name;
   std::filesystem::path dataset;     // .txt (plain text) or .jsonl (chat or text records)
   std::string output_model;          // file name of the result, ".gguf" added when missing
   std::filesystem::path output_dir;  // empty: the result stays in the job's work folder only

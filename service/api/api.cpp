@@ -8,6 +8,8 @@
 #include "service/api/embeddings.h"
 #include "service/api/errors.h"
 #include "service/api/guards.h"
+#include "service/api/model_choice.h"
+#include "service/api/model_routes.h"
 #include "service/api/openai_json.h"
 #include "service/api/tokenize.h"
 
@@ -15,7 +17,8 @@ namespace tandem::api {
 namespace {
 
 struct RouteContext {
-  inference::CompletionBackend* backend;  // not null where the route needs the model
+  inference::CompletionBackend* backend;  // the request's model, where the route needs one
+  models::ModelRouter* router;            // not null where the route needs the models
   Metrics& metrics;
   const ApiOptions& options;
   std::int64_t started;
@@ -30,15 +33,15 @@ http::Response json_response(int status, const Json& body) {
 
 http::Response health(const http::Request&, const RouteContext& c) {
   // Like llama-server: 503 until the model is loaded, so pollers can wait on it.
-  if (!c.backend) return json_response(503, {{"status", "loading"}});
+  if (!c.router) return json_response(503, {{"status", "loading"}});
   return json_response(200, {{"status", "ok"}});
 }
 
 http::Response metrics_text(const http::Request&, const RouteContext& c) {
   http::Response response;
   response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  if (c.backend) {
-    const auto stats = c.backend->stats();
+  if (c.router) {
+    const auto stats = c.router->acquire("")->stats();  // the default model's
     response.body = c.metrics.render(&stats);
   } else {
     response.body = c.metrics.render(nullptr);
@@ -47,8 +50,19 @@ http::Response metrics_text(const http::Request&, const RouteContext& c) {
 }
 
 http::Response models(const http::Request&, const RouteContext& c) {
-  return json_response(200,
-                       model_list(c.backend->model_id(), c.started, c.backend->is_test_model()));
+  return handle_model_list(*c.router, c.started);
+}
+
+http::Response models_load(const http::Request& request, const RouteContext& c) {
+  return handle_model_load(request, *c.router);
+}
+
+http::Response models_unload(const http::Request& request, const RouteContext& c) {
+  return handle_model_unload(request, *c.router);
+}
+
+http::Response models_events(const http::Request&, const RouteContext& c) {
+  return handle_model_events(*c.router);
 }
 
 http::Response completions(const http::Request& request, const RouteContext& c) {
@@ -72,25 +86,33 @@ http::Response detokenize(const http::Request& request, const RouteContext& c) {
   return handle_detokenize(request, *c.backend);
 }
 
+// What a route needs before its handler runs (503 while the default model loads).
+enum class Needs { nothing, models, model };
+
 struct Route {
   std::string_view method;
   std::string_view path;
-  bool needs_key;    // when an API key is configured
-  bool needs_model;  // 503 while the model loads
+  bool needs_key;  // when an API key is configured
+  Needs needs;     // model: the request's model, loaded (the body's `model` names it)
   http::Response (*handler)(const http::Request&, const RouteContext&);
 };
 
 // clang-format off
 constexpr Route kRoutes[] = {
-  // method  path                    key    model  handler
-  {"GET",  "/health",              false, false, health},
-  {"GET",  "/metrics",             true,  false, metrics_text},
-  {"GET",  "/v1/models",           true,  true,  models},
-  {"POST", "/v1/completions",      true,  true,  completions},
-  {"POST", "/v1/chat/completions", true,  true,  chat_completions},
-  {"POST", "/v1/embeddings",       true,  true,  embeddings},
-  {"POST", "/tokenize",            true,  true,  tokenize},
-  {"POST", "/detokenize",          true,  true,  detokenize},
+  // method  path                    key    needs          handler
+  {"GET",  "/health",              false, Needs::nothing, health},
+  {"GET",  "/metrics",             true,  Needs::nothing, metrics_text},
+  {"GET",  "/v1/models",           true,  Needs::models,  models},
+  {"POST", "/v1/completions",      true,  Needs::model,   completions},
+  {"POST", "/v1/chat/completions", true,  Needs::model,   chat_completions},
+  {"POST", "/v1/embeddings",       true,  Needs::model,   embeddings},
+  {"POST", "/tokenize",            true,  Needs::model,   tokenize},
+  {"POST", "/detokenize",          true,  Needs::model,   detokenize},
+  // llama-server's router routes: the API key guards them as it guards the rest.
+  {"GET",  "/models",              true,  Needs::models,  models},
+  {"POST", "/models/load",         true,  Needs::models,  models_load},
+  {"POST", "/models/unload",       true,  Needs::models,  models_unload},
+  {"GET",  "/models/events",       true,  Needs::models,  models_events},
 };
 // clang-format on
 
@@ -103,16 +125,30 @@ std::string_view quoted_prefix(std::string_view s) {
 }  // namespace
 
 Api::Api(inference::CompletionBackend* backend, ApiOptions options)
-    : backend_(backend),
-      options_(std::move(options)),
-      started_(static_cast<std::int64_t>(std::time(nullptr))) {
+    : options_(std::move(options)), started_(static_cast<std::int64_t>(std::time(nullptr))) {
   if (!options_.api_key.empty()) {
     TLOG(info) << "HTTP API requires an API key (" << key_hint(options_.api_key) << ")";
   }
+  set_backend(backend);
+}
+
+void Api::set_router(models::ModelRouter* router) {
+  router_.store(router);
 }
 
 void Api::set_backend(inference::CompletionBackend* backend) {
-  backend_.store(backend);
+  if (!backend) {
+    set_router(nullptr);
+    return;
+  }
+  auto router = std::make_unique<models::ModelRouter>(models::RouterOptions{}, nullptr);
+  models::CatalogEntry entry;
+  entry.id = backend->model_id();
+  router->set_default(std::move(entry), std::shared_ptr<inference::CompletionBackend>(
+                                            backend, [](inference::CompletionBackend*) {}));
+  std::lock_guard lock(own_mutex_);
+  set_router(router.get());
+  own_routers_.push_back(std::move(router));
 }
 
 http::Response Api::dispatch(const http::Request& request, std::string_view& route_label) {
@@ -173,12 +209,25 @@ http::Response Api::dispatch(const http::Request& request, std::string_view& rou
               (type ? "'" + std::string(quoted_prefix(*type)) + "'" : std::string("none")));
     }
   }
-  inference::CompletionBackend* backend = backend_.load();
-  if (route->needs_model && !backend) {
+  models::ModelRouter* router = router_.load();
+  if (route->needs != Needs::nothing && !router) {
     throw ApiError(503, "unavailable_error", "model_loading", "the model is still loading")
         .with_header("Retry-After", "1");
   }
-  return route->handler(request, RouteContext{backend, metrics_, options_, started_});
+  if (route->needs != Needs::model) {
+    return route->handler(request, RouteContext{nullptr, router, metrics_, options_, started_});
+  }
+  const ModelChoice choice = read_model_choice(request);
+  auto lease = std::make_shared<models::ModelRouter::Lease>(
+      router->acquire(choice.model, choice.keep_alive));
+  http::Response response =
+      route->handler(request, RouteContext{lease->get(), router, metrics_, options_, started_});
+  if (response.stream) {
+    // A streamed answer keeps its model loaded until its last chunk.
+    response.stream = [inner = std::move(response.stream),
+                       lease = std::move(lease)](const http::ChunkWriter& write) { inner(write); };
+  }
+  return response;
 }
 
 void Api::add_cors_headers(const http::Request& request, http::Response& response) const {

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,7 @@
 #include "service/api/completion_request.h"
 #include "service/api/metrics.h"
 #include "service/http/http_types.h"
+#include "service/models/model_router.h"
 
 namespace tandem::api {
 
@@ -23,14 +26,18 @@ struct ApiOptions {
 
 class Api {
  public:
-  // `backend` may be null while the model loads (inference routes then answer 503); it must
-  // outlive every response handed out, streamed ones included.
+  // `backend` (the one model, for tests; the service sets a router) may be null while the model
+  // loads (inference routes then answer 503); it must outlive every response handed out,
+  // streamed ones included.
   Api(inference::CompletionBackend* backend, ApiOptions options);
 
   // Safe to call from many threads at once; never throws.
   http::Response handle(const http::Request& request);
 
-  // Called once loading has finished; null again while shutting down.
+  // The models requests are routed to: set once the default model has loaded, null again while
+  // shutting down. The router must outlive every response handed out.
+  void set_router(models::ModelRouter* router);
+  // A router of this one model, owned by the Api (null: none).
   void set_backend(inference::CompletionBackend* backend);
 
   const Metrics& metrics() const { return metrics_; }
@@ -40,7 +47,9 @@ class Api {
   // The CORS headers an allowed browser page needs to read the response; none for other callers.
   void add_cors_headers(const http::Request& request, http::Response& response) const;
 
-  std::atomic<inference::CompletionBackend*> backend_;
+  std::atomic<models::ModelRouter*> router_{nullptr};
+  std::mutex own_mutex_;
+  std::vector<std::unique_ptr<models::ModelRouter>> own_routers_;  // set_backend's, kept to the end
   const ApiOptions options_;
   Metrics metrics_;
   const std::int64_t started_;  // Unix seconds: the "created" of the model

@@ -9,6 +9,7 @@
 
 #include "service/api/chat_options.h"
 #include "service/api/errors.h"
+#include "service/api/model_choice.h"
 #include "service/api/request_fields.h"
 
 namespace tandem::api {
@@ -159,6 +160,7 @@ void refuse_unread(const FieldReader& f, std::span<const Unhonoured> unhonoured 
 CompletionRequest read_common(const FieldReader& f, const RequestLimits& limits,
                               const char* max_tokens_field, int min_max_tokens = 1) {
   CompletionRequest r;
+  take_model_choice(f);
   r.model = f.string("model").value_or("");
   auto& s = r.sampling;
   s.max_tokens =

@@ -7,6 +7,7 @@
 
 #include "common/base64.h"
 #include "service/api/errors.h"
+#include "service/api/model_choice.h"
 #include "service/api/openai_json.h"
 #include "service/api/request_fields.h"
 
@@ -93,6 +94,7 @@ EmbeddingRequest parse_embedding_request(std::string_view body, int embedding_si
   const nlohmann::json root = parse_body(body);
   FieldReader f(root);
   EmbeddingRequest r;
+  take_model_choice(f);
   r.model = f.string("model").value_or("");
   read_input(f, r);
   if (auto format = f.string("encoding_format")) {

@@ -1,5 +1,7 @@
 #include "service/api/errors.h"
 
+#include "service/models/model_router.h"
+
 #include "inference/completion.h"
 
 namespace tandem::api {
@@ -31,6 +33,13 @@ ApiError to_api_error(const std::exception_ptr& error) {
     return ApiError(503, "unavailable_error", "queue_full",
                     std::string("server busy, retry shortly: ") + e.what())
         .with_header("Retry-After", "1");
+  } catch (const models::ModelNotFound& e) {
+    return ApiError(404, "invalid_request_error", "model_not_found", e.what(), "model");
+  } catch (const models::ModelUnavailable& e) {
+    return ApiError(503, "unavailable_error", "model_unavailable", e.what())
+        .with_header("Retry-After", "5");
+  } catch (const models::ModelLoadFailed& e) {
+    return ApiError(500, "server_error", "model_load_failed", e.what(), "model");
   } catch (const inference::PromptTooLong& e) {
     // OpenAI's code for the same condition, which some clients act on.
     return ApiError(400, "invalid_request_error", "context_length_exceeded", e.what(), "prompt");

@@ -149,14 +149,4 @@ Json usage_chunk(const ResponseMeta& meta, std::string_view object, int prompt_t
   return body;
 }
 
-Json model_list(const std::string& model_id, std::int64_t created, bool test_model) {
-  Json model = {
-      {"id", model_id}, {"object", "model"}, {"created", created}, {"owned_by", "tandem"}};
-  if (test_model) {
-    model["test_model"] = true;
-    model["note"] = "test model: output is meaningless \u2014 set `model`";
-  }
-  return {{"object", "list"}, {"data", Json::array({std::move(model)})}};
-}
-
 }  // namespace tandem::api

@@ -58,7 +58,4 @@ Json chat_completion_chunk(const ResponseMeta& meta, const Json& delta, const Js
 Json usage_chunk(const ResponseMeta& meta, std::string_view object, int prompt_tokens,
                  int completion_tokens);
 
-// GET /v1/models; the bundled random-weight model says so.
-Json model_list(const std::string& model_id, std::int64_t created, bool test_model);
-
 }  // namespace tandem::api

@@ -20,6 +20,8 @@ class SseWriter {
   // Each returns false once the client has gone away (then and for every later call).
   bool event(const Json& value) { return send(sse_event(json_text(value))); }
   bool done() { return send(sse_event("[DONE]")); }
+  // A comment line: keeps an idle stream's connection open and finds a client that has gone.
+  bool keep_alive() { return send(": keep-alive\n\n"); }
   bool open() const { return open_; }
 
  private:

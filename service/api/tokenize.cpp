@@ -6,6 +6,7 @@
 
 #include "inference/utf8.h"
 #include "service/api/errors.h"
+#include "service/api/model_choice.h"
 #include "service/api/openai_json.h"
 #include "service/api/request_fields.h"
 
@@ -33,6 +34,7 @@ http::Response handle_tokenize(const http::Request& request,
                                const inference::CompletionBackend& backend) {
   const nlohmann::json root = parse_body(request.body);
   FieldReader f(root);
+  take_model_choice(f);
   const auto content = f.string("content");
   if (!content) f.fail("content", "required");
   // llama-server's defaults: no BOS, special tokens' text parsed.
@@ -56,6 +58,7 @@ http::Response handle_detokenize(const http::Request& request,
                                  const inference::CompletionBackend& backend) {
   const nlohmann::json root = parse_body(request.body);
   FieldReader f(root);
+  take_model_choice(f);
   const nlohmann::json* tokens = f.get("tokens");
   if (!tokens) f.fail("tokens", "required");
   if (!tokens->is_array()) {

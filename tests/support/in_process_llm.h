@@ -4,6 +4,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -65,8 +66,11 @@ class QuietStatus final : public ServiceStatus {
 
 class InProcessLlm {
  public:
-  // Starts the server and waits until it publishes `ready`.
-  explicit InProcessLlm(const nlohmann::json& config = nlohmann::json::object()) {
+  // Starts the server and waits until it publishes `ready`. Its models folder is <its dir>/models
+  // unless `config` names one; `customise` may change the options further (a watch, a memory
+  // probe).
+  explicit InProcessLlm(const nlohmann::json& config = nlohmann::json::object(),
+                        const std::function<void(llm::ServiceOptions&)>& customise = {}) {
     const std::uint16_t port = find_free_ports(4);
     nlohmann::json c = {{"port", port}, {"port_range", 4}, {"ctx_size", 256}, {"threads", 1}};
     c.update(config);
@@ -78,6 +82,8 @@ class InProcessLlm {
     o.make_publisher = [this](const discovery::Endpoint&) {
       return std::make_unique<RecordingPublisher>(recorder_);
     };
+    o.models_dir = dir_ / "models";
+    if (customise) customise(o);
     run_ = std::async(std::launch::async, [this, o] {
       QuietStatus status;
       return llm::run_llm_service(status, stop_, o);
@@ -94,6 +100,19 @@ class InProcessLlm {
   discovery::Endpoint endpoint() {
     std::lock_guard lock(recorder_.mutex);
     return recorder_.events.at(1);
+  }
+  std::filesystem::path config_file() const { return dir_ / "llm-server.json"; }
+
+  // Waits (bounded) for a publication that `match` accepts; true when one came.
+  bool wait_publication(const std::function<bool(const discovery::Endpoint&)>& match,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    std::unique_lock lock(recorder_.mutex);
+    return recorder_.changed.wait_for(lock, timeout, [&] {
+      for (const auto& e : recorder_.events) {
+        if (match(e)) return true;
+      }
+      return false;
+    });
   }
   // Ends the server (the port closes); returns its exit code.
   int stop() {

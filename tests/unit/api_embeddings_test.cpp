@@ -81,7 +81,7 @@ TEST(Base64, EncodesAsRfc4648) {
 }
 
 TEST_F(ApiEmbeddingsTest, OneTextGivesOpenAIsShape) {
-  const json b = embed(R"({"model":"m","input":"hello","user":"u-1"})");
+  const json b = embed(R"({"model":"fake-model","input":"hello","user":"u-1"})");
   EXPECT_EQ(b["object"], "list");
   EXPECT_EQ(b["model"], "fake-model");
   ASSERT_EQ(b["data"].size(), 1u);

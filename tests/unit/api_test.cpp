@@ -235,7 +235,7 @@ TEST_F(ApiTest, CompletionLogprobsWhenAsked) {
 
 TEST_F(ApiTest, ChatCompletionHasOpenAiShape) {
   auto r = api.handle(post("/v1/chat/completions",
-                           R"({"model":"gpt-4o","messages":[{"role":"system","content":"S"},
+                           R"({"model":"fake-model","messages":[{"role":"system","content":"S"},
                                {"role":"user","content":"U"}]})"));
   ASSERT_EQ(r.status, 200) << r.body;
   json b = body_of(r);

@@ -65,7 +65,8 @@ TEST(ServiceDefinitions, OnlyTheOwningServicesWriteTheirFolders) {
     const std::string sddl = data_folder_sddl(folder, "S-1-5-80-1", "S-1-5-80-2");
     EXPECT_TRUE(sddl.starts_with("D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FRFX;;;BU)")) << sddl;
     const bool llm_writes = folder.name == "logs";
-    const bool trainer_writes = folder.name == "logs" || folder.name == "jobs";
+    const bool trainer_writes =
+        folder.name == "logs" || folder.name == "jobs" || folder.name == "models";
     EXPECT_NE(
         sddl.find(std::string("(A;OICI;") + (llm_writes ? "FRFWFXSD" : "FRFX") + ";;;S-1-5-80-1)"),
         std::string::npos)

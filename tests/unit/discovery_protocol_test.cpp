@@ -142,6 +142,14 @@ TEST(DiscoveryResponse, ReadyEndpointIsEncodedAsTheDesignShows) {
             R"("instance":"{6B29FC40-CA47-1067-B31D-00DD010662DA}","model":"tandem-tiny"})");
 }
 
+TEST(DiscoveryResponse, LoadedModelsTravelAsAnArray) {
+  Endpoint e = ready_endpoint();
+  e.loaded_models = {"tandem-tiny", "qwen"};
+  const std::string text = encode_endpoint(e);
+  EXPECT_NE(text.find(R"("loaded_models":["tandem-tiny","qwen"])"), std::string::npos) << text;
+  EXPECT_EQ(decode_response(text).endpoint->loaded_models, e.loaded_models);
+}
+
 TEST(DiscoveryResponse, NotReadyHasStateButNoAddress) {
   Endpoint e = ready_endpoint();
   e.state = State::starting;

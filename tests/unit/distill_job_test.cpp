@@ -30,9 +30,10 @@ const std::vector<std::vector<std::string>> kWords = {
 // Counts the questions per prompt and can ask for a stop after a number of them.
 class ScriptedTeacher final : public Teacher {
  public:
-  std::vector<double> score_labels(const std::string& prompt,
+  std::vector<double> score_labels(const std::string& model, const std::string& prompt,
                                    const std::vector<std::string>& labels,
                                    std::stop_token) override {
+    last_model = model;
     ++asked[prompt];
     ++calls;
     if (stop_after && calls == *stop_after) stopper.request_stop();
@@ -49,6 +50,7 @@ class ScriptedTeacher final : public Teacher {
     return scores;
   }
   std::map<std::string, int> asked;
+  std::string last_model;
   int calls = 0;
   std::optional<int> stop_after;
   std::optional<std::string> fail_on;
@@ -115,6 +117,15 @@ TEST_F(DistillJobTest, LabelsEveryItemOnceAndWritesTheOutputs) {
   EXPECT_EQ(cp.phase(), "train");
   EXPECT_EQ(progress.back().phase, "train");
   EXPECT_EQ(progress.back().done, 8);
+  EXPECT_EQ(teacher.last_model, "");  // the server's default model
+}
+
+TEST_F(DistillJobTest, TheTeacherIsTheModelTheJobNames) {
+  auto j = job(10);
+  j.model = "qwen2.5-7b";
+  auto cp = checkpoint();
+  run_distill_job(j, work(), cp, teacher, control());
+  EXPECT_EQ(teacher.last_model, "qwen2.5-7b");
 }
 
 TEST_F(DistillJobTest, TheStudentLearnsAConsistentTeacher) {

@@ -30,8 +30,8 @@ struct TrainerKilled {};
 
 class NoTeacher final : public Teacher {
  public:
-  std::vector<double> score_labels(const std::string&, const std::vector<std::string>&,
-                                   std::stop_token) override {
+  std::vector<double> score_labels(const std::string&, const std::string&,
+                                   const std::vector<std::string>&, std::stop_token) override {
     throw std::logic_error("a finetune job asked the teacher");
   }
 };
@@ -74,7 +74,7 @@ class FinetuneJobTest : public ::testing::Test {
     EndpointSource endpoint = [](std::stop_token) -> LlmAccess {
       throw std::logic_error("a finetune job asked for the server");
     };
-    run_job(spec_, {job, checkpoint, teacher, endpoint, launcher, control});
+    run_job(spec_, {job, checkpoint, teacher, endpoint, launcher, control, dir_ / "models"});
   }
 
   static nlohmann::json metrics(const fs::path& work) {
@@ -84,6 +84,31 @@ class FinetuneJobTest : public ::testing::Test {
   testing::TempDir dir_;
   spool::FinetuneSpec spec_;
 };
+
+TEST_F(FinetuneJobTest, ABaseModelNamedByIdIsTheServersModelOfThatName) {
+  spec_.base_model.clear();
+  spec_.base_model_name = "absent";
+  try {
+    run(dir_ / "work-absent", {});
+    FAIL() << "a base model that is not in the models folder ran";
+  } catch (const JobFailed& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("base_model 'absent': no absent.gguf in the models folder"),
+        std::string::npos)
+        << e.what();
+  }
+  fs::create_directories(dir_ / "models");
+  fs::copy_file(testing::tiny_model_path(), dir_ / "models" / "tiny-base.gguf");
+  spec_.base_model_name = "tiny-base";
+  std::stop_source stop;  // one step is proof enough that the folder's model trains
+  JobControl control;
+  control.stop = stop.get_token();
+  control.on_progress = [&](const Progress& p) {
+    if (p.phase == "train" && p.done == 1) stop.request_stop();
+  };
+  EXPECT_THROW(run(dir_ / "work", control), Stopped);
+  EXPECT_TRUE(fs::exists(dir_ / "work" / "weights-1.gguf"));
+}
 
 TEST_F(FinetuneJobTest, LearnsTheTextAndWritesItsOutputs) {
   spec_.dataset = dir_ / "corpus.txt";

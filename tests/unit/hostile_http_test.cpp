@@ -733,9 +733,10 @@ class Corpus {
       out.push_back(post("1 MB prompt, max_tokens -1", kCompletions,
                          body_with(false, {{"prompt", quoted}, {"max_tokens", "-1"}}), 400,
                          "invalid_value", "max_tokens"));
+      // The model is chosen first: a name no model has is a 404 (its message cut to 100 bytes).
       out.push_back(post("1 MB model, n 3", kCompletions,
-                         body_with(false, {{"model", quoted}, {"n", "3"}}), 400, "invalid_value",
-                         "n"));
+                         body_with(false, {{"model", quoted}, {"n", "3"}}), 404, "model_not_found",
+                         "model"));
       out.push_back(post("1 MB stop sequence then a number", kCompletions,
                          body_with(false, {{"stop", "[" + quoted + ",1]"}}), 400, "invalid_value",
                          "stop[1]"));

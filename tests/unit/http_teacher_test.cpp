@@ -125,7 +125,7 @@ void score_like_a_server(const httplib::Request& req, httplib::Response& res) {
   const json request = json::parse(req.body);
   const bool as_expected = request.at("echo") == true && request.at("logprobs") == 0 &&
                            request.at("max_tokens") == 0 && request.at("temperature") == 0 &&
-                           !request.contains("model");
+                           (!request.contains("model") || request.at("model") == "labeller");
   if (!as_expected) {
     reply_json(res, 400, R"({"error":{"message":"unexpected request fields"}})");
     return;
@@ -158,14 +158,24 @@ TEST(HttpTeacher, ScoresEachLabelWithTheEchoCall) {
   resolver.publish(server.port());
   LlmClient client(resolver, fast_options());
   HttpTeacher teacher(client);
-  auto scores =
-      teacher.score_labels("Review: great film\nLabel:", {"very positive", "negative", "ok"}, {});
+  auto scores = teacher.score_labels(
+      "", "Review: great film\nLabel:", {"very positive", "negative", "ok"}, {});
   ASSERT_EQ(scores.size(), 3u);
   EXPECT_DOUBLE_EQ(scores[0], -14.0);  // " very" + " positive"
   EXPECT_DOUBLE_EQ(scores[1], -9.0);
   EXPECT_DOUBLE_EQ(scores[2], -3.0);
   EXPECT_EQ(server.hits(), 3);
-  EXPECT_TRUE(teacher.score_labels("x", {}, {}).empty());
+  EXPECT_TRUE(teacher.score_labels("", "x", {}, {}).empty());
+}
+
+TEST(HttpTeacher, AsksTheModelTheJobNames) {
+  ScriptedServer server(score_like_a_server);
+  ScriptedResolver resolver;
+  resolver.publish(server.port());
+  LlmClient client(resolver, fast_options());
+  HttpTeacher teacher(client);
+  EXPECT_EQ(teacher.score_labels("labeller", "Label:", {"pos"}, {}).size(), 1u);
+  EXPECT_THROW(teacher.score_labels("other", "Label:", {"pos"}, {}), Error);
 }
 
 TEST(HttpTeacher, AMalformedAnswerIsAnErrorNamingTheField) {
@@ -179,7 +189,7 @@ TEST(HttpTeacher, AMalformedAnswerIsAnErrorNamingTheField) {
   LlmClient client(resolver, fast_options());
   HttpTeacher teacher(client);
   try {
-    teacher.score_labels("Label:", {"pos"}, {});
+    teacher.score_labels("", "Label:", {"pos"}, {});
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("choices[0].logprobs.text_offset is missing"),
@@ -198,7 +208,7 @@ TEST(HttpTeacher, AServerThatRefusesEchoSaysSo) {
   LlmClient client(resolver, fast_options());
   HttpTeacher teacher(client);
   try {
-    teacher.score_labels("Label:", {"pos", "neg"}, {});
+    teacher.score_labels("", "Label:", {"pos", "neg"}, {});
     FAIL() << "no error";
   } catch (const RequestRefused& e) {
     EXPECT_NE(std::string(e.what()).find("echoing the prompt is not supported"), std::string::npos);
@@ -210,7 +220,7 @@ TEST(HttpTeacher, InvalidUtf8PromptIsReported) {
   ScriptedResolver resolver;
   LlmClient client(resolver, fast_options());
   HttpTeacher teacher(client);
-  EXPECT_THROW(teacher.score_labels("bad \xff byte", {"pos"}, {}), Error);
+  EXPECT_THROW(teacher.score_labels("", "bad \xff byte", {"pos"}, {}), Error);
   EXPECT_EQ(resolver.resolves(), 0);
 }
 

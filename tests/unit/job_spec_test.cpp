@@ -317,6 +317,29 @@ TEST(JobSpec, DistillMinAgreement) {
             "job.json:2: field 'min_agreement': expected a number from 0.0 to 1.0, got 1.5");
 }
 
+TEST(JobSpec, DistillNamesTheServersModel) {
+  const std::string job = R"({"kind": "distill", "dataset": "d.jsonl", "labels": ["a", "b"])";
+  EXPECT_EQ(parse_job_spec("j.json", job + "}", "b", PathCheck::skip).as<DistillSpec>()->model, "");
+  EXPECT_EQ(parse_job_spec("j.json", job + R"(, "model": "qwen"})", "b", PathCheck::skip)
+                .as<DistillSpec>()
+                ->model,
+            "qwen");
+  EXPECT_EQ(error_of(job + ",\n\"model\": \"\"}"),
+            "job.json:2: field 'model': must not be empty (leave it out for the default model)");
+}
+
+TEST(JobSpec, FinetuneBaseModelIsAPathOrAModelOfTheServersFolder) {
+  const std::string head = R"({"kind": "finetune", "dataset": "d.txt", "output_model": "m", )";
+  const auto named =
+      parse_job_spec("j.json", head + R"("base_model": "qwen2.5-0.5b"})", "/b", PathCheck::skip);
+  EXPECT_EQ(named.as<FinetuneSpec>()->base_model_name, "qwen2.5-0.5b");
+  EXPECT_TRUE(named.as<FinetuneSpec>()->base_model.empty());
+  const auto path =
+      parse_job_spec("j.json", head + R"("base_model": "m.gguf"})", "/b", PathCheck::skip);
+  EXPECT_TRUE(path.as<FinetuneSpec>()->base_model_name.empty());
+  EXPECT_EQ(path.as<FinetuneSpec>()->base_model.filename(), "m.gguf");
+}
+
 TEST(JobSpec, FinetuneErrorsNameTheField) {
   const std::string head =
       "{\"kind\": \"finetune\", \"base_model\": \"b.gguf\", \"output_model\": \"m\",\n";

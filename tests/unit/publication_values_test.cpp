@@ -28,15 +28,11 @@ Endpoint endpoint() {
 TEST(PublicationValues, ReadyWritesStateLast) {
   RecordingStore store;
   write_ready(store, endpoint());
-  const std::vector<std::string> expected = {"set Port=8031",
-                                             "set Url=http://127.0.0.1:8031",
-                                             "set Pid=1234",
-                                             "set InstanceId={GUID}",
-                                             "set PipeName=\\\\.\\pipe\\tandem-llm",
-                                             "set Model=tiny",
-                                             "set StartedAt=2024-05-01T10:00:00Z",
-                                             "set ProtocolVersion=1",
-                                             "set State=ready"};
+  const std::vector<std::string> expected = {
+      "set Port=8031",         "set Url=http://127.0.0.1:8031",        "set Pid=1234",
+      "set InstanceId={GUID}", "set PipeName=\\\\.\\pipe\\tandem-llm", "set Model=tiny",
+      "set LoadedModels=",     "set StartedAt=2024-05-01T10:00:00Z",   "set ProtocolVersion=1",
+      "set State=ready"};
   EXPECT_EQ(store.log, expected);
 }
 
@@ -76,7 +72,9 @@ TEST(PublicationValues, ReadyWithoutPortWritesNothing) {
 TEST(PublicationValues, ReadsBackWhatWasWritten) {
   RecordingStore store;
   EXPECT_FALSE(read_endpoint(store, "HKLM\\X"));
-  write_ready(store, endpoint());
+  auto written = endpoint();
+  written.loaded_models = {"tiny", "qwen2.5-7b"};
+  write_ready(store, written);
   auto e = read_endpoint(store, "HKLM\\X");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->state, State::ready);
@@ -87,6 +85,7 @@ TEST(PublicationValues, ReadsBackWhatWasWritten) {
   EXPECT_EQ(e->instance_id, "{GUID}");
   EXPECT_EQ(e->pipe_name, "\\\\.\\pipe\\tandem-llm");
   EXPECT_EQ(e->model, "tiny");
+  EXPECT_EQ(e->loaded_models, written.loaded_models);
   EXPECT_EQ(e->started_at, "2024-05-01T10:00:00Z");
   EXPECT_EQ(e->protocol_version, 1);
   write_withdrawn(store);

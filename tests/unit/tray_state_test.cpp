@@ -382,6 +382,12 @@ TEST(TrayStatusText, ListsBothServicesPortModelJobAndLastError) {
   EXPECT_EQ(t.last_error, "Last error: job old: dataset line 2: field 'text' is missing");
 }
 
+TEST(TrayStatusText, NamesTheModelsLoadedBesideTheDefault) {
+  auto s = healthy();
+  s.publication->loaded_models = {"tandem-tiny", "qwen2.5-7b", "phi-3"};
+  EXPECT_EQ(status_text(s).model, "Model: tandem-tiny (also loaded: qwen2.5-7b, phi-3)");
+}
+
 TEST(TrayStatusText, UnverifiedEndpointSaysWhy) {
   auto s = healthy();
   s.verified = false;

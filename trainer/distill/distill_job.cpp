@@ -65,7 +65,7 @@ void label_items(const spool::DistillSpec& job, const std::vector<DatasetItem>& 
     const std::string prompt = distill::build_prompt(job.prompt_template, item.text, job.labels);
     std::vector<double> scores;
     try {
-      scores = teacher.score_labels(prompt, job.labels, control.stop);
+      scores = teacher.score_labels(job.model, prompt, job.labels, control.stop);
     } catch (const Stopped&) {
       throw;
     } catch (const ServerUnavailable&) {

@@ -23,6 +23,18 @@ constexpr const char* kFinished = "finished";
 constexpr const char* kStepPrefix = "step-";
 constexpr const char* kWeightsPrefix = "weights-";
 
+// The job's base model: its path, or the server's model it names by id.
+fs::path base_model_file(const spool::FinetuneSpec& spec, const fs::path& models_dir) {
+  if (spec.base_model_name.empty()) return spec.base_model;
+  const fs::path file = models_dir / (spec.base_model_name + ".gguf");
+  std::error_code ec;
+  if (models_dir.empty() || !fs::is_regular_file(file, ec)) {
+    throw JobFailed("base_model '" + spec.base_model_name + "': no " + spec.base_model_name +
+                    ".gguf in the models folder " + path_utf8(models_dir));
+  }
+  return file;
+}
+
 std::string weights_name(std::int64_t step) {
   return kWeightsPrefix + std::to_string(step) + ".gguf";
 }
@@ -97,7 +109,10 @@ int thread_budget(int requested) {
 class FinetuneRun {
  public:
   FinetuneRun(const spool::FinetuneSpec& spec, const JobContext& context)
-      : spec_(spec), context_(context), work_(context.job.work_dir) {}
+      : spec_(spec),
+        context_(context),
+        work_(context.job.work_dir),
+        base_model_(base_model_file(spec, context.models_dir)) {}
 
   void run() {
     history_ = read_history(context_.checkpoint);
@@ -117,8 +132,8 @@ class FinetuneRun {
     options.optimizer = spec_.optimizer == spool::FinetuneOptimizer::sgd
                             ? finetune::Optimizer::sgd
                             : finetune::Optimizer::adamw;
-    const fs::path start = history_.weights.empty() ? spec_.base_model : work_ / history_.weights;
-    model_.emplace(start, spec_.base_model, options);
+    const fs::path start = history_.weights.empty() ? base_model_ : work_ / history_.weights;
+    model_.emplace(start, base_model_, options);
     TLOG(info) << "finetune " << context_.job.id << ": " << options.threads
                << " threads at below-normal priority";
 
@@ -307,7 +322,7 @@ class FinetuneRun {
       return std::isnan(loss) ? nlohmann::json(nullptr) : nlohmann::json(perplexity(loss));
     };
     const nlohmann::json metrics = {
-        {"base_model", path_utf8(spec_.base_model)},
+        {"base_model", path_utf8(base_model_)},
         {"dataset", path_utf8(spec_.dataset)},
         {"output_model", spec_.output_model},
         {"tokens", tokens_.size()},
@@ -332,6 +347,7 @@ class FinetuneRun {
   const spool::FinetuneSpec& spec_;
   const JobContext& context_;
   fs::path work_;
+  fs::path base_model_;
   History history_;
   std::optional<finetune::LlamaTraining> model_;
   std::vector<std::int32_t> tokens_;

@@ -1,0 +1,80 @@
+#include "inference/memory_estimate.h"
+
+#include <gguf.h>
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+#include "common/error.h"
+#include "common/files.h"
+
+namespace tandem::inference {
+namespace {
+
+struct GgufFree {
+  void operator()(gguf_context* c) const { gguf_free(c); }
+};
+
+std::optional<std::uint64_t> uint_value(const gguf_context* g, const std::string& key) {
+  const auto id = gguf_find_key(g, key.c_str());
+  if (id < 0) return std::nullopt;
+  switch (gguf_get_kv_type(g, id)) {
+    case GGUF_TYPE_UINT32:
+      return gguf_get_val_u32(g, id);
+    case GGUF_TYPE_INT32:
+      return static_cast<std::uint64_t>(std::max(0, gguf_get_val_i32(g, id)));
+    case GGUF_TYPE_UINT64:
+      return gguf_get_val_u64(g, id);
+    case GGUF_TYPE_UINT16:
+      return gguf_get_val_u16(g, id);
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
+MemoryEstimate estimate_memory(const std::filesystem::path& file, std::uint64_t bytes, int ctx_size,
+                               int parallel) {
+  gguf_init_params params{};
+  params.no_alloc = true;
+  std::unique_ptr<gguf_context, GgufFree> g(gguf_init_from_file(path_utf8(file).c_str(), params));
+  if (!g) throw Error("cannot read the GGUF header of " + path_utf8(file));
+  std::string arch;
+  if (const auto id = gguf_find_key(g.get(), "general.architecture"); id >= 0) {
+    arch = gguf_get_val_str(g.get(), id);
+  }
+  const auto layers = uint_value(g.get(), arch + ".block_count").value_or(0);
+  const auto embd = uint_value(g.get(), arch + ".embedding_length").value_or(0);
+  const auto heads = uint_value(g.get(), arch + ".attention.head_count").value_or(1);
+  const auto kv_heads = uint_value(g.get(), arch + ".attention.head_count_kv").value_or(heads);
+  const auto head_dim = heads ? embd / std::max<std::uint64_t>(heads, 1) : 0;
+  const auto k_dim = uint_value(g.get(), arch + ".attention.key_length").value_or(head_dim);
+  const auto v_dim = uint_value(g.get(), arch + ".attention.value_length").value_or(head_dim);
+  std::uint64_t vocab = 0;
+  if (const auto id = gguf_find_key(g.get(), "tokenizer.ggml.tokens"); id >= 0) {
+    vocab = gguf_get_arr_n(g.get(), id);
+  }
+  const auto cells = static_cast<std::uint64_t>(ctx_size) * static_cast<std::uint64_t>(parallel);
+  MemoryEstimate m;
+  m.weights = bytes;
+  m.kv_cache = layers * cells * kv_heads * (k_dim + v_dim) * 2;  // f16 keys and values
+  // Logits for a batch, activations, and llama.cpp's own buffers: a generous allowance.
+  m.compute = 64ull * 1024 * 1024 + vocab * 4 * static_cast<std::uint64_t>(parallel) +
+              embd * 4 * std::min<std::uint64_t>(cells, 2048) * 8;
+  return m;
+}
+
+std::string memory_text(std::uint64_t bytes) {
+  char text[32];
+  const double mib = static_cast<double>(bytes) / (1024.0 * 1024.0);
+  if (mib >= 1024) {
+    std::snprintf(text, sizeof text, "%.1f GiB", mib / 1024);
+  } else {
+    std::snprintf(text, sizeof text, "%.0f MiB", mib);
+  }
+  return text;
+}
+
+}  // namespace tandem::inference
