@@ -3,12 +3,16 @@
 // tandem::Error, SystemError): run_tandemctl turns each into one line and its exit code.
 #pragma once
 
+#include <optional>
+
 #include "ctl/cli.h"
 #include "ctl/platform.h"
 
 namespace tandem::ctl {
 
 // query_commands.cpp
+// The live, verified endpoint; none (and the reason on p.err) when there is none.
+std::optional<discovery::Endpoint> live_endpoint(Platform& p);
 int status_command(Args& args, Platform& p);
 int url_command(Args& args, Platform& p);
 int wait_command(Args& args, Platform& p);

@@ -56,12 +56,8 @@ int models_command(Args& args, Platform& p) {
     if (name.empty()) throw UsageError("models " + *action + ": the model's NAME is missing");
   }
   args.done();
-  std::string why;
-  auto live = p.make_resolver()->resolve(why);
-  if (!live) {
-    std::fprintf(p.err, "tandemctl: no live TandemLlm endpoint: %s\n", why.c_str());
-    return kNotReady;
-  }
+  auto live = live_endpoint(p);
+  if (!live) return kNotReady;
   HttpClientOptions options;
   options.api_key = read_api_key_file(load_llm_server_config(p.llm_config).api_key_file);
   HttpClient client(live->url, options);

@@ -124,14 +124,17 @@ int status_command(Args& args, Platform& p) {
   return live ? kOk : kNotReady;
 }
 
-int url_command(Args& args, Platform& p) {
-  args.done();
+std::optional<discovery::Endpoint> live_endpoint(Platform& p) {
   std::string why;
   auto live = p.make_resolver()->resolve(why);
-  if (!live) {
-    std::fprintf(p.err, "tandemctl: no live TandemLlm endpoint: %s\n", why.c_str());
-    return kNotReady;
-  }
+  if (!live) std::fprintf(p.err, "tandemctl: no live TandemLlm endpoint: %s\n", why.c_str());
+  return live;
+}
+
+int url_command(Args& args, Platform& p) {
+  args.done();
+  auto live = live_endpoint(p);
+  if (!live) return kNotReady;
   std::fprintf(p.out, "%s\n", live->url.c_str());
   return kOk;
 }

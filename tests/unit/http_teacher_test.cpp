@@ -166,14 +166,7 @@ TEST(HttpTeacher, ScoresEachLabelWithTheEchoCall) {
   EXPECT_DOUBLE_EQ(scores[2], -3.0);
   EXPECT_EQ(server.hits(), 3);
   EXPECT_TRUE(teacher.score_labels("", "x", {}, {}).empty());
-}
-
-TEST(HttpTeacher, AsksTheModelTheJobNames) {
-  ScriptedServer server(score_like_a_server);
-  ScriptedResolver resolver;
-  resolver.publish(server.port());
-  LlmClient client(resolver, fast_options());
-  HttpTeacher teacher(client);
+  // The model a job names is asked (the scripted server knows only "labeller").
   EXPECT_EQ(teacher.score_labels("labeller", "Label:", {"pos"}, {}).size(), 1u);
   EXPECT_THROW(teacher.score_labels("other", "Label:", {"pos"}, {}), Error);
 }
