@@ -192,7 +192,7 @@ struct Worker {
     }
   }
 
-  // Until the inbox changes, the rescan interval passes, a stop, or a pause.
+  // Until the inbox changes, a stop, or a pause (or the rescan interval passes, if one is set).
   void watch_wait() {
     if (!watch) return;
     std::stop_source wake;

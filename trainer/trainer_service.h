@@ -43,8 +43,10 @@ struct TrainerServiceOptions {
   std::function<std::unique_ptr<FolderWatch>(const std::filesystem::path& folder)> make_watch;
   std::function<std::unique_ptr<ProcessLauncher>()> make_launcher;
   const PauseGate* pause = nullptr;  // Pause/Continue from the SCM; none in tests
-  // How long the idle loop waits for an inbox notification before rescanning anyway.
-  std::chrono::milliseconds rescan_interval{30000};
+  // How long the idle loop waits for an inbox notification before rescanning anyway: by default
+  // for ever, the notification (inotify, a change notification) loses none, and an idle trainer
+  // wakes for nothing.
+  std::chrono::milliseconds rescan_interval = kWaitForChangeOnly;
 };
 
 int run_trainer_service(ServiceStatus& status, StopSignal& stop,
