@@ -104,6 +104,7 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
     engine_options.ctx_size = config.ctx_size;
     engine_options.parallel = config.parallel;
     engine_options.queue_limit = config.queue_limit;
+    engine_options.cache_ram_mib = config.cache_ram_mib;
     engine_options.threads = config.threads;
     int last_tick = 0;
     auto started = std::chrono::steady_clock::now();
