@@ -24,6 +24,8 @@ struct LlmServerConfig {
   int ctx_size = 2048;   // tokens per slot
   int parallel = 2;      // slots decoding at once
   int queue_limit = 16;  // requests waiting for a slot before 503
+  // MiB of RAM for slot states other traffic evicted (llama-server's --cache-ram); 0: none.
+  int cache_ram_mib = 1024;
   std::int64_t max_body_bytes = 1 << 20;
   std::string api_key_file;
   // Web pages ("https://app.example", or "*" for any) that may call the API from a browser;

@@ -7,6 +7,9 @@
 
 namespace tandem {
 
+// A timeout that never runs out: only a change or a stop ends the wait.
+inline constexpr std::chrono::milliseconds kWaitForChangeOnly = std::chrono::milliseconds::max();
+
 class FolderWatch {
  public:
   virtual ~FolderWatch() = default;

@@ -202,6 +202,11 @@ class CompletionBackend {
     int queued = 0;
     std::uint64_t prompt_tokens = 0;
     std::uint64_t generated_tokens = 0;
+    // The RAM prompt cache (cache_ram_mib): prompts restored from it, prompts it did not have,
+    // and the bytes of slot states it holds.
+    std::uint64_t cache_ram_hits = 0;
+    std::uint64_t cache_ram_misses = 0;
+    std::uint64_t cache_ram_bytes = 0;
   };
   virtual Stats stats() const = 0;
 };

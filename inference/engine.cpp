@@ -22,6 +22,7 @@
 #include "inference/embedder.h"
 #include "inference/model.h"
 #include "inference/prompt_cache.h"
+#include "inference/ram_cache.h"
 #include "inference/request.h"
 #include "inference/request_queue.h"
 #include "inference/sampling.h"
@@ -52,6 +53,9 @@ const EngineOptions& checked(const EngineOptions& o) {
   if (o.queue_limit < 0) {
     throw Error("queue_limit must not be negative, not " + std::to_string(o.queue_limit));
   }
+  if (o.cache_ram_mib < 0) {
+    throw Error("cache_ram_mib must not be negative, not " + std::to_string(o.cache_ram_mib));
+  }
   return o;
 }
 
@@ -70,6 +74,7 @@ struct Engine::Impl {
   int n_batch = 0;
 
   RequestQueue queue;
+  RamCache ram;
   std::vector<Slot> slots;               // worker thread only
   std::uint64_t uses = 0;                // requests taken up so far (worker thread only)
   std::atomic<std::uint64_t> groups{0};  // requests of several choices so far
@@ -94,6 +99,7 @@ struct Engine::Impl {
   void embed_step();
   void share_prompt(Slot& leader);
   void reuse_cache(Slot& slot);
+  std::size_t swap_with_ram(Slot& slot, std::size_t keep, bool lost_start);
   void forget_cache(Slot& slot);
   void step();
   int32_t add_to_batch(llama_token token, Slot& slot, bool wants_logits);
@@ -108,7 +114,8 @@ struct Engine::Impl {
 Engine::Impl::Impl(const EngineOptions& o, const std::function<void(float)>& progress)
     : options(checked(o)),
       model(options.model, progress),
-      queue(options.parallel, options.queue_limit) {
+      queue(options.parallel, options.queue_limit),
+      ram(static_cast<std::size_t>(options.cache_ram_mib) << 20) {
   const int threads = llama::effective_threads(options.threads);
   ggml_threadpool_params tp = ggml_threadpool_params_default(threads);
   // They sleep as soon as a batch is done (llama-server's threads spin on for ~0.2 s: a core
@@ -283,11 +290,49 @@ void Engine::Impl::reuse_cache(Slot& slot) {
   const auto score_top =
       slot.scoring() ? std::optional<int>(request.params.top_logprobs) : std::nullopt;
   std::size_t keep = slot.cache.reusable(request.prompt, score_top, lost_start);
+  // A scored prompt needs the logprobs kept with a slot's cache, which a saved state lacks.
+  if (ram.enabled() && !score_top) keep = swap_with_ram(slot, keep, lost_start);
   if (keep > 0 && !llama_memory_seq_rm(memory, slot.seq, static_cast<llama_pos>(keep), -1)) {
     keep = 0;
   }
   if (keep == 0) return forget_cache(slot);
   slot.resume_from(keep);
+}
+
+// A prompt that keeps less than half of what `slot` holds: what it holds goes to the RAM cache,
+// and a saved state that starts as the prompt does, longer than the `keep` tokens the slot
+// offers, comes back into the slot. Returns how much of the slot's cache the prompt now keeps.
+std::size_t Engine::Impl::swap_with_ram(Slot& slot, std::size_t keep, bool lost_start) {
+  const auto& prompt = slot.request->prompt;
+  auto restored = ram.take(prompt, keep);
+  if (!lost_start && RamCache::worth_saving(slot.cache.tokens.size(), keep)) {
+    SavedState saved;
+    saved.state.resize(llama_state_seq_get_size(ctx.get(), slot.seq));
+    const std::size_t written =
+        llama_state_seq_get_data(ctx.get(), saved.state.data(), saved.state.size(), slot.seq);
+    if (written == saved.state.size()) {
+      saved.tokens = slot.cache.tokens;
+      ram.put(std::move(saved));
+    } else {
+      TLOG(warning) << "slot " << slot.seq << ": llama_state_seq_get_data wrote " << written
+                    << " of " << saved.state.size() << " bytes; the state is not kept in RAM";
+    }
+  }
+  if (!restored) return keep;
+  llama_memory_t memory = llama_get_memory(ctx.get());
+  llama_memory_seq_rm(memory, slot.seq, -1, -1);
+  slot.cache.clear();
+  if (llama_state_seq_set_data(ctx.get(), restored->state.data(), restored->state.size(),
+                               slot.seq) == 0) {
+    TLOG(warning) << "slot " << slot.seq << ": llama_state_seq_set_data refused a saved state of "
+                  << restored->tokens.size() << " tokens; the prompt is decoded in full";
+    llama_memory_seq_rm(memory, slot.seq, -1, -1);
+    return 0;
+  }
+  slot.cache.tokens = std::move(restored->tokens);
+  TLOG(debug) << "slot " << slot.seq << ": restored " << slot.cache.tokens.size()
+              << " tokens from the RAM cache";
+  return slot.cache.reusable(prompt, std::nullopt, false);
 }
 
 void Engine::Impl::forget_cache(Slot& slot) {
@@ -617,7 +662,12 @@ std::string Engine::detokenize(const std::vector<std::int32_t>& tokens) const {
 }
 
 Engine::Stats Engine::stats() const {
-  return impl_->queue.stats();
+  Stats s = impl_->queue.stats();
+  const RamCache::Stats ram = impl_->ram.stats();
+  s.cache_ram_hits = ram.hits;
+  s.cache_ram_misses = ram.misses;
+  s.cache_ram_bytes = ram.bytes;
+  return s;
 }
 
 void Engine::shutdown() {

@@ -17,6 +17,9 @@ struct EngineOptions {
   int parallel = 2;             // slots
   int queue_limit = 16;         // requests waiting for a slot
   int threads = 0;              // 0: all cores; never above the core count
+  // Slot states evicted by other traffic are kept in RAM up to this many MiB and restored for a
+  // prompt that starts the same way; 0 disables it.
+  int cache_ram_mib = 1024;
 };
 
 class Engine final : public CompletionBackend {

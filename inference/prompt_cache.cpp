@@ -3,15 +3,12 @@
 #include <algorithm>
 
 namespace tandem::inference {
-namespace {
 
 std::size_t shared_start(const std::vector<Token>& a, const std::vector<Token>& b) {
   const std::size_t n = std::min(a.size(), b.size());
   return static_cast<std::size_t>(std::mismatch(a.begin(), a.begin() + n, b.begin()).first -
                                   a.begin());
 }
-
-}  // namespace
 
 std::size_t SlotCache::reusable(const std::vector<Token>& prompt, std::optional<int> score_top,
                                 bool lost_start) const {

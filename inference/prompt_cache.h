@@ -15,6 +15,9 @@
 
 namespace tandem::inference {
 
+// How many tokens `a` and `b` share from their start.
+std::size_t shared_start(const std::vector<Token>& a, const std::vector<Token>& b);
+
 // What one slot's KV cache holds.
 struct SlotCache {
   std::vector<Token> tokens;  // in the sequence's cache, in order

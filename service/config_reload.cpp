@@ -52,7 +52,7 @@ ConfigReload::ConfigReload(std::filesystem::path file, LlmServerConfig running, 
   watcher_ = std::jthread([this, watch](std::stop_token stop) {
     try {
       while (!stop.stop_requested()) {
-        if (!watch->wait_for_change(std::chrono::hours(24), stop)) continue;
+        if (!watch->wait_for_change(kWaitForChangeOnly, stop)) continue;
         if (stop.stop_requested()) return;
         reload();
       }

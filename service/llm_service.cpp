@@ -87,6 +87,7 @@ inference::EngineOptions engine_options(const LlmServerConfig& config,
   o.ctx_size = config.ctx_size;
   o.parallel = config.parallel;
   o.queue_limit = config.queue_limit;
+  o.cache_ram_mib = config.cache_ram_mib;
   o.threads = config.threads;
   return o;
 }

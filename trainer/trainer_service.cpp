@@ -1,5 +1,6 @@
 #include "trainer/trainer_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <random>
@@ -208,7 +209,7 @@ struct Worker {
         continue;
       }
       if (!folders_trusted()) {
-        watch_wait();
+        watch_wait(std::min(options.rescan_interval, options.blocked_recheck));
         continue;
       }
       std::optional<spool::Job> job;
@@ -220,7 +221,7 @@ struct Worker {
       }
       if (!job) {
         set_state("idle");
-        watch_wait();
+        watch_wait(options.rescan_interval);
         continue;
       }
       try {
@@ -232,8 +233,8 @@ struct Worker {
     }
   }
 
-  // Until the inbox changes, the rescan interval passes, a stop, or a pause.
-  void watch_wait() {
+  // Until the inbox changes, a stop, or a pause, or `bound` passes (kWaitForChangeOnly: never).
+  void watch_wait(std::chrono::milliseconds bound) {
     if (!watch) return;
     std::stop_source wake;
     std::stop_callback on_stop(stop, [&wake] { wake.request_stop(); });
@@ -247,7 +248,7 @@ struct Worker {
       waker.gate->set_waker([&wake] { wake.request_stop(); });
       if (waker.gate->paused()) return;  // paused before the waker was set
     }
-    watch->wait_for_change(options.rescan_interval, wake.get_token());
+    watch->wait_for_change(bound, wake.get_token());
   }
 };
 

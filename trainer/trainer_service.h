@@ -48,8 +48,13 @@ struct TrainerServiceOptions {
   // a job the trainer checks the spool's folders with them (common/folder_trust.h) and, while
   // one fails, runs none and says why. None: not checked (tests of other things).
   std::function<FolderFacts(const std::filesystem::path& folder)> read_folder_facts;
-  // How long the idle loop waits for an inbox notification before rescanning anyway.
-  std::chrono::milliseconds rescan_interval{30000};
+  // How long the idle loop waits for an inbox notification before rescanning anyway: by default
+  // for ever, the notification (inotify, a change notification) loses none, and an idle trainer
+  // wakes for nothing.
+  std::chrono::milliseconds rescan_interval = kWaitForChangeOnly;
+  // While the jobs folders are not trusted, how often they are looked at again: a repaired DACL
+  // (tandemctl configure-services) is not a change the inbox notification reports.
+  std::chrono::milliseconds blocked_recheck{30000};
 };
 
 int run_trainer_service(ServiceStatus& status, StopSignal& stop,

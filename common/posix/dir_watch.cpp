@@ -33,7 +33,9 @@ DirWatch::DirWatch(const std::filesystem::path& folder)
 
 bool DirWatch::wait(std::chrono::milliseconds timeout, std::stop_token stop) {
   const StopFd stop_fd(std::move(stop));
-  switch (wait_fd(inotify_.get(), POLLIN, stop_fd.get(), Clock::now() + timeout)) {
+  const auto deadline =
+      timeout == kWaitForChangeOnly ? Clock::time_point::max() : Clock::now() + timeout;
+  switch (wait_fd(inotify_.get(), POLLIN, stop_fd.get(), deadline)) {
     case Wait::stopped:
       throw StopRequested();
     case Wait::timed_out:

@@ -47,7 +47,9 @@ Wait wait_fd(int fd, short events, int stop_fd, Clock::time_point deadline) {
   for (;;) {
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return Wait::timed_out;
-    const int timeout = static_cast<int>(std::min<long long>(left, 24LL * 3600 * 1000));
+    const int timeout = deadline == Clock::time_point::max()
+                            ? -1
+                            : static_cast<int>(std::min<long long>(left, 24LL * 3600 * 1000));
     const int n = ::poll(fds, count, timeout);
     if (n < 0) {
       if (errno == EINTR) continue;

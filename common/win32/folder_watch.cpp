@@ -21,7 +21,10 @@ bool ChangeNotificationWatch::wait_for_change(std::chrono::milliseconds timeout,
   const StopEvent stop_event(std::move(stop));
   const HANDLE handles[] = {change_.get(), stop_event.get()};
   const DWORD r = WaitForMultipleObjects(
-      2, handles, FALSE, static_cast<DWORD>(std::max<long long>(0, timeout.count())));
+      2, handles, FALSE,
+      timeout == kWaitForChangeOnly
+          ? INFINITE
+          : static_cast<DWORD>(std::clamp<long long>(timeout.count(), 0, INFINITE - 1)));
   if (r == WAIT_FAILED) throw_last_error("WaitForMultipleObjects(" + path_utf8(folder_) + ")");
   if (r != WAIT_OBJECT_0) return false;
   // Re-arm: changes from now on signal it again; the caller rescans after this returns.

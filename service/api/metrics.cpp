@@ -78,6 +78,15 @@ std::string Metrics::render(const inference::CompletionBackend::Stats* stats) co
   describe(out, "tandem_slots_busy", "gauge", "Inference slots generating now.");
   out << "tandem_slots_busy " << (stats ? stats->busy_slots : 0) << '\n';
 
+  describe(out, "tandem_cache_ram_hits_total", "counter",
+           "Prompts whose start was restored from the RAM prompt cache.");
+  out << "tandem_cache_ram_hits_total " << (stats ? stats->cache_ram_hits : 0) << '\n';
+  describe(out, "tandem_cache_ram_misses_total", "counter",
+           "Prompts whose start neither their slot nor the RAM prompt cache held.");
+  out << "tandem_cache_ram_misses_total " << (stats ? stats->cache_ram_misses : 0) << '\n';
+  describe(out, "tandem_cache_ram_bytes", "gauge", "Bytes of slot states in the RAM prompt cache.");
+  out << "tandem_cache_ram_bytes " << (stats ? stats->cache_ram_bytes : 0) << '\n';
+
   describe(out, "tandem_request_duration_seconds", "histogram",
            "Time from request to the end of the response.");
   std::uint64_t cumulative = 0;

@@ -110,14 +110,17 @@ void ConnectionGate::run() {
       for (auto& c : incoming_) parked_.push_back(std::move(c));
       incoming_.clear();
     }
-    auto next = Clock::now() + std::chrono::seconds(1);
+    // No connection parked, no deadline: it sleeps until the wake socket or a client speaks.
+    auto next = Clock::time_point::max();
     polled.assign(1, {wake_socket_});
     for (const auto& c : parked_) {
       polled.push_back({c->socket});
       next = std::min(next, c->pending.empty() ? c->idle_deadline : c->request_deadline);
     }
     const int r = net::wait_any_readable(
-        polled, std::chrono::ceil<std::chrono::milliseconds>(next - Clock::now()));
+        polled, next == Clock::time_point::max()
+                    ? net::kNoTimeout
+                    : std::chrono::ceil<std::chrono::milliseconds>(next - Clock::now()));
     if (r < 0) {
       TLOG(warning) << "HTTP: connection gate poll failed (error " << net::last_error() << ")";
     }

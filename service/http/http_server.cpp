@@ -104,15 +104,20 @@ Response transport_error(const httplib::Request& req, int status, std::size_t ma
 }
 
 // The accept loops hand connections to one pool that outlives them: HttpServer::stop() shuts
-// the pool down itself, after both loops have ended.
+// the pool down itself, after both loops have ended. `accepted` runs first, on the accept loop.
 class SharedQueue final : public httplib::TaskQueue {
  public:
-  explicit SharedQueue(std::shared_ptr<httplib::ThreadPool> pool) : pool_(std::move(pool)) {}
-  bool enqueue(std::function<void()> fn) override { return pool_->enqueue(std::move(fn)); }
+  SharedQueue(std::shared_ptr<httplib::ThreadPool> pool, std::function<void()> accepted)
+      : pool_(std::move(pool)), accepted_(std::move(accepted)) {}
+  bool enqueue(std::function<void()> fn) override {
+    accepted_();
+    return pool_->enqueue(std::move(fn));
+  }
   void shutdown() override {}
 
  private:
   std::shared_ptr<httplib::ThreadPool> pool_;
+  std::function<void()> accepted_;
 };
 
 // httplib reads each request through a stream of its own that dies with the request, taking
@@ -228,6 +233,7 @@ struct HttpServer::Impl {
     int bind_error = 0;        // socket error of the failed bind() or listen()
     std::string option_error;  // a socket option that could not be set
     std::thread thread;
+    std::atomic<bool> closing{false};  // the accept loop closes its socket at the next accept
   };
 
   Impl(ServerOptions o, Handler h) : options(o), handler(std::move(h)) {
@@ -242,7 +248,8 @@ struct HttpServer::Impl {
 
   void configure(Listener& l);
   std::optional<std::string> bind(Listener& l, std::uint16_t port);
-  void release_all();
+  void release_all();  // closes the listening sockets and ends their accept loops
+  void close_listener(Listener& l);
   void dispatch(const httplib::Request& in, std::string body, httplib::Response& out);
   void to_httplib(const httplib::Request& in, Response res, httplib::Response& out);
   bool stream_cut_by_stop() const;
@@ -289,7 +296,16 @@ void HttpServer::Impl::configure(Listener& l) {
   s.set_write_timeout(options.write_timeout);
   s.set_keep_alive_max_count(std::max<std::size_t>(options.keep_alive_max_count, 1));
   s.set_keep_alive_timeout(static_cast<time_t>(options.keep_alive_timeout.count()));
-  s.new_task_queue = [this] { return new SharedQueue(pool); };
+  // The accept loop waits for a connection without a timeout: httplib's Windows loop otherwise
+  // wakes every millisecond (CPPHTTPLIB_IDLE_INTERVAL_USECOND), ~10 % of a core idle under Wine.
+  // httplib polls for sec * 1000 + usec / 1000 ms, and a negative time waits for ever; on POSIX
+  // it blocks in accept() (the interval is not positive). close_listener() wakes it.
+  s.set_idle_interval(-1, 0);
+  s.new_task_queue = [this, &l] {
+    return new SharedQueue(pool, [&l] {
+      if (l.closing) l.server.stop();  // on the loop's own thread: it ends after this connection
+    });
+  };
 
   s.set_error_logger([this, &l](const httplib::Error& e, const httplib::Request* req) {
     if (l.binding) {
@@ -561,7 +577,20 @@ std::optional<std::string> HttpServer::Impl::bind(Listener& l, std::uint16_t por
 }
 
 void HttpServer::Impl::release_all() {
-  for (auto& l : listeners) l.server.stop();
+  for (auto& l : listeners) close_listener(l);
+}
+
+// A running accept loop waits without a timeout, and closing its socket from another thread is
+// not documented to wake a WSAPoll: a connection of our own wakes it, and it closes the socket
+// itself (SharedQueue). Without that connection, closing here is all there is.
+void HttpServer::Impl::close_listener(Listener& l) {
+  if (l.thread.joinable()) {
+    l.closing = true;
+    if (!net::poke_listener(l.family, port.load())) l.server.stop();
+    l.thread.join();
+    l.closing = false;
+  }
+  l.server.stop();
 }
 
 HttpServer::HttpServer(ServerOptions options, Handler handler)
@@ -657,9 +686,6 @@ void HttpServer::start() {
       const std::string where =
           std::string(impl.listeners[i].address) + " port " + std::to_string(impl.port);
       impl.release_all();
-      for (auto& l : impl.listeners) {
-        if (l.thread.joinable()) l.thread.join();
-      }
       impl.gate->stop();
       impl.pool->shutdown();
       impl.pool.reset();
@@ -679,9 +705,6 @@ void HttpServer::stop() {
   impl.stop_deadline = Clock::now() + impl.options.stop_grace;
   impl.stopping = true;
   impl.release_all();
-  for (auto& l : impl.listeners) {
-    if (l.thread.joinable()) l.thread.join();
-  }
   if (impl.pool) {
     if (int n = impl.streams_in_flight.load(); n > 0) {
       TLOG(info) << "HTTP: waiting for " << n << " streamed response(s); cut after "

@@ -52,6 +52,12 @@ bool interrupted() {
 
 // poll() under the signal rule: interrupted, it polls again for the time that is left.
 int poll_all(PollFd* fds, std::size_t n, std::chrono::milliseconds timeout) {
+  if (timeout == kNoTimeout) {
+    for (;;) {
+      const int r = poll_once(fds, n, -1);
+      if (r >= 0 || !interrupted()) return r;
+    }
+  }
   const auto deadline = Clock::now() + std::max(timeout, std::chrono::milliseconds(0));
   for (;;) {
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
@@ -180,6 +186,29 @@ NativeSocket loopback_wake_socket(const std::string& purpose) {
                 std::to_string(code) + ")");
   }
   return s;
+}
+
+bool poke_listener(int family, std::uint16_t port) {
+  const NativeSocket s = ::socket(family, SOCK_STREAM, IPPROTO_TCP);
+  if (s == kInvalid) return false;
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  if (family == AF_INET6) {
+    auto& a = reinterpret_cast<sockaddr_in6&>(storage);
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    a.sin6_port = htons(port);
+    length = sizeof(a);
+  } else {
+    auto& a = reinterpret_cast<sockaddr_in&>(storage);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    length = sizeof(a);
+  }
+  const bool connected = ::connect(s, reinterpret_cast<sockaddr*>(&storage), length) == 0;
+  close(s);
+  return connected;
 }
 
 void peer_address(NativeSocket s, std::string& address, int& port) {

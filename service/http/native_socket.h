@@ -19,8 +19,9 @@ using NativeSocket = int;
 
 namespace net {
 
-// >0 ready, 0 timed out, <0 failed. Negative timeouts count as 0. A hang-up or an error counts
-// as ready: the next receive()/send_some() reports it.
+// >0 ready, 0 timed out, <0 failed. Negative timeouts count as 0; kNoTimeout waits until a socket
+// is ready. A hang-up or an error counts as ready: the next receive()/send_some() reports it.
+inline constexpr std::chrono::milliseconds kNoTimeout = std::chrono::milliseconds::max();
 int wait_readable(NativeSocket s, std::chrono::milliseconds timeout);
 int wait_writable(NativeSocket s, std::chrono::milliseconds timeout);
 
@@ -47,6 +48,11 @@ int last_error();
 // wakes a poll (a pipe would do on Linux, but WSAPoll only takes sockets). Throws tandem::Error
 // naming the call that failed, for `purpose`.
 NativeSocket loopback_wake_socket(const std::string& purpose);
+
+// Connects to the listener on the loopback address of `family` (AF_INET or AF_INET6) at `port`
+// and closes at once: the connection waits in the listener's backlog and wakes its accept loop.
+// False if the connection could not be made.
+bool poke_listener(int family, std::uint16_t port);
 
 // Fills the numeric address and port of either end; empty/0 if the call fails.
 void peer_address(NativeSocket s, std::string& address, int& port);

@@ -61,8 +61,7 @@ void ModelsFolder::watch(std::stop_token stop) {
     while (!stop.stop_requested()) {
       // No timer while nothing happens. While a copy is in progress, a look every 2 s: Windows
       // does not notify the close that ends a copy.
-      const auto timeout =
-          copy_in_progress_ ? std::chrono::milliseconds(2s) : std::chrono::milliseconds(24h);
+      const auto timeout = copy_in_progress_ ? std::chrono::milliseconds(2s) : kWaitForChangeOnly;
       if (!watch->wait_for_change(timeout, stop) && !copy_in_progress_) continue;
       if (stop.stop_requested()) return;
       // A new watch before the look, so nothing that changes after the look is missed (and a

@@ -42,19 +42,21 @@ TEST(Metrics, HistogramIsCumulativeAndLabelsEscaped) {
   m.record_request("/a", 200, 0.2);
   m.record_request("/a\"b", 500, 100);
   m.record_error("x\\y");
-  inference::CompletionBackend::Stats stats{4, 2, 7, 0, 0};
+  inference::CompletionBackend::Stats stats{4, 2, 7, 0, 0, 5, 3, 4096};
   const std::string text = m.render(&stats);
-  for (const char* line : {"# TYPE tandem_request_duration_seconds histogram\n",
-                           "tandem_request_duration_seconds_bucket{le=\"0.005\"} 1\n",
-                           "tandem_request_duration_seconds_bucket{le=\"0.1\"} 1\n",
-                           "tandem_request_duration_seconds_bucket{le=\"0.25\"} 2\n",
-                           "tandem_request_duration_seconds_bucket{le=\"60\"} 2\n",
-                           "tandem_request_duration_seconds_bucket{le=\"+Inf\"} 3\n",
-                           "tandem_request_duration_seconds_count 3\n",
-                           "tandem_requests_total{route=\"/a\",status=\"200\"} 2\n",
-                           "tandem_requests_total{route=\"/a\\\"b\",status=\"500\"} 1\n",
-                           "tandem_errors_total{code=\"x\\\\y\"} 1\n", "tandem_slots 4\n",
-                           "tandem_slots_busy 2\n", "tandem_queue_depth 7\n"}) {
+  for (const char* line :
+       {"# TYPE tandem_request_duration_seconds histogram\n",
+        "tandem_request_duration_seconds_bucket{le=\"0.005\"} 1\n",
+        "tandem_request_duration_seconds_bucket{le=\"0.1\"} 1\n",
+        "tandem_request_duration_seconds_bucket{le=\"0.25\"} 2\n",
+        "tandem_request_duration_seconds_bucket{le=\"60\"} 2\n",
+        "tandem_request_duration_seconds_bucket{le=\"+Inf\"} 3\n",
+        "tandem_request_duration_seconds_count 3\n",
+        "tandem_requests_total{route=\"/a\",status=\"200\"} 2\n",
+        "tandem_requests_total{route=\"/a\\\"b\",status=\"500\"} 1\n",
+        "tandem_errors_total{code=\"x\\\\y\"} 1\n", "tandem_slots 4\n", "tandem_slots_busy 2\n",
+        "tandem_queue_depth 7\n", "tandem_cache_ram_hits_total 5\n",
+        "tandem_cache_ram_misses_total 3\n", "tandem_cache_ram_bytes 4096\n"}) {
     EXPECT_NE(text.find(line), std::string::npos) << "missing: " << line << "in:\n" << text;
   }
   EXPECT_NE(Metrics().render(nullptr).find("tandem_model_loaded 0\n"), std::string::npos);

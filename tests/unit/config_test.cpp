@@ -32,7 +32,7 @@ TEST(LlmServerConfig, MissingFileMeansDefaults) {
 TEST(LlmServerConfig, ReadsEveryKey) {
   LlmServerConfig c = parse_llm_server_config("x", R"({
     "model": "C:\\models\\m.gguf", "port": 9000, "port_range": 5, "threads": 2,
-    "ctx_size": 4096, "parallel": 4, "queue_limit": 8, "max_body_bytes": 4096,
+    "ctx_size": 4096, "parallel": 4, "queue_limit": 8, "max_body_bytes": 4096, "cache_ram_mib": 0,
     "api_key_file": "key.txt", "log_level": "debug",
     "cors_origins": ["http://localhost:3000", "*"]})");
   EXPECT_EQ(c.model, "C:\\models\\m.gguf");
@@ -42,6 +42,7 @@ TEST(LlmServerConfig, ReadsEveryKey) {
   EXPECT_EQ(c.ctx_size, 4096);
   EXPECT_EQ(c.parallel, 4);
   EXPECT_EQ(c.queue_limit, 8);
+  EXPECT_EQ(c.cache_ram_mib, 0);
   EXPECT_EQ(c.max_body_bytes, 4096);
   EXPECT_EQ(c.api_key_file, "key.txt");
   EXPECT_EQ(c.cors_origins, (std::vector<std::string>{"http://localhost:3000", "*"}));
@@ -51,6 +52,9 @@ TEST(LlmServerConfig, ReadsEveryKey) {
 TEST(LlmServerConfig, ErrorsNameFileLineAndField) {
   EXPECT_EQ(error_of("{\n \"port\": 0\n}"),
             "llm-server.json:2: field 'port': expected an integer from 1 to 65535, got 0");
+  EXPECT_EQ(
+      error_of("{\"cache_ram_mib\": -1}"),
+      "llm-server.json:1: field 'cache_ram_mib': expected an integer from 0 to 1048576, got -1");
   EXPECT_EQ(error_of("{\"model\": 5}"),
             "llm-server.json:1: field 'model': expected a string, got a number");
   EXPECT_EQ(error_of("{\n\n \"log_level\": \"loud\"}"),

@@ -74,7 +74,11 @@ class QuietWatch final : public FolderWatch {
  public:
   bool wait_for_change(std::chrono::milliseconds timeout, std::stop_token stop) override {
     std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, stop, timeout, [] { return false; });
+    if (timeout == kWaitForChangeOnly) {
+      changed_.wait(lock, stop, [] { return false; });
+    } else {
+      changed_.wait_for(lock, stop, timeout, [] { return false; });
+    }
     return false;
   }
 

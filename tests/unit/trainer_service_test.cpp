@@ -84,8 +84,10 @@ class PokedWatch final : public FolderWatch {
   explicit PokedWatch(Pokes& pokes) : pokes_(pokes) {}
   bool wait_for_change(std::chrono::milliseconds timeout, std::stop_token stop) override {
     std::unique_lock lock(pokes_.mutex);
-    const bool poked =
-        pokes_.changed.wait_for(lock, stop, timeout, [this] { return pokes_.count != seen_; });
+    const auto poked_since = [this] { return pokes_.count != seen_; };
+    const bool poked = timeout == kWaitForChangeOnly
+                           ? pokes_.changed.wait(lock, stop, poked_since)
+                           : pokes_.changed.wait_for(lock, stop, timeout, poked_since);
     seen_ = pokes_.count;
     return poked;
   }
