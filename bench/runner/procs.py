@@ -169,12 +169,19 @@ def rss_mb(pid):
 
 
 def children(pid):
+    """Every descendant: each thread's children (a server may spawn from any of its threads,
+    as llama-server's router does)."""
     out = []
     try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            for c in f.read().split():
-                out.append(int(c))
-                out.extend(children(int(c)))
+        tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        pass
+        return out
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                for c in f.read().split():
+                    out.append(int(c))
+                    out.extend(children(int(c)))
+        except OSError:
+            pass
     return out
