@@ -264,6 +264,8 @@ TEST(ModelCatalog, SplitModelsAreOneAndProjectorsNone) {
   }
   EXPECT_THROW(parse_models_file("models.json", R"({"a": {"ctx": 512}})"), InputError);
   EXPECT_THROW(parse_models_file("models.json", R"({"a": {"keep_alive": "soon"}})"), InputError);
+  EXPECT_THROW(parse_models_file("models.json", R"({"a": {"n_gpu_layers": 99}})"), InputError);
+  EXPECT_NO_THROW(parse_models_file("models.json", R"({"a": {"n_gpu_layers": 0}})"));
   auto s = parse_models_file("m", R"({"a": {"keep_alive": "10m", "aliases": ["x"]}})");
   EXPECT_EQ(s["a"].keep_alive, KeepAlive(600));
   EXPECT_EQ(s["a"].aliases, std::vector<std::string>{"x"});
