@@ -160,6 +160,13 @@ void ModelRouter::set_catalog(const std::vector<CatalogEntry>& entries) {
   cv_.notify_all();
 }
 
+void ModelRouter::forget(const EntryPtr& e) {
+  // Only this entry: a new default may have taken its id while its last request ran.
+  if (auto it = entries_.find(e->catalog.id); it != entries_.end() && it->second == e) {
+    entries_.erase(it);
+  }
+}
+
 ModelRouter::EntryPtr ModelRouter::find(const std::string& name) const {
   if (name.empty()) {
     auto it = entries_.find(default_id_);
@@ -270,7 +277,7 @@ ModelRouter::Lease ModelRouter::acquire(const std::string& name,
         auto unloaded = take_backend(*victim);
         if (victim->removed) {
           changed(*victim);
-          entries_.erase(victim->catalog.id);
+          forget(victim);
         }
         lock.unlock();
         unloaded.reset();
@@ -354,7 +361,7 @@ void ModelRouter::release(const EntryPtr& e) {
       unloaded = take_backend(*e);
       if (e->removed) {
         changed(*e);
-        entries_.erase(e->catalog.id);
+        forget(e);
       }
     }
     cv_.notify_all();  // room for a waiting load; a new idle deadline

@@ -120,6 +120,7 @@ class ModelRouter {
   void changed(const Entry& e);
   std::shared_ptr<Backend> take_backend(Entry& e);  // unloads; destroy the result unlocked
   void release(const EntryPtr& e);
+  void forget(const EntryPtr& e);  // erases `e` from entries_ if it is still there
   void reap_idle();
 
   RouterOptions options_;  // max_loaded and keep_alive change with set_limits

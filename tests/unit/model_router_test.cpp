@@ -212,6 +212,17 @@ TEST(ModelRouter, AModelRemovedFromTheFolderGoesOnceIdle) {
   EXPECT_THROW(f.router.acquire("c"), ModelNotFound);
 }
 
+TEST(ModelRouter, ANewDefaultOfTheSameIdOutlivesTheOldOnesLastRequest) {
+  Fixture f;
+  auto old_request = f.router.acquire("");
+  auto next = std::make_shared<FakeBackend>();
+  f.router.set_default(entry("main"), next);  // a new file, the same general.name
+  EXPECT_EQ(f.router.acquire("").get(), next.get());
+  old_request = {};  // the old default's last request ends: it goes, the new one stays
+  EXPECT_EQ(f.router.acquire("").get(), next.get());
+  EXPECT_EQ(f.state("main"), ModelState::loaded);
+}
+
 TEST(ModelRouter, TheDefaultCannotBeUnloaded) {
   Fixture f;
   EXPECT_THROW(f.router.unload("main"), InputError);
