@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "common/error.h"
+#include "common/shared_read.h"
 
 #ifdef _WIN32
 #include <io.h>
@@ -29,16 +30,20 @@ fs::path path_from_utf8(std::string_view utf8) {
 }
 
 std::optional<std::string> read_file_if_exists(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
+  std::FILE* f = open_shared_for_reading(file);
+  if (!f) {
+    const int error = errno;
     std::error_code ec;
     if (!fs::exists(file, ec)) return std::nullopt;
-    throw InputError(path_utf8(file), std::string("cannot open: ") + std::strerror(errno));
+    throw InputError(path_utf8(file), std::string("cannot open: ") + std::strerror(error));
   }
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) throw InputError(path_utf8(file), "read failed");
-  return std::move(out).str();
+  std::string content;
+  char buffer[65536];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;) content.append(buffer, n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) throw InputError(path_utf8(file), "read failed");
+  return content;
 }
 
 std::string read_file(const fs::path& file) {
