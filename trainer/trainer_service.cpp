@@ -252,29 +252,26 @@ struct Worker {
   }
 };
 
-// The server's API key, so the trainer is let in when one is configured. A problem here is the
-// server's to report (it will not start); the trainer just goes without.
-std::string server_api_key(const std::filesystem::path& llm_config_file) {
-  if (llm_config_file.empty()) return {};
+// What the trainer takes from the server's llm-server.json, read once: its API key, so the
+// trainer is let in when one is configured, and its models folder, where a job finds a model it
+// names by id. A problem here is the server's to report (it will not start); the trainer goes
+// without a key and guesses the default folder.
+struct ServerSettings {
+  std::string api_key;
+  std::filesystem::path models_dir = paths::models_dir();
+};
+
+ServerSettings server_settings(const std::filesystem::path& llm_config_file) {
+  ServerSettings s;
+  if (llm_config_file.empty()) return s;
   try {
-    return read_api_key_file(load_llm_server_config(llm_config_file).api_key_file);
+    const LlmServerConfig config = load_llm_server_config(llm_config_file);
+    if (!config.models_dir.empty()) s.models_dir = path_from_utf8(config.models_dir);
+    s.api_key = read_api_key_file(config.api_key_file);
   } catch (const std::exception& e) {
     TLOG(warning) << "cannot read TandemLlm's API key, requests go without one: " << e.what();
-    return {};
   }
-}
-
-// The server's models folder, where a job finds a model it names by id.
-std::filesystem::path server_models_dir(const std::filesystem::path& llm_config_file) {
-  try {
-    if (!llm_config_file.empty()) {
-      const auto dir = load_llm_server_config(llm_config_file).models_dir;
-      if (!dir.empty()) return path_from_utf8(dir);
-    }
-  } catch (const std::exception&) {
-    // The server reports its own config; the default folder is the best guess.
-  }
-  return paths::models_dir();
+  return s;
 }
 
 LlmClientOptions client_options(const TrainerConfig& config, std::string api_key) {
@@ -335,7 +332,8 @@ int run_trainer_service(ServiceStatus& status, StopSignal& stop,
   } close_board{board};
 
   std::unique_ptr<discovery::Resolver> resolver = options.make_resolver();
-  const std::string api_key = server_api_key(options.llm_config_file);
+  const ServerSettings server = server_settings(options.llm_config_file);
+  const std::string& api_key = server.api_key;
   LlmClient client(*resolver, client_options(config, api_key));
   HttpTeacher teacher(client);
   std::unique_ptr<ProcessLauncher> launcher = options.make_launcher();
@@ -348,7 +346,7 @@ int run_trainer_service(ServiceStatus& status, StopSignal& stop,
                 *launcher,
                 stop.token(),
                 options.make_watch(spool->inbox()),
-                server_models_dir(options.llm_config_file),
+                server.models_dir,
                 {}};
 
   spool->on_rejected([&board](const std::string& name, const std::string& reason) {

@@ -77,7 +77,11 @@ Catalog scan_models(const std::filesystem::path& folder, const StillWritten& sti
     settings = parse_models_file(path_utf8(folder / "models.json"), *text);
   }
   std::map<std::string, CatalogEntry> found;
-  std::map<std::string, std::vector<int>> parts;  // split models: the parts seen, and the count
+  struct Parts {
+    int count = 0;  // as the file names say
+    int seen = 0;
+  };
+  std::map<std::string, Parts> parts;  // split models
   for (const auto& item : std::filesystem::directory_iterator(folder, ec)) {
     const auto& path = item.path();
     if (lower(path.extension().string()) != ".gguf" || !item.is_regular_file(ec)) continue;
@@ -95,18 +99,15 @@ Catalog scan_models(const std::filesystem::path& folder, const StillWritten& sti
     e.modified = std::max(e.modified, item.last_write_time(ec));
     if (!split || split->part == 1) e.file = path;
     if (split) {
-      auto& seen = parts[id];
-      seen.push_back(split->part);
-      if (seen.size() == 1) seen.insert(seen.begin(), split->count);
+      parts[id].count = split->count;
+      ++parts[id].seen;
     }
   }
   for (auto& [id, e] : found) {
-    if (auto p = parts.find(id); p != parts.end()) {
-      const int count = p->second.front();
-      if (static_cast<int>(p->second.size()) - 1 != count || e.file.empty()) {
-        e.problem = "split model with " + std::to_string(p->second.size() - 1) + " of its " +
-                    std::to_string(count) + " parts in the folder";
-      }
+    if (auto p = parts.find(id);
+        p != parts.end() && (p->second.seen != p->second.count || e.file.empty())) {
+      e.problem = "split model with " + std::to_string(p->second.seen) + " of its " +
+                  std::to_string(p->second.count) + " parts in the folder";
     }
     if (auto s = settings.find(id); s != settings.end()) e.settings = s->second;
     catalog.entries.push_back(std::move(e));

@@ -25,9 +25,23 @@ ModelsFolder::ModelsFolder(std::filesystem::path folder, std::filesystem::path d
       router_(router),
       still_written_(std::move(still_written)),
       make_watch_(std::move(make_watch)) {
+  // The watch before the one look at start: nothing that changes after it is missed.
+  std::unique_ptr<FolderWatch> watch;
+  if (make_watch_) {
+    try {
+      watch = make_watch_(folder_);
+    } catch (const std::exception& e) {
+      TLOG(error) << "cannot watch the models folder " << path_utf8(folder_)
+                  << "; models added now are found on their first request: " << e.what();
+    }
+  }
   rescan();
   router_.set_rescan([this] { rescan(); });
-  if (make_watch_) watcher_ = std::jthread([this](std::stop_token stop) { watch(stop); });
+  if (watch) {
+    watcher_ = std::jthread([this, w = std::move(watch)](std::stop_token stop) mutable {
+      this->watch(stop, std::move(w));
+    });
+  }
 }
 
 ModelsFolder::~ModelsFolder() {
@@ -54,10 +68,8 @@ void ModelsFolder::rescan() {
   router_.set_catalog(catalog.entries);
 }
 
-void ModelsFolder::watch(std::stop_token stop) {
+void ModelsFolder::watch(std::stop_token stop, std::unique_ptr<FolderWatch> watch) {
   try {
-    auto watch = make_watch_(folder_);
-    rescan();  // what changed between the first look and the watch
     while (!stop.stop_requested()) {
       // No timer while nothing happens. While a copy is in progress, a look every 2 s: Windows
       // does not notify the close that ends a copy.

@@ -31,7 +31,8 @@ class ModelsFolder {
   const std::filesystem::path& folder() const { return folder_; }
 
  private:
-  void watch(std::stop_token stop);
+  // Waits on `watch` (made before the first look) and looks again at each change.
+  void watch(std::stop_token stop, std::unique_ptr<FolderWatch> watch);
 
   const std::filesystem::path folder_;
   const std::filesystem::path default_file_;
