@@ -1,5 +1,7 @@
 #include "common/http_client.h"
 
+#include "common/peer_closed.h"
+
 #include <httplib.h>
 
 #include <cctype>
@@ -87,6 +89,16 @@ HttpResult convert(const httplib::Result& r, const std::string& what) {
 struct HttpClient::Impl {
   explicit Impl(const std::string& url) : client(url) {}
   httplib::Client client;
+
+  // Throws ConnectionClosed when the server ended the kept-alive connection on its own, before
+  // cpp-httplib would open another to the same port. A connection the client closed itself (the
+  // server answered "Connection: close", as it does after errors) is reopened as usual.
+  void check_connection(const std::string& what) {
+    if (client.is_socket_open() && peer_closed(static_cast<std::uintptr_t>(client.socket()))) {
+      client.stop();
+      throw ConnectionClosed(what + ": the server closed the connection before the request");
+    }
+  }
 };
 
 HttpClient::HttpClient(std::string base_url, HttpClientOptions options)
@@ -102,16 +114,18 @@ HttpClient::HttpClient(std::string base_url, HttpClientOptions options)
 HttpClient::~HttpClient() = default;
 
 HttpResult HttpClient::get(const std::string& path) {
+  const std::string what = "GET " + base_url_ + path;
+  impl_->check_connection(what);
   auto& c = impl_->client;
-  return convert(RequestThreads::instance().run([&] { return c.Get(path); }),
-                 "GET " + base_url_ + path);
+  return convert(RequestThreads::instance().run([&] { return c.Get(path); }), what);
 }
 
 HttpResult HttpClient::post_json(const std::string& path, const std::string& body) {
+  const std::string what = "POST " + base_url_ + path;
+  impl_->check_connection(what);
   auto& c = impl_->client;
   return convert(
-      RequestThreads::instance().run([&] { return c.Post(path, body, "application/json"); }),
-      "POST " + base_url_ + path);
+      RequestThreads::instance().run([&] { return c.Post(path, body, "application/json"); }), what);
 }
 
 }  // namespace tandem

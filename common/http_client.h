@@ -34,6 +34,15 @@ class ConnectionError : public Error {
   using Error::Error;
 };
 
+// The server closed the kept-alive connection before a request was sent (it ended, or closed an
+// idle connection). Nothing was sent: the caller resolves again and retries at no cost.
+class ConnectionClosed : public ConnectionError {
+ public:
+  using ConnectionError::ConnectionError;
+};
+
+// A kept-alive connection the server closed on its own is reported (ConnectionClosed), never
+// silently reopened to the same port: the server may have ended and another program taken it.
 class HttpClient {
  public:
   // `base_url` like "http://127.0.0.1:8031".

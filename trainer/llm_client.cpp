@@ -228,6 +228,14 @@ HttpResult LlmClient::post_json(const std::string& path, const std::string& body
       }
       last_failure = target + " answered " + std::to_string(r.status) + ": " + message;
       if (r.status == 503) server_wait = retry_after(r.header("retry-after"), options_.backoff_max);
+    } catch (const ConnectionClosed& e) {
+      // Nothing was sent: ask where the server is now and try again as the same attempt (a
+      // fresh client cannot throw this, so it happens once per attempt at most).
+      ++reconnects_;
+      use(std::nullopt);
+      TLOG(info) << e.what() << "; resolving TandemLlm again";
+      --attempt;
+      continue;
     } catch (const ConnectionError& e) {
       last_failure = e.what();
       connection_lost = true;

@@ -184,14 +184,40 @@ TEST_F(LlmClientTest, DroppedConnectionRetriesOnTheReResolvedPort) {
   EXPECT_EQ(client.endpoint()->port, b.port());
   auto c = client.counters();
   EXPECT_EQ(c.reconnects, 1u);
-  EXPECT_EQ(c.retries, 1u);
+  EXPECT_EQ(c.retries, 0u);  // the closed connection was seen before anything was sent
   const auto log = log_text();
   const std::string url_a = "http://127.0.0.1:" + std::to_string(a.port());
-  EXPECT_NE(log.find("POST " + url_a + "/x"), std::string::npos) << log;
-  EXPECT_NE(log.find("(attempt 1/4)"), std::string::npos) << log;
-  EXPECT_NE(log.find("resolved again: http://127.0.0.1:" + std::to_string(b.port())),
+  EXPECT_NE(log.find("POST " + url_a +
+                     "/x: the server closed the connection before the request; "
+                     "resolving TandemLlm again"),
             std::string::npos)
       << log;
+  EXPECT_NE(log.find("TandemLlm is at http://127.0.0.1:" + std::to_string(b.port())),
+            std::string::npos)
+      << log;
+}
+
+// The server ends and another program takes its port at once, listening but never answering. The
+// old connection's end is not a reason to connect to that port again: the client asks where the
+// server is and reaches its new port, instead of waiting out the read timeout on the squatter.
+TEST_F(LlmClientTest, AClosedConnectionIsNeverReopenedToTheOldPort) {
+  ScriptedServer a(answer("A"));
+  ScriptedServer b(answer("B"));
+  ScriptedResolver resolver;
+  resolver.publish(a.port(), "instance-a");
+  auto options = fast_options();
+  options.http.read_timeout = 60s;
+  LlmClient client(resolver, options);
+  EXPECT_EQ(client.post_json("/x", "{}", {}).body, R"({"server":"A"})");
+
+  a.stop();
+  auto squatter = testing::try_hold_port(testing::Family::v4, a.port(), testing::Sharing::ask);
+  ASSERT_TRUE(squatter) << "could not take the old port " << a.port();
+  resolver.publish(b.port(), "instance-b");
+  const auto start = Clock::now();
+  EXPECT_EQ(client.post_json("/x", "{}", {}).body, R"({"server":"B"})");
+  EXPECT_LT(since(start), kBound) << "the request went to the squatter on the old port";
+  EXPECT_EQ(client.counters().retries, 0u);
 }
 
 TEST_F(LlmClientTest, WaitsForTheServerWhenItCannotBeResolvedAfterAFailure) {
