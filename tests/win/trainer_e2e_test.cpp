@@ -274,5 +274,51 @@ TEST_F(TrainerServiceTest, ACommandJobGetsTheLiveEndpointAndItsOutputIsLogged) {
   EXPECT_NE(log.find("url=" + url + " base=" + url + "/v1"), std::string::npos) << log;
 }
 
+// Issue #21 under the SCM: a finetune job whose trainer process is killed at some step resumes
+// from its last checkpoint record when the service starts again: every step of the curve once in
+// metrics.json, the model written, no checkpoint weights left behind.
+TEST_F(TrainerServiceTest, AKilledTrainerResumesAFinetuneFromItsLastCheckpoint) {
+  const std::filesystem::path corpus = "/usr/share/common-licenses/GPL-3";  // Debian base-files
+  if (!std::filesystem::exists(corpus)) GTEST_SKIP() << corpus << " is missing";
+  const auto text = paths::data_dir() / "datasets" / "corpus.txt";
+  std::filesystem::create_directories(text.parent_path());
+  write_file_atomically(text, read_file(corpus).substr(0, 12000));
+  const auto base = std::filesystem::path(TANDEM_LLM_EXE).parent_path() / "tandem-tiny.gguf";
+  start(kLlm);
+  start(kTrainer);
+  submit("tune.json", nlohmann::json{{"kind", "finetune"},
+                                     {"base_model", windows_path(base.string())},
+                                     {"dataset", windows_path(text.string())},
+                                     {"output_model", "tuned"},
+                                     {"epochs", 2},
+                                     {"context_length", 256},
+                                     {"learning_rate", 0.002},
+                                     {"validation_fraction", 0.15},
+                                     {"checkpoint_every", 2},
+                                     {"threads", 1}}
+                          .dump());
+  auto working = wait_trainer(
+      [](const TrainerValues& v) { return v.job_kind == "finetune" && v.items_done >= 5; }, 300s,
+      "five finetune steps");
+  EXPECT_EQ(working.items_total, 18);  // 9 training windows, 2 epochs
+  kill_and_restart(kTrainer);
+  wait_trainer([](const TrainerValues& v) { return v.jobs_done == 1; }, 600s,
+               "the finetune job to finish");
+
+  const auto work = done_work("tune");
+  const auto metrics = nlohmann::json::parse(read_file(work / "metrics.json"));
+  EXPECT_EQ(metrics["steps"], 18);
+  EXPECT_EQ(metrics["step_loss"].size(), 18u);
+  EXPECT_EQ(metrics["epochs"].size(), 2u);
+  EXPECT_LT(metrics["validation_loss"]["after"].get<double>(),
+            metrics["validation_loss"]["before"].get<double>());
+  EXPECT_TRUE(std::filesystem::exists(work / "tuned.gguf"));
+  for (const auto& entry : std::filesystem::directory_iterator(work)) {
+    EXPECT_NE(entry.path().filename().string().rfind("weights-", 0), 0u) << entry.path();
+  }
+  const auto log = read_file(paths::logs_dir() / "tandem-trainer.log");
+  EXPECT_NE(log.find(": resuming after step "), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace tandem
