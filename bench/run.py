@@ -14,7 +14,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from runner import models, report  # noqa: E402
+from runner import finetune, models, report  # noqa: E402
 from runner.native import Native  # noqa: E402
 from runner.wine import Wine  # noqa: E402
 
@@ -164,6 +164,8 @@ def main():
     ap.add_argument("--no-p3", action="store_true")
     ap.add_argument("--only-p3", action="store_true")
     ap.add_argument("--only-models", action="store_true", help="just P7, many models")
+    ap.add_argument("--llama-finetune", default="", help="llama.cpp's llama-finetune for P8")
+    ap.add_argument("--only-finetune", action="store_true", help="just P8, training")
     ap.add_argument("--vocab", default="")
     ap.add_argument("--p3-threads", type=int, default=0, help="default: the core count")
     a = ap.parse_args()
@@ -176,7 +178,11 @@ def main():
     if not a.no_native:
         native = Native(a.build, out, a.quick, a.llama_server, a.vocab,
                         a.p3_threads)
-        if a.only_models:
+        if a.only_finetune:
+            print("native: P8 training beside the server", flush=True)
+            raw["p8"] = finetune.run(native, a.llama_finetune)
+            rows += finetune.rows(raw["p8"])
+        elif a.only_models:
             print("native: P7 many models", flush=True)
             raw["p7"] = models.run(native)
             rows += models.rows(raw["p7"])
@@ -188,16 +194,19 @@ def main():
             print("native: P4 the Linux service pair, idle", flush=True)
             raw["p4_pair"] = native.pair_idle()
             rows += native_rows(raw["p2"], raw["p1_native"], raw["p4_pair"])
-        if not a.no_p3 and a.llama_server and not a.only_models:
+        if not a.no_p3 and a.llama_server and not a.only_models and not a.only_finetune:
             print("native: P3 inference (model made once, ~1 GB)", flush=True)
             raw["p3"] = native.p3()
             rows += p3_rows(raw["p3"])
-        if not a.only_p3 and not a.only_models and not a.quick:
+        if not a.only_p3 and not a.only_models and not a.only_finetune and not a.quick:
             print("native: P7 many models", flush=True)
             raw["p7"] = models.run(native)
             rows += models.rows(raw["p7"])
+            print("native: P8 training beside the server", flush=True)
+            raw["p8"] = finetune.run(native, a.llama_finetune)
+            rows += finetune.rows(raw["p8"])
 
-    if not a.no_wine and not a.only_models:
+    if not a.no_wine and not a.only_models and not a.only_finetune:
         wine = Wine(a.build, out, a.quick, a.msi, a.bench_exe, a.llama_server_exe, a.vocab,
                     a.p3_threads)
         print("Wine: fresh prefix, msiexec /i Tandem.msi", flush=True)

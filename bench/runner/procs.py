@@ -94,17 +94,50 @@ class Server:
                         return m
 
     def _drain(self):
-        # Keep reading its output in the background so a chatty server never blocks on a pipe.
+        # Keep reading its output in the background so a chatty server never blocks on a pipe;
+        # the lines are kept for wait_line().
+        self.lines, self.seen = [], threading.Condition()
 
         def pump(stream):
             for line in iter(stream.readline, b""):
-                self.log.write(line.decode(errors="replace"))
+                text = line.decode(errors="replace")
+                self.log.write(text)
+                with self.seen:
+                    self.lines.append(text)
+                    self.seen.notify_all()
             self.log.flush()
+            with self.seen:
+                self.lines.append(None)  # one end per stream: the process closed it
+                self.seen.notify_all()
 
         self.pumps = [threading.Thread(target=pump, args=(stream,), daemon=True)
                       for stream in (self.proc.stdout, self.proc.stderr)]
         for t in self.pumps:
             t.start()
+
+    def wait_line(self, pattern, timeout, since=0):
+        """The first output line from index `since` on that matches `pattern` (woken by each new
+        line, bounded); raises when the bound passes or the process closes its output first.
+        Returns (match, index of the next line)."""
+        pattern, deadline = re.compile(pattern), time.monotonic() + timeout
+        with self.seen:
+            while True:
+                while since < len(self.lines):
+                    line = self.lines[since]
+                    since += 1
+                    if line is None:
+                        if self.lines.count(None) == 2:
+                            raise BenchError(f"{self.name} ended before a line matching "
+                                             f"{pattern.pattern!r} (log: {self.log.name})")
+                        continue
+                    m = pattern.search(line)
+                    if m:
+                        return m, since
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise BenchError(f"no line matching {pattern.pattern!r} from {self.name} "
+                                     f"within {timeout} s (log: {self.log.name})")
+                self.seen.wait(left)
 
     def rss_mb(self):
         return rss_mb(self.proc.pid)
