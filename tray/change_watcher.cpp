@@ -57,7 +57,8 @@ bool round(ChangeWatcher::Shared& shared) {
   if (shared.stop.wait(0ms)) return false;
   shared.on_snapshot(std::move(snapshot));
 
-  std::vector<HANDLE> handles = {shared.stop.get(), shared.refresh.get(), llm.event(),
+  std::vector<HANDLE> handles = {shared.stop.waitable("tray watch"),
+                                 shared.refresh.waitable("tray watch"), llm.event(),
                                  trainer.event()};
   for (const auto& s : services) handles.push_back(s.event());
   return win32::wait_any(handles, shared.fallback, "tray changes") != 0u;

@@ -86,6 +86,25 @@ constexpr RightName kJobObjectNames[] = {
     {JOB_OBJECT_SET_SECURITY_ATTRIBUTES, "JOB_OBJECT_SET_SECURITY_ATTRIBUTES"},
 };
 
+constexpr RightName kThreadNames[] = {
+    {THREAD_TERMINATE, "THREAD_TERMINATE"},
+    {THREAD_SUSPEND_RESUME, "THREAD_SUSPEND_RESUME"},
+    {THREAD_GET_CONTEXT, "THREAD_GET_CONTEXT"},
+    {THREAD_SET_CONTEXT, "THREAD_SET_CONTEXT"},
+    {THREAD_SET_INFORMATION, "THREAD_SET_INFORMATION"},
+    {THREAD_QUERY_INFORMATION, "THREAD_QUERY_INFORMATION"},
+    {THREAD_SET_THREAD_TOKEN, "THREAD_SET_THREAD_TOKEN"},
+    {THREAD_IMPERSONATE, "THREAD_IMPERSONATE"},
+    {THREAD_DIRECT_IMPERSONATION, "THREAD_DIRECT_IMPERSONATION"},
+    {THREAD_SET_LIMITED_INFORMATION, "THREAD_SET_LIMITED_INFORMATION"},
+    {THREAD_QUERY_LIMITED_INFORMATION, "THREAD_QUERY_LIMITED_INFORMATION"},
+};
+
+constexpr RightName kEventNames[] = {
+    {0x0001, "EVENT_QUERY_STATE"},
+    {EVENT_MODIFY_STATE, "EVENT_MODIFY_STATE"},
+};
+
 }  // namespace
 
 // The generic mappings are the ones "Service Security and Access Rights" and "Registry Key
@@ -120,8 +139,8 @@ const ObjectRights kPipeRights{
     kPipeNames,
     {FILE_GENERIC_READ, FILE_GENERIC_WRITE, FILE_GENERIC_EXECUTE, FILE_ALL_ACCESS}};
 
-// Processes and job objects are never opened here with GENERIC_* rights; their mappings are the
-// kernel's (Windows Internals), which the rights pages do not list.
+// Processes, job objects, threads and events are never opened here with GENERIC_* rights; their
+// mappings are the kernel's (Windows Internals), which the rights pages do not list.
 const ObjectRights kProcessRights{
     "process",
     kProcessNames,
@@ -138,6 +157,19 @@ const ObjectRights kJobObjectRights{"job object",
                                      STANDARD_RIGHTS_WRITE | JOB_OBJECT_ASSIGN_PROCESS |
                                          JOB_OBJECT_SET_ATTRIBUTES | JOB_OBJECT_TERMINATE,
                                      STANDARD_RIGHTS_EXECUTE | SYNCHRONIZE, JOB_OBJECT_ALL_ACCESS}};
+
+const ObjectRights kThreadRights{
+    "thread",
+    kThreadNames,
+    {STANDARD_RIGHTS_READ | THREAD_GET_CONTEXT | THREAD_QUERY_INFORMATION,
+     STANDARD_RIGHTS_WRITE | THREAD_TERMINATE | THREAD_SUSPEND_RESUME | THREAD_SET_INFORMATION |
+         THREAD_SET_CONTEXT,
+     STANDARD_RIGHTS_EXECUTE | SYNCHRONIZE | THREAD_QUERY_LIMITED_INFORMATION, THREAD_ALL_ACCESS}};
+const ObjectRights kEventRights{
+    "event",
+    kEventNames,
+    {STANDARD_RIGHTS_READ | 0x0001, STANDARD_RIGHTS_WRITE | EVENT_MODIFY_STATE,
+     STANDARD_RIGHTS_EXECUTE | SYNCHRONIZE, EVENT_ALL_ACCESS}};
 
 AccessRightMissing::AccessRightMissing(const std::string& call, const std::string& missing,
                                        const std::string& granted)

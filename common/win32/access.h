@@ -34,6 +34,8 @@ extern const ObjectRights kFolderRights;
 extern const ObjectRights kPipeRights;
 extern const ObjectRights kProcessRights;
 extern const ObjectRights kJobObjectRights;
+extern const ObjectRights kThreadRights;
+extern const ObjectRights kEventRights;
 
 // Thrown instead of making a call the handle's rights do not cover; an access-denied Win32Error
 // (code ERROR_ACCESS_DENIED), as Windows would answer, whose message names the call, the right

@@ -16,11 +16,13 @@
 #include "common/process/command_line.h"
 #include "common/process/line_splitter.h"
 #include "common/win32/error.h"
+#include "common/win32/event.h"
 #include "common/win32/handle.h"
 #include "common/win32/job_object.h"
 #include "common/win32/process.h"
 #include "common/win32/stop_event.h"
 #include "common/win32/strings.h"
+#include "common/win32/thread.h"
 
 namespace tandem::win32 {
 
@@ -57,8 +59,16 @@ struct Output {
   std::mutex mutex;
   const LineCallback* on_line = nullptr;  // null once run() is done with the callback
   std::exception_ptr error;               // the first failure of the callback or of a read
-  Handle failed;                          // set with `error`, to wake run()
+  Event failed = Event(Event::Reset::manual, "output failed");  // set with `error`
 };
+
+// Records the first failure and wakes run(); called with output.mutex held, from a reader thread
+// where nothing may escape.
+void fail(Output& output, std::exception_ptr error) noexcept {
+  if (output.error) return;
+  output.error = std::move(error);
+  output.failed.set_or_log();  // else the job's end still ends run()'s wait
+}
 
 struct Reader {
   std::shared_ptr<Output> output;
@@ -73,8 +83,7 @@ void deliver(Output& output, Stream stream, std::string_view line) {
   try {
     (*output.on_line)(stream, line);
   } catch (...) {
-    output.error = std::current_exception();
-    SetEvent(output.failed.get());
+    fail(output, std::current_exception());
   }
 }
 
@@ -97,36 +106,36 @@ DWORD WINAPI read_output(void* parameter) {
     lines.finish();
   } catch (...) {
     std::lock_guard lock(output.mutex);
-    if (!output.error) {
-      output.error = std::current_exception();
-      SetEvent(output.failed.get());
-    }
+    fail(output, std::current_exception());
   }
   return 0;
 }
 
-Handle start_reader(std::shared_ptr<Output> output, Handle pipe, Stream stream) {
+Thread start_reader(std::shared_ptr<Output> output, Handle pipe, Stream stream) {
   auto reader = std::make_unique<Reader>(Reader{std::move(output), std::move(pipe), stream});
-  Handle thread(CreateThread(nullptr, 0, &read_output, reader.get(), 0, nullptr));
-  if (!thread) throw_last_error("CreateThread(output reader)");
+  Thread thread =
+      Thread::start(&read_output, reader.get(), std::string(stream_name(stream)) + " reader");
   reader.release();  // the thread owns it now
   return thread;
 }
 
 // Waits for both readers to reach the end of their pipes, bounded: a process outside the job
 // (one the program gave a duplicate of its stdout) could keep a pipe open for ever.
-void join_readers(const Handle (&readers)[2], const std::string& program,
+void join_readers(const Thread (&readers)[2], const std::string& program,
                   std::chrono::milliseconds timeout) {
-  const HANDLE threads[] = {readers[0].get(), readers[1].get()};
+  const std::string call = "WaitForMultipleObjects(output readers)";
+  const HANDLE threads[] = {readers[0].waitable(call), readers[1].waitable(call)};
   const DWORD waited =
       WaitForMultipleObjects(2, threads, TRUE, static_cast<DWORD>(timeout.count()));
-  if (waited == WAIT_FAILED) throw_last_error("WaitForMultipleObjects(output readers)");
+  if (waited == WAIT_FAILED) throw_last_error(call);
   if (waited != WAIT_TIMEOUT) return;
   TLOG(warning) << "the output pipes of " << program << " are still open " << timeout.count()
                 << " ms after its job ended; the rest of its output is dropped";
-  for (HANDLE thread : threads) {
-    if (!CancelSynchronousIo(thread) && GetLastError() != ERROR_NOT_FOUND) {
-      TLOG(warning) << "CancelSynchronousIo(output reader) failed: " << error_text(GetLastError());
+  for (const Thread& reader : readers) {
+    try {
+      reader.cancel_synchronous_io();
+    } catch (const std::exception& e) {
+      TLOG(warning) << e.what();  // the reader is abandoned either way, owning its share
     }
   }
 }
@@ -291,7 +300,7 @@ ProcessExit JobObjectLauncher::run(const ProcessSpec& spec, const LineCallback& 
                      (spec.working_dir.empty() ? "" : " in " + spec.working_dir) + ")");
   }
   const Process process = Process::adopt(started.hProcess, program);
-  Handle thread(started.hThread);
+  Thread thread = Thread::adopt(started.hThread, program + "'s first thread");
   // The child holds the only write ends now, so the pipes end when its job has ended.
   out.write.reset();
   err.write.reset();
@@ -304,15 +313,11 @@ ProcessExit JobObjectLauncher::run(const ProcessSpec& spec, const LineCallback& 
     throw;
   }
   // From here on, closing `job` (also on an exception) ends the program.
-  if (ResumeThread(thread.get()) == static_cast<DWORD>(-1)) {
-    throw_last_error("ResumeThread(" + program + ")");
-  }
-  thread.reset();
+  thread.resume();
+  thread = Thread();
   TLOG(debug) << "started " << command_line << " as process " << started.dwProcessId;
 
   auto output = std::make_shared<Output>();
-  output->failed.reset(CreateEventW(nullptr, TRUE, FALSE, nullptr));
-  if (!output->failed) throw_last_error("CreateEventW(output failed)");
   output->on_line = &on_line;
   struct Detach {  // whatever happens below, `on_line` is not called once run() returns
     Output& output;
@@ -321,14 +326,16 @@ ProcessExit JobObjectLauncher::run(const ProcessSpec& spec, const LineCallback& 
       output.on_line = nullptr;
     }
   } detach{*output};
-  const Handle readers[2] = {start_reader(output, std::move(out.read), Stream::out),
+  const Thread readers[2] = {start_reader(output, std::move(out.read), Stream::out),
                              start_reader(output, std::move(err.read), Stream::err)};
 
   const StopEvent stop_event(stop);
   // The process first: an exit that comes with a stop request is still the program's own.
-  const HANDLE events[] = {process.get(), stop_event.get(), output->failed.get()};
+  const std::string wait_call = "WaitForMultipleObjects(" + program + ")";
+  process.rights().require(SYNCHRONIZE, wait_call);
+  const HANDLE events[] = {process.get(), stop_event.get(), output->failed.waitable(wait_call)};
   const DWORD woke = WaitForMultipleObjects(3, events, FALSE, INFINITE);
-  if (woke == WAIT_FAILED) throw_last_error("WaitForMultipleObjects(" + program + ")");
+  if (woke == WAIT_FAILED) throw_last_error(wait_call);
   const bool stopped = woke == WAIT_OBJECT_0 + 1;
   if (stopped) TLOG(info) << "ending " << program << " and everything it started, as asked";
   end_job(job, process, end_timeout_);

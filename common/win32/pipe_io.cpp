@@ -21,9 +21,11 @@ DWORD remaining_ms(std::chrono::steady_clock::time_point deadline) {
   return static_cast<DWORD>(std::min<std::chrono::milliseconds::rep>(left.count(), INFINITE - 1));
 }
 
-Overlapped::Overlapped() : event_(CreateEventW(nullptr, TRUE, FALSE, nullptr)) {
-  if (!event_) throw_last_error("CreateEventW(overlapped I/O)");
-  overlapped_.hEvent = event_.get();
+// The I/O system sets the OVERLAPPED's event (documented for ReadFile/WriteFile/ConnectNamedPipe)
+// and GetOverlappedResult waits on it: SYNCHRONIZE and EVENT_MODIFY_STATE, both its creation gave.
+Overlapped::Overlapped() : event_(Event::Reset::manual, "overlapped I/O") {
+  event_.waitable("GetOverlappedResult");
+  overlapped_.hEvent = event_.signalled_by("an OVERLAPPED's event");
 }
 
 IoResult Overlapped::finish(HANDLE file, DWORD start_error, HANDLE stop, DWORD timeout_ms) {
@@ -33,7 +35,7 @@ IoResult Overlapped::finish(HANDLE file, DWORD start_error, HANDLE stop, DWORD t
   }
   IoEnd cut = IoEnd::done;
   if (start_error == ERROR_IO_PENDING) {
-    HANDLE handles[2] = {event_.get(), stop};
+    HANDLE handles[2] = {overlapped_.hEvent, stop};
     DWORD r = WaitForMultipleObjects(stop ? 2 : 1, handles, FALSE, timeout_ms);
     if (r == WAIT_FAILED) throw_last_error("WaitForMultipleObjects(overlapped I/O)");
     if (r != WAIT_OBJECT_0) {

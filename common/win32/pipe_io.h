@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "common/win32/access.h"
+#include "common/win32/event.h"
 #include "common/win32/handle.h"
 
 namespace tandem::win32 {
@@ -70,7 +71,7 @@ class Overlapped {
   IoResult finish(HANDLE file, DWORD start_error, HANDLE stop, DWORD timeout_ms);
 
  private:
-  Handle event_;
+  Event event_;
   OVERLAPPED overlapped_{};
 };
 

@@ -59,13 +59,11 @@ PipeServer::PipeServer(std::string_view name, const std::string& sddl, Handler h
                        int instances, std::chrono::milliseconds idle_timeout)
     : path_(pipe_path(name)),
       handler_(std::move(handler)),
-      idle_ms_(static_cast<DWORD>(idle_timeout.count())),
-      stop_event_(CreateEventW(nullptr, TRUE, FALSE, nullptr)) {
+      idle_ms_(static_cast<DWORD>(idle_timeout.count())) {
   if (instances < 1 || instances > PIPE_UNLIMITED_INSTANCES - 1) {
     throw Error("PipeServer(" + path_ + "): instances must be from 1 to 254, got " +
                 std::to_string(instances));
   }
-  if (!stop_event_) throw_last_error("CreateEventW(" + path_ + " stop)");
   check_no_owner(path_);
   SecurityAttributes security(sddl);
   for (int i = 0; i < instances; ++i) {
@@ -86,8 +84,7 @@ PipeServer::~PipeServer() {
 
 void PipeServer::stop() {
   if (stopped_.exchange(true)) return;
-  SetEvent(stop_event_.get());
-  stop_source_.request_stop();
+  stop_source_.request_stop();  // sets stop_event_
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }

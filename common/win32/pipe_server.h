@@ -16,6 +16,7 @@
 
 #include "common/win32/handle.h"
 #include "common/win32/pipe_io.h"
+#include "common/win32/stop_event.h"
 
 namespace tandem::win32 {
 
@@ -61,8 +62,8 @@ class PipeServer {
   std::string path_;
   Handler handler_;
   DWORD idle_ms_;
-  Handle stop_event_;
   std::stop_source stop_source_;
+  StopEvent stop_event_{stop_source_.get_token()};  // set by stop_source_'s request
   std::atomic<bool> stopped_{false};
   std::vector<Pipe> pipes_;
   std::vector<std::thread> threads_;

@@ -7,7 +7,7 @@ RegistryWatch::RegistryWatch(const std::string& path)
   for (std::string candidate = path; !candidate.empty();) {
     if (auto key = RegistryKey::open(HKEY_LOCAL_MACHINE, candidate, KEY_NOTIFY)) {
       key_.emplace(std::move(*key));
-      key_->notify_change(changed_.get());
+      key_->notify_change(changed_.signalled_by("RegNotifyChangeKeyValue"));
       return;
     }
     const auto parent = candidate.rfind('\\');

@@ -17,7 +17,7 @@ class RegistryWatch {
  public:
   explicit RegistryWatch(const std::string& path);
   // Signalled at the next change of a value under the watched key.
-  HANDLE event() const { return changed_.get(); }
+  HANDLE event() const { return changed_.waitable("a wait on a registry watch"); }
 
  private:
   Event changed_;

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/process/command_line.h"
 #include "common/win32/error.h"
+#include "common/win32/event.h"
 #include "common/win32/process.h"
 #include "common/win32/strings.h"
 
@@ -163,7 +164,7 @@ struct detail::NotifySlot {
   SERVICE_NOTIFYW notify{};
   bool fired = false;
   bool abandoned = false;
-  Handle changed;
+  Event changed;
 };
 
 namespace {
@@ -177,7 +178,7 @@ void CALLBACK on_status_change(void* parameter) {
     return;
   }
   slot->fired = true;
-  SetEvent(slot->changed.get());
+  slot->changed.set_or_log();  // an APC: nothing may escape
 }
 
 DWORD notify_mask_except(ServiceRunState state) {
@@ -582,8 +583,7 @@ ServiceStatusInfo Service::wait_until(const std::function<bool(const ServiceStat
   const ScManager scm = ScManager::open(SC_MANAGER_CONNECT);
   const Service watched = open(scm, name_, SERVICE_QUERY_STATUS);
   auto slot = std::make_unique<NotifySlot>();
-  slot->changed.reset(CreateEventW(nullptr, FALSE, FALSE, nullptr));
-  if (!slot->changed) throw_last_error("CreateEventW(" + name_ + " status change)");
+  slot->changed = Event(Event::Reset::automatic, name_ + " status change");
   bool armed = false;
   struct AbandonIfArmed {
     std::unique_ptr<NotifySlot>& slot;
@@ -609,7 +609,7 @@ ServiceStatusInfo Service::wait_until(const std::function<bool(const ServiceStat
       slot->notify.dwVersion = SERVICE_NOTIFY_STATUS_CHANGE;
       slot->notify.pfnNotifyCallback = on_status_change;
       slot->notify.pContext = slot.get();
-      ResetEvent(slot->changed.get());
+      slot->changed.reset();
       // Every state but the current one: the APC comes as soon as the state differs, even if it
       // changed between the query above and this call.
       watched.require(SERVICE_QUERY_STATUS, "NotifyServiceStatusChangeW");
@@ -620,7 +620,8 @@ ServiceStatusInfo Service::wait_until(const std::function<bool(const ServiceStat
         while (!slot->fired) {
           const auto left = remaining();
           if (left.count() <= 0) break;
-          const DWORD w = WaitForSingleObjectEx(slot->changed.get(), to_dword(left), TRUE);
+          const DWORD w = WaitForSingleObjectEx(
+              slot->changed.waitable(call("WaitForSingleObjectEx")), to_dword(left), TRUE);
           if (w == WAIT_FAILED) throw_last_error(call("WaitForSingleObjectEx"));
         }
         if (!slot->fired) {
@@ -668,8 +669,7 @@ std::optional<ServiceStateWatch> ServiceStateWatch::arm(const ScManager& scm,
   if (!service) return std::nullopt;
   const ServiceStatusInfo status = service->query();
   auto slot = std::make_unique<NotifySlot>();
-  slot->changed.reset(CreateEventW(nullptr, TRUE, FALSE, nullptr));
-  if (!slot->changed) throw_last_error("CreateEventW(" + name + " state watch)");
+  slot->changed = Event(Event::Reset::manual, name + " state watch");
   slot->notify.dwVersion = SERVICE_NOTIFY_STATUS_CHANGE;
   slot->notify.pfnNotifyCallback = on_status_change;
   slot->notify.pContext = slot.get();
@@ -699,7 +699,7 @@ ServiceStateWatch::~ServiceStateWatch() {
 }
 
 HANDLE ServiceStateWatch::event() const {
-  return slot_->changed.get();
+  return slot_->changed.waitable("a wait on a service state watch");
 }
 
 }  // namespace tandem::win32

@@ -12,8 +12,10 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/win32/error.h"
+#include "common/win32/event.h"
 #include "common/win32/handle.h"
 #include "common/win32/strings.h"
+#include "common/win32/thread.h"
 
 namespace tandem::win32 {
 namespace {
@@ -184,7 +186,7 @@ struct Host {
   const ServiceOptions& options;
   StopSignal stop;
   ScmStatus status;
-  Handle main_done;
+  Event main_done;
   int exit_code = 1;
 };
 
@@ -275,7 +277,7 @@ void WINAPI service_main(DWORD argc, LPWSTR* argv) {
   Host& host = *g_host;
   run_main(host, argc, argv);
   host.status.stopped(host.exit_code);
-  SetEvent(host.main_done.get());
+  host.main_done.set_or_log();
 }
 
 // --- console runs ----------------------------------------------------------------------------
@@ -283,9 +285,10 @@ void WINAPI service_main(DWORD argc, LPWSTR* argv) {
 // Shared with the console control handler, which Windows runs on a thread of its own that may
 // still be inside the handler when the run ends: hence shared ownership.
 struct ConsoleRun {
+  explicit ConsoleRun(std::string run_name) : name(std::move(run_name)) {}
   std::string name;
   StopSignal stop;
-  Handle body_done;
+  Event body_done = Event(Event::Reset::manual, name + " console run");
   std::atomic<bool> finished{false};
 };
 
@@ -314,7 +317,7 @@ BOOL WINAPI console_handler(DWORD type) {
       run->stop.request();
       // Windows ends the process as soon as this returns (and after ~5 s regardless): give the
       // body its orderly stop within that bound.
-      WaitForSingleObject(run->body_done.get(), 4500);
+      WaitForSingleObject(run->body_done.waitable("WaitForSingleObject(console run)"), 4500);
       return TRUE;
     default:
       return FALSE;
@@ -357,21 +360,23 @@ class StdinEofWatch {
   explicit StdinEofWatch(const std::shared_ptr<ConsoleRun>& run) {
     HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
     if (in == nullptr || in == INVALID_HANDLE_VALUE || GetFileType(in) != FILE_TYPE_PIPE) return;
-    auto* context = new std::shared_ptr<ConsoleRun>(run);
-    thread_.reset(CreateThread(nullptr, 0, &watch, context, 0, nullptr));
-    if (!thread_) {
-      delete context;
-      throw_last_error("CreateThread(" + run->name + " stdin watch)");
-    }
+    auto context = std::make_unique<std::shared_ptr<ConsoleRun>>(run);
+    thread_ = Thread::start(&watch, context.get(), run->name + " stdin watch");
+    context.release();  // the thread owns it now
   }
   StdinEofWatch(const StdinEofWatch&) = delete;
   StdinEofWatch& operator=(const StdinEofWatch&) = delete;
   ~StdinEofWatch() {
     if (!thread_) return;
-    // The body is done: end the blocked ReadFile (ERROR_OPERATION_ABORTED).
-    CancelSynchronousIo(thread_.get());
-    if (WaitForSingleObject(thread_.get(), 1000) != WAIT_OBJECT_0) {
-      TLOG(debug) << "stdin watch did not end within 1 s; it ends with the process";
+    // The body is done: end the blocked ReadFile (ERROR_OPERATION_ABORTED). Nothing to cancel
+    // (ERROR_NOT_FOUND) is the watch between two reads or already ended.
+    try {
+      thread_.cancel_synchronous_io();
+      if (!thread_.wait(1000)) {
+        TLOG(debug) << "stdin watch did not end within 1 s; it ends with the process";
+      }
+    } catch (const std::exception& e) {
+      TLOG(warning) << e.what() << "; the stdin watch ends with the process";
     }
   }
 
@@ -392,21 +397,18 @@ class StdinEofWatch {
     return 0;
   }
 
-  Handle thread_;
+  Thread thread_;
 };
 
 int run_console(const std::string& name, const ServiceBody& body) {
-  auto run = std::make_shared<ConsoleRun>();
-  run->name = name;
-  run->body_done.reset(CreateEventW(nullptr, TRUE, FALSE, nullptr));
-  if (!run->body_done) throw_last_error("CreateEventW(" + name + " console run)");
+  auto run = std::make_shared<ConsoleRun>(name);
   ConsoleHandlerScope scope(run);
   StdinEofWatch stdin_watch(run);
   TLOG(info) << name << ": running in the console; Ctrl+C or Ctrl+Break stops it";
   LoggingStatus status(name);
   const int code = run_body(body, status, run->stop, name);
   run->finished.store(true);
-  SetEvent(run->body_done.get());
+  run->body_done.set();
   TLOG(info) << name << ": exited with code " << code;
   return code;
 }
@@ -431,8 +433,7 @@ int run_service(const std::wstring& name, const ServiceBody& body, ServiceOption
             options,
             {},
             ScmStatus(name_utf8, bool(options.pause)),
-            Handle(CreateEventW(nullptr, TRUE, FALSE, nullptr))};
-  if (!host.main_done) throw_last_error("CreateEventW(" + name_utf8 + " service main done)");
+            Event(Event::Reset::manual, name_utf8 + " service main done")};
   g_host = &host;
   struct ClearHost {
     ~ClearHost() { g_host = nullptr; }
@@ -451,7 +452,8 @@ int run_service(const std::wstring& name, const ServiceBody& body, ServiceOption
     throw_error("StartServiceCtrlDispatcherW(" + name_utf8 + ")", err);
   }
   // ServiceMain reported STOPPED and is returning; it touches `host` until it sets main_done.
-  if (WaitForSingleObject(host.main_done.get(), 10000) != WAIT_OBJECT_0) {
+  if (WaitForSingleObject(host.main_done.waitable("WaitForSingleObject(service main done)"),
+                          10000) != WAIT_OBJECT_0) {
     TLOG(warning) << name_utf8 << ": ServiceMain did not return within 10 s of the dispatcher";
   }
   return host.exit_code;

@@ -7,7 +7,7 @@
 #include <optional>
 #include <stop_token>
 
-#include "common/win32/handle.h"
+#include "common/win32/event.h"
 
 namespace tandem::win32 {
 
@@ -17,14 +17,15 @@ class StopEvent {
   explicit StopEvent(std::stop_token token);
   StopEvent(const StopEvent&) = delete;
   StopEvent& operator=(const StopEvent&) = delete;
-  HANDLE get() const { return event_.get(); }
+  // For waits (SYNCHRONIZE, which its creation gave).
+  HANDLE get() const { return event_.waitable("a wait on a stop request"); }
 
  private:
   struct Set {
-    HANDLE event;
-    void operator()() const { SetEvent(event); }
+    const Event* event;
+    void operator()() const noexcept { event->set_or_log(); }
   };
-  Handle event_;
+  Event event_;
   std::optional<std::stop_callback<Set>> callback_;  // after event_: unregistered first
 };
 

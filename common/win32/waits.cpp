@@ -16,22 +16,6 @@ DWORD to_dword(std::chrono::milliseconds timeout) {
 
 }  // namespace
 
-Event::Event(Reset reset, std::string what)
-    : handle_(CreateEventW(nullptr, reset == Reset::manual, FALSE, nullptr)),
-      what_(std::move(what)) {
-  if (!handle_) throw_last_error("CreateEventW(" + what_ + ")");
-}
-
-void Event::set() const {
-  if (!SetEvent(handle_.get())) throw_last_error("SetEvent(" + what_ + ")");
-}
-
-bool Event::wait(std::chrono::milliseconds timeout) const {
-  const DWORD r = WaitForSingleObject(handle_.get(), to_dword(timeout));
-  if (r == WAIT_FAILED) throw_last_error("WaitForSingleObject(" + what_ + ")");
-  return r == WAIT_OBJECT_0;
-}
-
 std::optional<std::size_t> wait_any(std::span<const HANDLE> handles,
                                     std::chrono::milliseconds timeout, const std::string& what) {
   // Alertable, so the APC of a ServiceStateWatch armed on this thread runs and sets its event;

@@ -1,5 +1,5 @@
-// Kernel waits behind RAII types: an event, a thread-pool wait, and a wait for the first of
-// several handles. Every failure is a Win32Error naming the call and what it was for.
+// Kernel waits behind RAII types: a thread-pool wait and a wait for the first of several handles
+// (the event is event.h's). Every failure is a Win32Error naming the call and what it was for.
 #pragma once
 
 #include <windows.h>
@@ -11,29 +11,13 @@
 #include <span>
 #include <string>
 
+#include "common/win32/event.h"
 #include "common/win32/handle.h"
 
 namespace tandem::win32 {
 
 // For a wait that only a signalled handle ends.
 inline constexpr std::chrono::milliseconds kWaitForever = std::chrono::milliseconds::max();
-
-class Event {
- public:
-  // automatic: a wait that sees the event set also clears it.
-  enum class Reset { manual, automatic };
-  // `what` names the event in errors: "CreateEventW(tray stop) failed: …".
-  Event(Reset reset, std::string what);
-
-  void set() const;
-  // True once the event is set, false when `timeout` runs out first.
-  bool wait(std::chrono::milliseconds timeout) const;
-  HANDLE get() const { return handle_.get(); }
-
- private:
-  Handle handle_;
-  std::string what_;
-};
 
 // A thread-pool wait (RegisterWaitForSingleObject, WT_EXECUTEONLYONCE) that calls
 // `callback(context, FALSE)` once when `object` is signalled. Ending it (destructor, reset)

@@ -20,10 +20,12 @@
 #include "common/files.h"
 #include "common/process/command_line.h"
 #include "common/win32/error.h"
+#include "common/win32/event.h"
 #include "common/win32/handle.h"
 #include "common/win32/job_object.h"
 #include "common/win32/process.h"
 #include "common/win32/strings.h"
+#include "common/win32/thread.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/win_process.h"
 
@@ -418,6 +420,67 @@ TEST(ProcessRights, EachCallNeedsTheRightItsDocumentationNames) {
   terminate.terminate(7);
   EXPECT_TRUE(child.wait(30000));
   EXPECT_EQ(child.exit_code(), 7u);
+}
+
+DWORD WINAPI return_at_once(void*) {
+  return 0;
+}
+
+TEST(ThreadRights, EachCallNeedsTheRightItsDocumentationNames) {
+  DWORD id = 0;
+  const Handle created(CreateThread(nullptr, 0, &return_at_once, nullptr, CREATE_SUSPENDED, &id));
+  ASSERT_TRUE(created) << error_text(GetLastError());
+  auto open_thread = [&](DWORD access) {
+    HANDLE h = OpenThread(access, FALSE, id);
+    if (h == nullptr) throw_last_error("OpenThread");
+    return Thread::adopt(h, "suspended thread", access);
+  };
+  const std::string name = "(suspended thread)";
+
+  const Thread synchronize = open_thread(SYNCHRONIZE);
+  EXPECT_FALSE(synchronize.wait(0));
+  expect_refused([&] { synchronize.resume(); },
+                 "ResumeThread" + name +
+                     " needs THREAD_SUSPEND_RESUME, which its handle was not opened with (it has "
+                     "SYNCHRONIZE)");
+  expect_refused([&] { synchronize.cancel_synchronous_io(); },
+                 "CancelSynchronousIo" + name + " needs THREAD_TERMINATE");
+
+  const Thread terminate = open_thread(THREAD_TERMINATE);
+  EXPECT_NO_THROW(terminate.cancel_synchronous_io());  // suspended: no I/O of its own to cancel
+  expect_refused([&] { terminate.wait(0); }, "WaitForSingleObject" + name + " needs SYNCHRONIZE");
+
+  open_thread(THREAD_SUSPEND_RESUME).resume();
+  EXPECT_TRUE(synchronize.wait(30000));  // it ran and returned
+}
+
+TEST(EventRights, EachCallNeedsTheRightItsDocumentationNames) {
+  const Event event(Event::Reset::manual, "test event");
+  auto duplicate = [&](DWORD access) {
+    HANDLE h = nullptr;
+    if (!DuplicateHandle(GetCurrentProcess(), event.waitable("DuplicateHandle"),
+                         GetCurrentProcess(), &h, access, FALSE, 0)) {
+      throw_last_error("DuplicateHandle");
+    }
+    return Event::adopt(h, "test event", access);
+  };
+
+  const Event waiter = duplicate(SYNCHRONIZE);
+  expect_refused([&] { waiter.set(); },
+                 "SetEvent(test event) needs EVENT_MODIFY_STATE, which its handle was not opened "
+                 "with (it has SYNCHRONIZE)");
+  expect_refused([&] { waiter.reset(); }, "ResetEvent(test event) needs EVENT_MODIFY_STATE");
+  expect_refused([&] { waiter.signalled_by("RegNotifyChangeKeyValue"); },
+                 "RegNotifyChangeKeyValue needs EVENT_MODIFY_STATE");
+  EXPECT_FALSE(waiter.wait(0ms));
+
+  const Event setter = duplicate(EVENT_MODIFY_STATE);
+  expect_refused([&] { setter.wait(0ms); }, "WaitForSingleObject(test event) needs SYNCHRONIZE");
+  expect_refused([&] { setter.waitable("WaitForMultipleObjects(x)"); },
+                 "WaitForMultipleObjects(x) needs SYNCHRONIZE");
+  setter.set();
+  EXPECT_TRUE(waiter.wait(0ms));
+  EXPECT_TRUE(event.wait(0ms));  // the creator's handle has every right
 }
 
 TEST(JobObjectRights, EachCallNeedsTheRightsItsDocumentationNames) {
