@@ -1,5 +1,8 @@
 #include "tray/change_watcher.h"
 
+#include <algorithm>
+#include <mutex>
+
 #include <optional>
 #include <thread>
 #include <vector>
@@ -26,9 +29,12 @@ constexpr auto kRoundBound = 15s;
 
 struct ChangeWatcher::Shared {
   Callback on_snapshot;
-  std::chrono::milliseconds fallback{0};
+  std::chrono::milliseconds retry{0};
   Event stop{Event::Reset::manual, "tray stop"};
   Event refresh{Event::Reset::automatic, "tray refresh"};
+  Event rearm{Event::Reset::automatic, "tray deadline"};  // `deadline` changed: wait anew
+  std::mutex mutex;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   Event parked{Event::Reset::manual, "tray parked"};  // set once on_snapshot is not called again
   Event never{Event::Reset::manual, "tray never"};    // never set: what the parked worker waits on
 };
@@ -58,10 +64,28 @@ bool round(ChangeWatcher::Shared& shared) {
   shared.on_snapshot(std::move(snapshot));
 
   std::vector<HANDLE> handles = {shared.stop.waitable("tray watch"),
-                                 shared.refresh.waitable("tray watch"), llm.event(),
-                                 trainer.event()};
+                                 shared.refresh.waitable("tray watch"),
+                                 shared.rearm.waitable("tray watch"), llm.event(), trainer.event()};
   for (const auto& s : services) handles.push_back(s.event());
-  return win32::wait_any(handles, shared.fallback, "tray changes") != 0u;
+  for (;;) {
+    auto timeout = win32::kWaitForever;  // no deadline: only an event ends the wait
+    {
+      std::lock_guard lock(shared.mutex);
+      if (shared.deadline) {
+        timeout = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(
+                               *shared.deadline - std::chrono::steady_clock::now()),
+                           0ms);
+      }
+    }
+    const auto woke = win32::wait_any(handles, timeout, "tray changes");
+    if (!woke) {  // the deadline: read once, and wait for events only until the next is set
+      std::lock_guard lock(shared.mutex);
+      shared.deadline.reset();
+      return true;
+    }
+    if (*woke == 0) return false;
+    if (*woke != 2) return true;
+  }
 }
 
 void work(const std::shared_ptr<ChangeWatcher::Shared>& shared) {
@@ -69,9 +93,9 @@ void work(const std::shared_ptr<ChangeWatcher::Shared>& shared) {
     try {
       if (!round(*shared)) break;
     } catch (const Error& e) {
-      // Keep the icon alive: say why, and try again after the fallback interval (or stop).
+      // Keep the icon alive: say why, and try again after the retry interval (or stop).
       TLOG(error) << "tray refresh: " << e.what();
-      if (shared->stop.wait(shared->fallback)) break;
+      if (shared->stop.wait(shared->retry)) break;
     }
   }
   shared->parked.set();
@@ -85,10 +109,10 @@ void work(const std::shared_ptr<ChangeWatcher::Shared>& shared) {
 
 }  // namespace
 
-ChangeWatcher::ChangeWatcher(Callback on_snapshot, std::chrono::milliseconds fallback)
+ChangeWatcher::ChangeWatcher(Callback on_snapshot, std::chrono::milliseconds retry)
     : shared_(std::make_shared<Shared>()) {
   shared_->on_snapshot = std::move(on_snapshot);
-  shared_->fallback = fallback;
+  shared_->retry = retry;
   std::thread([shared = shared_] { work(shared); }).detach();
 }
 
@@ -107,6 +131,15 @@ ChangeWatcher::~ChangeWatcher() {
 
 void ChangeWatcher::refresh_now() {
   shared_->refresh.set();
+}
+
+void ChangeWatcher::refresh_at(std::optional<std::chrono::steady_clock::time_point> when) {
+  {
+    std::lock_guard lock(shared_->mutex);
+    if (shared_->deadline == when) return;
+    shared_->deadline = when;
+  }
+  shared_->rearm.set();
 }
 
 }  // namespace tandem::tray

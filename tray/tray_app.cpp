@@ -20,8 +20,8 @@ using namespace std::chrono_literals;
 constexpr UINT kIconMessage = WM_APP + 1;
 constexpr UINT kSnapshotMessage = WM_APP + 2;  // lParam: a Snapshot* to take over
 constexpr UINT kCommandDoneMessage = WM_APP + 3;
-// A bound on staleness, not a poll: changes arrive as events long before this.
-constexpr auto kFallbackRefresh = 30s;
+// After a failed read only: changes arrive as events, and nothing is read on a timer otherwise.
+constexpr auto kRetryAfterError = 30s;
 
 enum MenuId : UINT {
   kLlmStart = 1,
@@ -101,7 +101,7 @@ TrayApp::TrayApp(HINSTANCE instance) : instance_(instance) {
           owned.release();  // the window takes it over
         }
       },
-      kFallbackRefresh);
+      kRetryAfterError);
 }
 
 TrayApp::~TrayApp() {
@@ -180,7 +180,9 @@ LRESULT TrayApp::handle(UINT message, WPARAM w, LPARAM l) {
 
 void TrayApp::on_snapshot(const Snapshot& snapshot) {
   current_ = snapshot;
-  const auto notices = monitor_.update(current_, std::chrono::steady_clock::now());
+  const auto now = std::chrono::steady_clock::now();
+  const auto notices = monitor_.update(current_, now);
+  watcher_->refresh_at(monitor_.next_change(now));  // amber ends with time alone
   icon_->update(icon_for(colour(current_)), win32::widen(tooltip(current_)));
   for (const auto& n : notices) {
     TLOG(info) << n.title << ": " << n.text;

@@ -236,4 +236,11 @@ std::vector<Notification> Monitor::update(Snapshot& s, Clock::time_point now) {
   return out;
 }
 
+std::optional<Monitor::Clock::time_point> Monitor::next_change(Clock::time_point now) const {
+  if (!last_failure_) return std::nullopt;
+  const auto ends = *last_failure_ + limits_.failure_memory;
+  if (ends <= now) return std::nullopt;
+  return ends;
+}
+
 }  // namespace tandem::tray

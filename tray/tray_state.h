@@ -109,6 +109,9 @@ class Monitor {
 
   // Sets s.recent_job_failure and returns the notifications to show now.
   std::vector<Notification> update(Snapshot& s, Clock::time_point now);
+  // When what the last update() showed changes with time alone (a failure stops being recent),
+  // if it does: the one moment the tray must look again without an event.
+  std::optional<Clock::time_point> next_change(Clock::time_point now) const;
 
   std::size_t suppressed() const { return suppressed_; }
 

@@ -305,6 +305,7 @@ TEST_F(TrayMonitor, JobFinishedAndJobFailed) {
   EXPECT_EQ(out[0].text, "Job demo finished.");
   EXPECT_FALSE(out[0].warning);
   EXPECT_FALSE(last.recent_job_failure);
+  EXPECT_FALSE(monitor.next_change(t0 + 1s));  // nothing changes with time alone
 
   auto failed = done;
   failed.trainer_values->jobs_failed = 1;
@@ -315,10 +316,14 @@ TEST_F(TrayMonitor, JobFinishedAndJobFailed) {
   EXPECT_EQ(out[0].text, "job bad: dataset line 3: field 'text' is missing");
   EXPECT_TRUE(last.recent_job_failure);
   EXPECT_EQ(colour(last), Colour::amber);
-  // Still amber a while later, green once the failure is old.
+  // Still amber a while later, green once the failure is old: the one time the tray must look
+  // again with no event, which the monitor names.
+  EXPECT_EQ(monitor.next_change(t0 + 2s), t0 + 602s);
   feed(failed, 300s);
   EXPECT_EQ(colour(last), Colour::amber);
+  EXPECT_EQ(monitor.next_change(t0 + 300s), t0 + 602s);
   feed(failed, 700s);
+  EXPECT_FALSE(monitor.next_change(t0 + 700s));
   EXPECT_FALSE(last.recent_job_failure);
   EXPECT_EQ(colour(last), Colour::green);
 }
