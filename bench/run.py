@@ -14,7 +14,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from runner import finetune, models, report  # noqa: E402
+from runner import finetune, idle, models, report  # noqa: E402
 from runner.native import Native  # noqa: E402
 from runner.wine import Wine  # noqa: E402
 
@@ -66,7 +66,13 @@ def native_rows(p2, p1, pair):
                                pair[f"{name}_idle_rss_mb"], {}, note=target))
         rows.append(report.row(f"P1 exec {name} -> READY=1, Linux service", "native", "ms",
                                pair[f"{name}_ready_ms"], {}, note="defaults, tiny model"))
+        rows.append(idle_row(name, "native", pair["idle_ticks"][name], pair["idle_window_s"]))
     return rows
+
+
+def idle_row(name, where, ticks, window_s):
+    return report.row(f"P4 {name} CPU idle for {window_s} s", where, "ticks", ticks, {},
+                      note="target: 0-2 (noise); 1 tick = 10 ms")
 
 
 def p3_rows(p3, where="native", tandem="tandem-p3", peer_name="llama-server"):
@@ -114,7 +120,7 @@ def wine_p2_rows(p2):
     return rows
 
 
-def wine_rows(p6, p1, rss, p5):
+def wine_rows(p6, p1, rss, p5, idle_cpu=None):
     rows = []
     if p5:
         for key in ("kill_to_restart_ms", "kill_to_ready_ms", "kill_to_next_request_ms"):
@@ -148,6 +154,9 @@ def wine_rows(p6, p1, rss, p5):
         for name, mb in sorted(rss.items()):
             rows.append(report.row(f"P4 {name} idle RSS", "Wine", "MiB", mb, {},
                                    note="Linux VmRSS of the Wine process, incl. Wine's DLLs"))
+    if idle_cpu:
+        for name, ticks in sorted(idle_cpu["ticks"].items()):
+            rows.append(idle_row(name, "Wine", ticks, idle_cpu["window_s"]))
     return rows
 
 
@@ -209,9 +218,15 @@ def main():
     if not a.no_wine and not a.only_models and not a.only_finetune:
         wine = Wine(a.build, out, a.quick, a.msi, a.bench_exe, a.llama_server_exe, a.vocab,
                     a.p3_threads)
-        print("Wine: fresh prefix, msiexec /i Tandem.msi", flush=True)
+        print("Wine: fresh prefix on an Xvfb display (for the tray), msiexec /i Tandem.msi",
+              flush=True)
+        display = idle.Xvfb()
+        wine.env["DISPLAY"] = display.display
         wine.up()
-        steps = [("p4_wine", "P4 idle RSS", wine.service_rss_mb), ("p6", "P6 resolve", wine.p6),
+        steps = [("p4_wine", "P4 idle RSS", wine.service_rss_mb),
+                 ("idle_wine", "P4 idle CPU, services and tray", lambda: idle.wine_idle(wine,
+                                                                                  a.quick)),
+                 ("p6", "P6 resolve", wine.p6),
                  ("p2_wine", "P2 request overhead", wine.p2)]
         if not a.no_p3:
             steps.append(("p3_wine", "P3 inference", wine.p3))
@@ -229,11 +244,13 @@ def main():
                     print(f"  {what} failed: {e}", flush=True)
         finally:
             wine.down()
+            display.stop()
         if raw.get("p2_wine"):
             rows += wine_p2_rows(raw["p2_wine"])
         if raw.get("p3_wine"):
             rows += p3_rows(raw["p3_wine"], where="Wine")
-        rows += wine_rows(raw.get("p6"), raw.get("p1_wine"), raw.get("p4_wine"), raw.get("p5"))
+        rows += wine_rows(raw.get("p6"), raw.get("p1_wine"), raw.get("p4_wine"), raw.get("p5"),
+                          raw.get("idle_wine"))
 
     meta = {"quick": a.quick, "seconds": round(time.time() - started, 1),
             "machine": f"{platform.node()} {os.cpu_count()} cores", "date": time.ctime(started)}

@@ -13,6 +13,7 @@ import requests
 
 from .clients import (COMPLETION, LLAMA_SERVER_READY, llama_server_args, p2_rounds, p3_model,
                       p3_rounds, tool)
+from . import idle
 from .procs import BenchError, NotifySocket, Server, free_port, rss_mb, wait_quiet
 
 PEERS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "peers")
@@ -155,6 +156,10 @@ class Native:
             wait_quiet([p.pid for p in procs], window_s=0.5)
             for name, p in zip(("tandem-llm", "tandem-trainer"), procs):
                 out[f"{name}_idle_rss_mb"] = rss_mb(p.pid)
+            out["idle_window_s"] = 10 if self.quick else idle.WINDOW_S
+            out["idle_ticks"] = idle.ticks_over(
+                {name: [p.pid] for name, p in zip(("tandem-llm", "tandem-trainer"), procs)},
+                out["idle_window_s"])
         finally:
             for p in procs:
                 p.terminate()
