@@ -399,26 +399,7 @@ TEST_F(LinuxPairTest, AKilledTrainerResumesAFinetuneFromItsLastCheckpoint) {
                "the finetune job to finish");
 
   const auto work = done_work("tune");
-  const auto metrics = nlohmann::json::parse(read_file(work / "metrics.json"));
-  EXPECT_EQ(metrics["steps"], 18);
-  EXPECT_EQ(metrics["step_loss"].size(), 18u);
-  EXPECT_EQ(metrics["epochs"].size(), 2u);
-  EXPECT_LT(metrics["validation_loss"]["after"].get<double>(),
-            metrics["validation_loss"]["before"].get<double>());
-  EXPECT_TRUE(std::filesystem::exists(work / "tuned.gguf"));
-  for (const auto& entry : std::filesystem::directory_iterator(work)) {
-    EXPECT_NE(entry.path().filename().string().rfind("weights-", 0), 0u) << entry.path();
-  }
-  // Each checkpoint record once, in step order: no step saved twice.
-  trainer::Checkpoint checkpoint(spool::real_file_system(), work, work.stem().string());
-  int last = 0;
-  for (const auto& id : checkpoint.done_ids()) {
-    if (id.rfind("step-", 0) != 0) continue;
-    const int step = std::stoi(id.substr(5));
-    EXPECT_GT(step, last) << id;
-    last = step;
-  }
-  EXPECT_EQ(last, 18);
+  testing::expect_a_resumed_finetune(work, 18, 2, "tuned");
   EXPECT_NE(read_file(dir_ / "trainer.out").find("resuming after step"), std::string::npos);
 
   // The server scores held-out text of the licence (past what was trained on) better with the

@@ -57,4 +57,30 @@ inline void expect_each_labelled_once(const std::filesystem::path& jobs_folder,
   EXPECT_TRUE(std::filesystem::exists(work / "metrics.json"));
 }
 
+// A finetune job of `steps` steps over `epochs` epochs that was killed and resumed: every step's
+// loss once in metrics.json, validation loss lower after than before, `output`.gguf written, no
+// checkpoint weights left, each checkpoint record once and in step order.
+inline void expect_a_resumed_finetune(const std::filesystem::path& work, int steps, int epochs,
+                                      const std::string& output) {
+  const auto metrics = nlohmann::json::parse(read_file(work / "metrics.json"));
+  EXPECT_EQ(metrics["steps"], steps);
+  EXPECT_EQ(metrics["step_loss"].size(), static_cast<std::size_t>(steps));
+  EXPECT_EQ(metrics["epochs"].size(), static_cast<std::size_t>(epochs));
+  EXPECT_LT(metrics["validation_loss"]["after"].get<double>(),
+            metrics["validation_loss"]["before"].get<double>());
+  EXPECT_TRUE(std::filesystem::exists(work / (output + ".gguf")));
+  for (const auto& entry : std::filesystem::directory_iterator(work)) {
+    EXPECT_NE(entry.path().filename().string().rfind("weights-", 0), 0u) << entry.path();
+  }
+  trainer::Checkpoint checkpoint(spool::real_file_system(), work, work.stem().string());
+  int last = 0;
+  for (const auto& id : checkpoint.done_ids()) {
+    if (id.rfind("step-", 0) != 0) continue;
+    const int step = std::stoi(id.substr(5));
+    EXPECT_GT(step, last) << id;
+    last = step;
+  }
+  EXPECT_EQ(last, steps);
+}
+
 }  // namespace tandem::testing

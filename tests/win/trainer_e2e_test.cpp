@@ -305,17 +305,7 @@ TEST_F(TrainerServiceTest, AKilledTrainerResumesAFinetuneFromItsLastCheckpoint) 
   wait_trainer([](const TrainerValues& v) { return v.jobs_done == 1; }, 600s,
                "the finetune job to finish");
 
-  const auto work = done_work("tune");
-  const auto metrics = nlohmann::json::parse(read_file(work / "metrics.json"));
-  EXPECT_EQ(metrics["steps"], 18);
-  EXPECT_EQ(metrics["step_loss"].size(), 18u);
-  EXPECT_EQ(metrics["epochs"].size(), 2u);
-  EXPECT_LT(metrics["validation_loss"]["after"].get<double>(),
-            metrics["validation_loss"]["before"].get<double>());
-  EXPECT_TRUE(std::filesystem::exists(work / "tuned.gguf"));
-  for (const auto& entry : std::filesystem::directory_iterator(work)) {
-    EXPECT_NE(entry.path().filename().string().rfind("weights-", 0), 0u) << entry.path();
-  }
+  testing::expect_a_resumed_finetune(done_work("tune"), 18, 2, "tuned");
   const auto log = read_file(paths::logs_dir() / "tandem-trainer.log");
   EXPECT_NE(log.find(": resuming after step "), std::string::npos) << log;
 }
