@@ -132,7 +132,8 @@ void write_file_atomically(const fs::path& file, std::string_view content) {
   std::error_code ec;
   fs::rename(temp, file, ec);  // MoveFileExW(MOVEFILE_REPLACE_EXISTING) on Windows
   if (ec) {
-    fs::remove(temp, ec);
+    std::error_code ignored;  // the rename's reason is the one to report
+    fs::remove(temp, ignored);
     throw WriteError("cannot replace " + path_utf8(file) + ": " + ec.message());
   }
 }

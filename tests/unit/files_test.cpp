@@ -17,6 +17,24 @@ TEST(Files, AtomicWriteReplacesWholeContentAndLeavesNoTemp) {
   EXPECT_FALSE(std::filesystem::exists(dir / "state.json.tmp"));
 }
 
+// What stands in the way (a folder of that name, with something in it) is named with the rename's
+// own reason, not the "Success" of cleaning up the temporary file after it; nothing is left.
+TEST(Files, AReplaceThatFailsSaysWhyAndLeavesNoTemp) {
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir / "state.json" / "inside");
+  try {
+    write_file_atomically(dir / "state.json", "x");
+    FAIL() << "replaced a folder";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("cannot replace "), std::string::npos) << what;
+    EXPECT_EQ(what.find("Success"), std::string::npos) << what;
+    EXPECT_EQ(what.find("success"), std::string::npos) << what;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "state.json.tmp"));
+  EXPECT_TRUE(std::filesystem::is_directory(dir / "state.json" / "inside"));
+}
+
 TEST(Files, MissingFileIsNulloptOrANamedError) {
   testing::TempDir dir;
   EXPECT_FALSE(read_file_if_exists(dir / "nope").has_value());
