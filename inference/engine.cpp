@@ -20,6 +20,8 @@
 #include "common/log.h"
 #include "inference/chat_format.h"
 #include "inference/embedder.h"
+#include "inference/gpu_devices.h"
+#include "inference/memory_estimate.h"
 #include "inference/model.h"
 #include "inference/prompt_cache.h"
 #include "inference/ram_cache.h"
@@ -59,12 +61,28 @@ const EngineOptions& checked(const EngineOptions& o) {
   return o;
 }
 
+OffloadPlan plan_for(const EngineOptions& o) {
+  OffloadPlan none;
+  if (o.gpu.n_gpu_layers == 0) return none;
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(o.model, ec);
+  if (ec) return none;  // the load says what is wrong with the file
+  try {
+    return plan_offload(o.gpu, estimate_memory(o.model, bytes, o.ctx_size, o.parallel),
+                        gpu_devices());
+  } catch (const std::exception& e) {
+    none.note = e.what();
+    return none;
+  }
+}
+
 }  // namespace
 
 // Drives llama_decode over the slots, as llama-server's server_context: one worker thread takes
 // admitted requests into slots and decodes one batch after another for all of them.
 struct Engine::Impl {
   EngineOptions options;
+  OffloadPlan offload;
   Model model;
   // ggml's threads for the whole engine's life; without them ggml starts threads for every
   // batch it decodes, which costs milliseconds per request under Wine.
@@ -85,7 +103,7 @@ struct Engine::Impl {
   std::thread worker;
   std::mutex join_mutex;
 
-  Impl(const EngineOptions& o, const std::function<void(float)>& progress);
+  Impl(const EngineOptions& o, const std::function<void(float)>& progress, OffloadPlan plan);
   ~Impl();
 
   void warm_up();
@@ -111,9 +129,11 @@ struct Engine::Impl {
   std::unique_ptr<Request> release(Slot& slot);
 };
 
-Engine::Impl::Impl(const EngineOptions& o, const std::function<void(float)>& progress)
+Engine::Impl::Impl(const EngineOptions& o, const std::function<void(float)>& progress,
+                   OffloadPlan plan)
     : options(checked(o)),
-      model(options.model, progress),
+      offload(std::move(plan)),
+      model(options.model, progress, offload),
       queue(options.parallel, options.queue_limit),
       ram(static_cast<std::size_t>(options.cache_ram_mib) << 20) {
   const int threads = llama::effective_threads(options.threads);
@@ -147,7 +167,7 @@ Engine::Impl::Impl(const EngineOptions& o, const std::function<void(float)>& pro
 
   TLOG(info) << "model " << model.id() << " loaded from " << path_utf8(options.model) << ": "
              << options.parallel << " slots of " << options.ctx_size << " tokens, " << threads
-             << " threads";
+             << " threads; " << offload_text(offload);
   worker = std::thread([this] { run(); });
 }
 
@@ -504,8 +524,20 @@ std::unique_ptr<Request> Engine::Impl::release(Slot& slot) {
 
 // ---- public ----------------------------------------------------------------------------------
 
-Engine::Engine(const EngineOptions& options, const std::function<void(float)>& progress)
-    : impl_(std::make_unique<Impl>(options, progress)) {}
+Engine::Engine(const EngineOptions& options, const std::function<void(float)>& progress) {
+  OffloadPlan plan = plan_for(options);
+  try {
+    impl_ = std::make_unique<Impl>(options, progress, plan);
+  } catch (const std::exception& e) {
+    if (plan.n_gpu_layers == 0) throw;
+    TLOG(warning) << "model " << path_utf8(options.model) << " failed on the GPU ("
+                  << offload_text(plan) << "): " << e.what() << "; loading it on the CPU";
+    OffloadPlan cpu;
+    cpu.offloadable = plan.offloadable;
+    cpu.note = "the GPU failed: " + std::string(e.what());
+    impl_ = std::make_unique<Impl>(options, progress, std::move(cpu));
+  }
+}
 
 Engine::~Engine() = default;
 
@@ -667,7 +699,16 @@ Engine::Stats Engine::stats() const {
   s.cache_ram_hits = ram.hits;
   s.cache_ram_misses = ram.misses;
   s.cache_ram_bytes = ram.bytes;
+  const OffloadPlan& plan = impl_->offload;
+  s.model_layers = plan.offloadable;
+  for (std::size_t i = 0; i < plan.devices.size(); ++i) {
+    s.gpu_layers.push_back({plan.devices[i].name, plan.devices[i].description, plan.layers[i]});
+  }
   return s;
+}
+
+const OffloadPlan& Engine::offload() const {
+  return impl_->offload;
 }
 
 void Engine::shutdown() {

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/system_memory.h"
 #include "inference/engine.h"
+#include "inference/gpu_devices.h"
 #include "inference/memory_estimate.h"
 #include "service/api/api.h"
 #include "service/api/guards.h"
@@ -89,6 +90,7 @@ inference::EngineOptions engine_options(const LlmServerConfig& config,
   o.queue_limit = config.queue_limit;
   o.cache_ram_mib = config.cache_ram_mib;
   o.threads = config.threads;
+  o.gpu = config.gpu;
   return o;
 }
 
@@ -100,14 +102,24 @@ models::ModelRouter::Loader folder_loader(const LlmServerConfig& config,
     o.id = c.id;
     o.ctx_size = c.settings.ctx_size.value_or(config.ctx_size);
     o.parallel = c.settings.parallel.value_or(config.parallel);
+    o.gpu.n_gpu_layers = c.settings.n_gpu_layers.value_or(config.gpu.n_gpu_layers);
     const auto need = inference::estimate_memory(c.file, c.bytes, o.ctx_size, o.parallel);
+    // What the GPUs take is not asked of RAM.
+    const auto plan = o.gpu.n_gpu_layers == 0
+                          ? inference::OffloadPlan{}
+                          : inference::plan_offload(o.gpu, need, inference::gpu_devices());
+    const auto in_ram = need.on_cpu(plan.n_gpu_layers);
     const auto free = available ? available() : available_memory();
-    if (free && need.total() > *free) {
+    if (free && in_ram > *free) {
       using inference::memory_text;
       throw models::ModelUnavailable(
-          "model '" + c.id + "' needs about " + memory_text(need.total()) + " (weights " +
+          "model '" + c.id + "' needs about " + memory_text(in_ram) + " of RAM (weights " +
           memory_text(need.weights) + ", KV cache " + memory_text(need.kv_cache) + ", compute " +
-          memory_text(need.compute) + ") and " + memory_text(*free) +
+          memory_text(need.compute) +
+          (plan.n_gpu_layers > 0 ? ", less " + memory_text(need.total() - in_ram) + " on " +
+                                       std::to_string(plan.n_gpu_layers) + " GPU layers"
+                                 : std::string()) +
+          ") and " + memory_text(*free) +
           " is free: unload a model (POST /models/unload) or lower its ctx_size or parallel in "
           "models.json");
     }

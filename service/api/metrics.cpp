@@ -87,6 +87,18 @@ std::string Metrics::render(const inference::CompletionBackend::Stats* stats) co
   describe(out, "tandem_cache_ram_bytes", "gauge", "Bytes of slot states in the RAM prompt cache.");
   out << "tandem_cache_ram_bytes " << (stats ? stats->cache_ram_bytes : 0) << '\n';
 
+  describe(out, "tandem_model_layers", "gauge",
+           "Layers of the default model that can be offloaded (its output layer counts as one).");
+  out << "tandem_model_layers " << (stats ? stats->model_layers : 0) << '\n';
+  describe(out, "tandem_gpu_layers", "gauge",
+           "Layers of the default model on each GPU (n_gpu_layers); none: all on the CPU.");
+  if (stats) {
+    for (const auto& d : stats->gpu_layers) {
+      out << "tandem_gpu_layers{device=\"" << label_value(d.device) << "\",description=\""
+          << label_value(d.description) << "\"} " << d.layers << '\n';
+    }
+  }
+
   describe(out, "tandem_request_duration_seconds", "histogram",
            "Time from request to the end of the response.");
   std::uint64_t cumulative = 0;
