@@ -44,8 +44,10 @@ endfunction()
 
 # A GoogleTest executable registered with CTest. Under cross-compiling, CTest runs it through
 # CMAKE_CROSSCOMPILING_EMULATOR (Wine); discovery waits until test time so builds never start Wine.
+# ENV: VAR=value items its tests run with; such a suite is one CTest test (gtest_discover_tests
+# splits a list-valued ENVIRONMENT into separate properties).
 function(tandem_gtest target)
-  cmake_parse_arguments(T "" "LABEL" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "" "LABEL" "SOURCES;LIBS;ENV" ${ARGN})
   add_executable(${target} ${T_SOURCES})
   if(WIN32)
     # A crash must fail the test: under Wine it would otherwise exit with code 0.
@@ -60,6 +62,12 @@ function(tandem_gtest target)
   if(T_LABEL STREQUAL "e2e")
     # End-to-end suites share machine-wide names (services, registry keys, pipes).
     list(APPEND _props RUN_SERIAL TRUE)
+  endif()
+  if(T_ENV)
+    add_test(NAME ${target} COMMAND ${target})
+    set_tests_properties(${target} PROPERTIES ${_props} ENVIRONMENT "${T_ENV}"
+                         SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
+    return()
   endif()
   gtest_discover_tests(${target} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 120
                        TEST_PREFIX "${target}." PROPERTIES ${_props})
