@@ -215,7 +215,7 @@ class CompletionBackend {
       int layers = 0;
     };
     int model_layers = 0;
-    std::vector<DeviceLayers> gpu_layers;
+    std::vector<DeviceLayers> gpu_layers{};
   };
   virtual Stats stats() const = 0;
 };

@@ -96,6 +96,7 @@ struct Engine::Impl {
   std::vector<Slot> slots;               // worker thread only
   std::uint64_t uses = 0;                // requests taken up so far (worker thread only)
   std::atomic<std::uint64_t> groups{0};  // requests of several choices so far
+  std::atomic<bool> gpu_failed{false};   // on_gpu_failure was called
   // Made by the worker at the first embeddings request: a model only used for generation never
   // pays for its context.
   std::unique_ptr<Embedder> embedder;
@@ -216,6 +217,9 @@ void Engine::Impl::run() {
       step();
     } catch (const std::exception& e) {
       TLOG(error) << "inference step failed: " << e.what();
+      if (offload.n_gpu_layers > 0 && options.on_gpu_failure && !gpu_failed.exchange(true)) {
+        options.on_gpu_failure(offload_text(offload) + ": " + e.what());
+      }
       const auto error = std::current_exception();
       for (auto& slot : slots) {
         if (slot.request) fail(slot, error);

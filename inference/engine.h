@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,6 +24,9 @@ struct EngineOptions {
   // prompt that starts the same way; 0 disables it.
   int cache_ram_mib = 1024;
   GpuOffload gpu;  // n_gpu_layers ("auto" by default), main_gpu, devices
+  // Called once, from the worker, when decoding fails while layers are on a GPU (a lost device
+  // fails every later step too): the server exits for the SCM or systemd to restart it.
+  std::function<void(const std::string& why)> on_gpu_failure;
 };
 
 class Engine final : public CompletionBackend {

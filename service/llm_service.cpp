@@ -1,6 +1,7 @@
 #include "service/llm_service.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <thread>
@@ -81,8 +82,21 @@ void republish_models(models::ModelRouter& router, discovery::Publisher& publish
   }
 }
 
+// Set by a GPU that fails while serving: the service stops with kExitGpuFailed.
+struct GpuFailure {
+  StopSignal* stop = nullptr;
+  std::atomic<bool> failed{false};
+  void operator()(const std::string& why) {
+    TLOG(error) << "a GPU failed while serving (" << why << "); stopping with exit code "
+                << kExitGpuFailed << " so that the service restarts, on the CPU if it fails again";
+    failed = true;
+    stop->request();
+  }
+};
+
 inference::EngineOptions engine_options(const LlmServerConfig& config,
-                                        const std::filesystem::path& model) {
+                                        const std::filesystem::path& model,
+                                        GpuFailure* gpu_failure) {
   inference::EngineOptions o;
   o.model = model;
   o.ctx_size = config.ctx_size;
@@ -91,14 +105,17 @@ inference::EngineOptions engine_options(const LlmServerConfig& config,
   o.cache_ram_mib = config.cache_ram_mib;
   o.threads = config.threads;
   o.gpu = config.gpu;
+  if (gpu_failure)
+    o.on_gpu_failure = [gpu_failure](const std::string& why) { (*gpu_failure)(why); };
   return o;
 }
 
 // Loads a model of the folder, once the estimate of what it needs fits in free memory.
 models::ModelRouter::Loader folder_loader(const LlmServerConfig& config,
-                                          const ServiceOptions& options) {
-  return [config, available = options.available_memory](const models::CatalogEntry& c) {
-    inference::EngineOptions o = engine_options(config, c.file);
+                                          const ServiceOptions& options, GpuFailure* gpu_failure) {
+  return [config, available = options.available_memory,
+          gpu_failure](const models::CatalogEntry& c) {
+    inference::EngineOptions o = engine_options(config, c.file, gpu_failure);
     o.id = c.id;
     o.ctx_size = c.settings.ctx_size.value_or(config.ctx_size);
     o.parallel = c.settings.parallel.value_or(config.parallel);
@@ -191,14 +208,16 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
   TLOG(info) << "listening on 127.0.0.1:" << port << " and [::1]:" << port
              << " (/health answers 503 until the model is loaded)";
 
+  GpuFailure gpu_failure;
+  gpu_failure.stop = &stop;
   std::shared_ptr<inference::Engine> engine;
   try {
     const auto hint = load_hint(model);
     status.starting(hint);
     int last_tick = 0;
     auto started = std::chrono::steady_clock::now();
-    engine =
-        std::make_shared<inference::Engine>(engine_options(config, model), [&](float progress) {
+    engine = std::make_shared<inference::Engine>(
+        engine_options(config, model, &gpu_failure), [&](float progress) {
           int tick = static_cast<int>(progress * 10);
           if (tick > last_tick) {  // a rising checkpoint every 10% tells the SCM we are alive
             last_tick = tick;
@@ -221,7 +240,7 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
   models::RouterOptions router_options;
   router_options.max_loaded = config.max_loaded_models;
   router_options.keep_alive = config.keep_alive;
-  models::ModelRouter router(router_options, folder_loader(config, options));
+  models::ModelRouter router(router_options, folder_loader(config, options, &gpu_failure));
   router.set_default(default_entry(*engine, model), engine);
   engine.reset();  // the router's from now on: a new default in llm-server.json replaces it
   const std::filesystem::path models_dir =
@@ -245,11 +264,11 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
     log::set_level(log::parse_level(level));
     TLOG(info) << "log level now " << level;
   };
-  live.default_model = [&router, &config, &options](const LlmServerConfig& c) {
+  live.default_model = [&router, &config, &options, &gpu_failure](const LlmServerConfig& c) {
     const std::filesystem::path file =
         c.model.empty() ? options.default_model : path_from_utf8(c.model);
     TLOG(info) << "loading the new default model " << path_utf8(file);
-    auto next = std::make_shared<inference::Engine>(engine_options(config, file));
+    auto next = std::make_shared<inference::Engine>(engine_options(config, file, &gpu_failure));
     router.set_default(default_entry(*next, file), next);
     TLOG(info) << "default model now " << next->model_id();
   };
@@ -281,7 +300,7 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
 
   TLOG(info) << "stopping: withdrawing " << ready.url;
   status.stopping(http_options.stop_grace + 5s);
-  int code = kExitOk;
+  int code = gpu_failure.failed ? kExitGpuFailed : kExitOk;
   try {
     publisher->withdraw();
   } catch (const std::exception& e) {

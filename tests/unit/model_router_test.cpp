@@ -280,7 +280,7 @@ TEST(ModelCatalog, SplitModelsAreOneAndProjectorsNone) {
   EXPECT_EQ(parse_models_file("m", R"({"a": {"n_gpu_layers": 0}})")["a"].n_gpu_layers, 0);
   EXPECT_EQ(parse_models_file("m", R"({"a": {"n_gpu_layers": 99}})")["a"].n_gpu_layers, 99);
   EXPECT_EQ(parse_models_file("m", R"({"a": {"n_gpu_layers": "auto"}})")["a"].n_gpu_layers,
-            kGpuLayersAuto);
+            tandem::kGpuLayersAuto);
   EXPECT_FALSE(parse_models_file("m", R"({"a": {}})")["a"].n_gpu_layers);
   auto s = parse_models_file("m", R"({"a": {"keep_alive": "10m", "aliases": ["x"]}})");
   EXPECT_EQ(s["a"].keep_alive, KeepAlive(600));
