@@ -56,6 +56,7 @@ function(tandem_gtest target)
   endif()
   tandem_target(${target})
   target_link_libraries(${target} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main)
+  tandem_llama_runtime(${target})  # most suites reach llama.cpp; all share one folder
   set(_props LABELS "${T_LABEL}")
   if(CMAKE_CROSSCOMPILING)
     list(APPEND _props FIXTURES_REQUIRED wine)

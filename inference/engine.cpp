@@ -37,7 +37,7 @@ struct ContextFree {
   void operator()(llama_context* c) const { llama_free(c); }
 };
 struct ThreadpoolFree {
-  void operator()(ggml_threadpool* t) const { ggml_threadpool_free(t); }
+  void operator()(ggml_threadpool* t) const { llama::free_cpu_threadpool(t); }
 };
 
 constexpr int kMaxSlots = 256;  // llama.cpp's limit on sequences in one context
@@ -142,8 +142,7 @@ Engine::Impl::Impl(const EngineOptions& o, const std::function<void(float)>& pro
   // They sleep as soon as a batch is done (llama-server's threads spin on for ~0.2 s: a core
   // taken from the trainer and everything else on the machine after every answer).
   tp.poll = 0;
-  threadpool.reset(ggml_threadpool_new(&tp));
-  if (!threadpool) throw Error("ggml could not start " + std::to_string(threads) + " threads");
+  threadpool.reset(llama::new_cpu_threadpool(tp));
   llama_context_params cp = llama_context_default_params();
   cp.n_seq_max = static_cast<uint32_t>(options.parallel);
   cp.n_ctx = static_cast<uint32_t>(options.ctx_size) * cp.n_seq_max;

@@ -10,6 +10,7 @@
 #include "common/discovery/identity.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "common/llama/llama_backend.h"
 #include "common/log.h"
 #include "common/system_memory.h"
 #include "inference/engine.h"
@@ -37,8 +38,10 @@ std::string model_label(const std::filesystem::path& model) {
   return model.stem().string();
 }
 
-// What the publication says of the models: the default's label and the loaded ones.
+// What the publication says of the models: the default's label and the loaded ones; and of the
+// devices, whose free memory they change.
 void describe_models(const models::ModelRouter& router, discovery::Endpoint& e) {
+  e.devices = llama::compute_devices();
   e.loaded_models.clear();
   for (const auto& m : router.list()) {
     if (m.is_default) e.model = model_label(m.file);
@@ -158,6 +161,12 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
     return kExitBadConfig;
   }
   log::set_level(log::parse_level(config.log_level));
+  try {
+    llama::ensure_llama_backend();
+  } catch (const std::exception& e) {
+    TLOG(error) << "cannot compute, not starting: " << e.what();
+    return kExitNoBackend;
+  }
   const bool test_model = config.model.empty();
   const std::filesystem::path model =
       test_model ? options.default_model : path_from_utf8(config.model);
@@ -168,6 +177,9 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
   identity.pipe_name = options.pipe_name;
   identity.model = model_label(model);
   identity.started_at = discovery::utc_now_iso8601();
+  identity.cpu_variant = llama::backend_report()->cpu_variant;
+  identity.cpu_features = llama::backend_report()->cpu_features;
+  identity.devices = llama::compute_devices();
   TLOG(info) << "TandemLlm starting: pid " << identity.pid << ", instance " << identity.instance_id
              << ", model " << path_utf8(model)
              << (test_model ? " (test model: output is meaningless - set `model` in " +

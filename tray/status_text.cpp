@@ -37,6 +37,15 @@ StatusText status_text(const Snapshot& s) {
     }
     if (!others.empty()) t.model += " (also loaded: " + others + ")";
   }
+  t.compute = "Compute: -";
+  if (s.publication && !s.publication->cpu_variant.empty()) {
+    t.compute = "Compute: CPU variant " + s.publication->cpu_variant;
+    std::string devices;
+    for (const auto& d : s.publication->devices) {
+      devices += (devices.empty() ? "" : ", ") + d.name + " (" + d.description + ")";
+    }
+    if (!devices.empty()) t.compute += "; devices: " + devices;
+  }
   t.trainer = service_line("Trainer (TandemTrainer)", s.trainer);
   if (const TrainerValues* v = live_trainer(s)) {
     t.trainer += ", " + (v->state.empty() ? std::string("no status") : v->state);
