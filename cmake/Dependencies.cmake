@@ -108,20 +108,40 @@ else()
   endforeach()
 endif()
 
+# ggml's GPU backends, built by scripts/bootstrap-gpu into prefixes of their own (the shaders take
+# ten minutes): their modules join the run-time files, beside the executables and installed with
+# them. Each loads only where its driver's library exists (vulkan-1.dll, libvulkan.so.1, CUDA's).
+option(TANDEM_VULKAN "Ship ggml's Vulkan backend module (scripts/bootstrap-gpu builds it)" ON)
+option(TANDEM_CUDA "Ship ggml's CUDA backend module (TANDEM_CUDA=1 scripts/bootstrap, natively)" OFF)
+if(CMAKE_CROSSCOMPILING)
+  set(_gpu_target mingw64)
+else()
+  set(_gpu_target native)
+endif()
+foreach(_gpu vulkan cuda)
+  string(TOUPPER "${_gpu}" _GPU)
+  if(TANDEM_${_GPU})
+    set(_gpu_prefix "${TANDEM_DEPS_DIR}/${TANDEM_LLAMA_DIRNAME}-${_gpu}-${_gpu_target}")
+    file(GLOB _gpu_module "${_gpu_prefix}/bin/*ggml-${_gpu}.*")
+    if(NOT _gpu_module)
+      message(FATAL_ERROR "ggml-${_gpu} is not in ${_gpu_prefix}: run scripts/bootstrap "
+                          "(or configure with -DTANDEM_${_GPU}=OFF to build without it)")
+    endif()
+    message(STATUS "ggml-${_gpu}: ${_gpu_module}")
+    list(APPEND TANDEM_LLAMA_RUNTIME_FILES ${_gpu_module})
+  endif()
+endforeach()
+
 # Copies llama.cpp's run-time files (above) beside `target`, once per output folder, before it
 # links: the tests run from the build tree, and make-tiny-model runs at build time.
 function(tandem_llama_runtime target)
   string(MAKE_C_IDENTIFIER "tandem_llama_runtime_${CMAKE_CURRENT_BINARY_DIR}" _copy)
   if(NOT TARGET ${_copy})
     set(_stamp "${CMAKE_CURRENT_BINARY_DIR}/llama-runtime.stamp")
-    if(TANDEM_LLAMA_RUNTIME_TARGETS)
-      set(_files)
-      foreach(_t IN LISTS TANDEM_LLAMA_RUNTIME_TARGETS)
-        list(APPEND _files "$<TARGET_FILE:${_t}>")
-      endforeach()
-    else()
-      set(_files ${TANDEM_LLAMA_RUNTIME_FILES})
-    endif()
+    set(_files ${TANDEM_LLAMA_RUNTIME_FILES})
+    foreach(_t IN LISTS TANDEM_LLAMA_RUNTIME_TARGETS)
+      list(APPEND _files "$<TARGET_FILE:${_t}>")
+    endforeach()
     add_custom_command(OUTPUT "${_stamp}"
       COMMAND "${CMAKE_COMMAND}" -E copy_if_different ${_files} "${CMAKE_CURRENT_BINARY_DIR}"
       COMMAND "${CMAKE_COMMAND}" -E touch "${_stamp}"

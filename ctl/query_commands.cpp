@@ -60,11 +60,15 @@ std::string gib(std::uint64_t bytes) {
   return text;
 }
 
-// "CPU: AMD EPYC (cpu, 20.1 GiB free of 23.4 GiB)"
+// "Vulkan0: NVIDIA GeForce RTX 3060 (gpu, 9.1 GiB free of 12.0 GiB), 29 layers of the default
+// model"
 std::string device_line(const nlohmann::json& d) {
   return d["name"].get<std::string>() + ": " + d["description"].get<std::string>() + " (" +
          d["type"].get<std::string>() + ", " + gib(d["memory_free"].get<std::uint64_t>()) +
-         " free of " + gib(d["memory_total"].get<std::uint64_t>()) + ")";
+         " free of " + gib(d["memory_total"].get<std::uint64_t>()) + ")" +
+         (d.value("layers", 0) > 0
+              ? ", " + std::to_string(d.value("layers", 0)) + " layers of the default model"
+              : std::string());
 }
 
 void print_text(Platform& p, const nlohmann::json& out, bool verified, const std::string& why) {

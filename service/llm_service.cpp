@@ -38,13 +38,31 @@ std::string model_label(const std::filesystem::path& model) {
   return model.stem().string();
 }
 
+// Where the default model's layers are: on each GPU as loaded, the rest on the CPU.
+void place_layers(const models::ModelInfo& model, std::vector<discovery::ComputeDevice>& devices) {
+  int on_gpus = 0;
+  for (auto& d : devices) {
+    d.layers = 0;
+    for (const auto& g : model.gpu_layers) {
+      if (g.device == d.name) d.layers = g.layers;
+    }
+    on_gpus += d.type == "cpu" ? 0 : d.layers;
+  }
+  for (auto& d : devices) {
+    if (d.type == "cpu") d.layers = std::max(model.layers - on_gpus, 0);
+  }
+}
+
 // What the publication says of the models: the default's label and the loaded ones; and of the
 // devices, whose free memory they change.
 void describe_models(const models::ModelRouter& router, discovery::Endpoint& e) {
   e.devices = llama::compute_devices();
   e.loaded_models.clear();
   for (const auto& m : router.list()) {
-    if (m.is_default) e.model = model_label(m.file);
+    if (m.is_default) {
+      e.model = model_label(m.file);
+      place_layers(m, e.devices);
+    }
     if (m.state == models::ModelState::loaded) e.loaded_models.push_back(m.id);
   }
 }

@@ -42,7 +42,8 @@ StatusText status_text(const Snapshot& s) {
     t.compute = "Compute: CPU variant " + s.publication->cpu_variant;
     std::string devices;
     for (const auto& d : s.publication->devices) {
-      devices += (devices.empty() ? "" : ", ") + d.name + " (" + d.description + ")";
+      devices += (devices.empty() ? "" : ", ") + d.name + " (" + d.description + ")" +
+                 (d.layers > 0 ? " " + std::to_string(d.layers) + " layers" : "");
     }
     if (!devices.empty()) t.compute += "; devices: " + devices;
   }

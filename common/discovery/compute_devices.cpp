@@ -1,5 +1,7 @@
 #include "common/discovery/compute_devices.h"
 
+#include <algorithm>
+
 #include "common/error.h"
 
 namespace tandem::discovery {
@@ -30,7 +32,8 @@ nlohmann::ordered_json devices_json(const std::vector<ComputeDevice>& devices) {
                    {"description", d.description},
                    {"type", d.type},
                    {"memory_free", d.memory_free},
-                   {"memory_total", d.memory_total}});
+                   {"memory_total", d.memory_total},
+                   {"layers", d.layers}});
   }
   return out;
 }
@@ -42,9 +45,10 @@ std::vector<ComputeDevice> parse_devices(const nlohmann::json& value, const std:
     const std::string at = where + "[" + std::to_string(i) + "]";
     const auto& d = value[i];
     if (!d.is_object()) throw Error(at + ": expected an object");
-    devices.push_back({text_field(d, "name", at), text_field(d, "description", at),
-                       text_field(d, "type", at), bytes_field(d, "memory_free", at),
-                       bytes_field(d, "memory_total", at)});
+    devices.push_back(
+        {text_field(d, "name", at), text_field(d, "description", at), text_field(d, "type", at),
+         bytes_field(d, "memory_free", at), bytes_field(d, "memory_total", at),
+         static_cast<int>(std::min<std::uint64_t>(bytes_field(d, "layers", at), 1u << 20))});
   }
   return devices;
 }

@@ -29,6 +29,7 @@ struct ComputeDevice {
   std::string type;         // "cpu", "gpu", "igpu" or "accel"
   std::uint64_t memory_free = 0;
   std::uint64_t memory_total = 0;
+  int layers = 0;  // of the default model, on this device (n_gpu_layers; the CPU holds the rest)
   bool operator==(const ComputeDevice&) const = default;
 };
 

@@ -86,6 +86,18 @@ BackendReport load_backends(const std::filesystem::path& folder) {
     throw BackendsMissing("cannot load the CPU backend " + path_utf8(cpu->file) +
                           " (ggml_backend_load failed; the log says why)");
   }
+  // The GPU backends beside it (ggml-vulkan; ggml-cuda where built) load only where their
+  // driver's library exists (vulkan-1.dll, libvulkan.so.1, CUDA's): without one, the CPU.
+  for (const char* gpu : {"vulkan", "cuda"}) {
+    std::string why;
+    const auto module = best_module(folder, gpu, why);
+    if (module && ggml_backend_load(path_utf8(module->file).c_str())) continue;
+    if (module) why = "; ggml_backend_load(" + path_utf8(module->file) + ") failed (see above)";
+    if (!why.empty()) {
+      TLOG(warning) << "GPU backend " << gpu
+                    << " not loaded, models run on the CPU: " << why.substr(2);
+    }
+  }
   BackendReport report;
   report.folder = folder;
   report.cpu_variant = cpu->variant.empty() ? "generic" : cpu->variant;

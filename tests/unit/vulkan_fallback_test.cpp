@@ -1,6 +1,6 @@
 // Issue #18: a GPU that fails the load leaves the model on the CPU, answering. CTest runs this
-// on lavapipe with GGML_VK_FORCE_MAX_ALLOCATION_SIZE so small that no weight fits in a Vulkan
-// buffer: the load on the GPU fails as it does out of device memory.
+// on lavapipe with GGML_VK_FORCE_MAX_ALLOCATION_SIZE (1 KiB) so small that no weight fits in a
+// Vulkan buffer: the load on the GPU fails as it does out of device memory.
 #include <gtest/gtest.h>
 
 #include <string>
