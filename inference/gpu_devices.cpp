@@ -28,17 +28,14 @@ std::vector<ggml_backend_dev_t> default_devices() {
 
 std::vector<GpuDevice> gpu_devices() {
   llama::ensure_llama_backend();
+  const auto all = llama::compute_devices();  // with their memory now
   std::vector<GpuDevice> out;
   for (ggml_backend_dev_t dev : default_devices()) {
-    GpuDevice d;
-    d.name = ggml_backend_dev_name(dev);
-    d.description = ggml_backend_dev_description(dev);
-    std::size_t free = 0;
-    std::size_t total = 0;
-    ggml_backend_dev_memory(dev, &free, &total);
-    d.free = free;
-    d.total = total;
-    out.push_back(std::move(d));
+    for (const auto& d : all) {
+      if (d.name == ggml_backend_dev_name(dev)) {
+        out.push_back({d.name, d.description, d.memory_free, d.memory_total});
+      }
+    }
   }
   return out;
 }
