@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/gpu_offload.h"
 #include "common/keep_alive.h"
 
 namespace tandem::models {
