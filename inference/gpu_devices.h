@@ -13,7 +13,7 @@ namespace tandem::inference {
 
 std::vector<GpuDevice> gpu_devices();
 
-// The device named `name` ("Vulkan0"); nullptr when there is none.
+// ggml's device named `name` ("Vulkan0"); nullptr when there is none.
 ggml_backend_device* find_gpu_device(const std::string& name);
 
 }  // namespace tandem::inference
