@@ -57,38 +57,101 @@ find_package(Boost ${TANDEM_BOOST_VERSION} CONFIG REQUIRED COMPONENTS log log_se
 
 # --- llama.cpp -------------------------------------------------------------------------------
 # Preferred: an installed package (vcpkg on Windows, or the libraries scripts/bootstrap builds
-# into the cache); else the pinned source, built here.
+# into the cache); else the pinned source, built here. Either way shared libraries with ggml's
+# backends as loadable modules and one CPU module per x86 variant (GGML_BACKEND_DL,
+# GGML_CPU_ALL_VARIANTS): common/llama/llama_backend.cpp loads the best one for the CPU it runs on.
 if(CMAKE_CROSSCOMPILING)
-  set(_llama_prefix "${TANDEM_DEPS_DIR}/${TANDEM_LLAMA_DIRNAME}-mingw64")
+  set(_llama_prefix "${TANDEM_DEPS_DIR}/${TANDEM_LLAMA_DIRNAME}-mingw64-dl")
   list(APPEND CMAKE_FIND_ROOT_PATH "${_llama_prefix}")
 else()
-  set(_llama_prefix "${TANDEM_DEPS_DIR}/${TANDEM_LLAMA_DIRNAME}-native")
+  set(_llama_prefix "${TANDEM_DEPS_DIR}/${TANDEM_LLAMA_DIRNAME}-native-dl")
   list(APPEND CMAKE_PREFIX_PATH "${_llama_prefix}")
 endif()
 find_package(llama CONFIG QUIET)
 if(llama_FOUND)
   message(STATUS "llama.cpp: using installed package ${llama_DIR}")
+  set(TANDEM_LLAMA_PREFIX "${_llama_prefix}")
+  # What an executable needs beside it at run time: on Windows every DLL (an .exe finds its
+  # imports in its own folder first), everywhere the backend modules (loaded from there only).
+  # Natively libllama and libggml are found through the RPATH.
+  if(WIN32)
+    file(GLOB TANDEM_LLAMA_RUNTIME_FILES "${_llama_prefix}/bin/*.dll")
+  else()
+    file(GLOB TANDEM_LLAMA_RUNTIME_FILES "${_llama_prefix}/bin/libggml-*.so")
+  endif()
+  if(NOT TANDEM_LLAMA_RUNTIME_FILES)
+    message(FATAL_ERROR "llama.cpp in ${_llama_prefix} has no backend modules: run scripts/bootstrap")
+  endif()
 else()
   tandem_require_cached("${TANDEM_LLAMA_SOURCE_DIR}" "llama.cpp source")
   message(STATUS "llama.cpp: building pinned source ${TANDEM_LLAMA_SOURCE_DIR}")
-  set(BUILD_SHARED_LIBS OFF CACHE BOOL "" FORCE)
+  set(BUILD_SHARED_LIBS ON CACHE BOOL "" FORCE)
+  foreach(_opt GGML_BACKEND_DL GGML_CPU_ALL_VARIANTS)
+    set(${_opt} ON CACHE BOOL "" FORCE)
+  endforeach()
   foreach(_opt LLAMA_BUILD_COMMON LLAMA_BUILD_TESTS LLAMA_BUILD_TOOLS LLAMA_BUILD_EXAMPLES
                LLAMA_BUILD_SERVER LLAMA_BUILD_APP LLAMA_OPENSSL GGML_NATIVE GGML_OPENMP
                LLAMA_ALL_WARNINGS GGML_ALL_WARNINGS LLAMA_BUILD_IS_DEV)
     set(${_opt} OFF CACHE BOOL "" FORCE)
   endforeach()
   add_subdirectory("${TANDEM_LLAMA_SOURCE_DIR}" "${CMAKE_BINARY_DIR}/_deps/llama" EXCLUDE_FROM_ALL SYSTEM)
+  # Our own libraries stay static; only llama.cpp's are shared.
+  set(BUILD_SHARED_LIBS OFF CACHE BOOL "" FORCE)
+  set(TANDEM_LLAMA_RUNTIME_TARGETS llama ggml ggml-base ${GGML_AVAILABLE_BACKENDS})
   # Inference must be fast even in Debug builds of our own code.
-  foreach(_t ggml-base ggml-cpu ggml llama)
-    if(TARGET ${_t})
-      target_compile_options(${_t} PRIVATE -O2 -w)
+  foreach(_t IN LISTS TANDEM_LLAMA_RUNTIME_TARGETS)
+    target_compile_options(${_t} PRIVATE -O2 -w)
+    if(MINGW AND _t MATCHES "^ggml-cpu")
+      target_compile_options(${_t} PRIVATE
+        -include "${PROJECT_SOURCE_DIR}/cmake/mingw-compat/thread_power_throttling.h")
     endif()
   endforeach()
-  if(MINGW)
-    target_compile_options(ggml-cpu PRIVATE
-      -include "${PROJECT_SOURCE_DIR}/cmake/mingw-compat/thread_power_throttling.h")
-  endif()
 endif()
+
+# ggml's GPU backends, built by scripts/bootstrap-gpu into prefixes of their own (the shaders take
+# ten minutes): their modules join the run-time files, beside the executables and installed with
+# them. Each loads only where its driver's library exists (vulkan-1.dll, libvulkan.so.1, CUDA's).
+option(TANDEM_VULKAN "Ship ggml's Vulkan backend module (scripts/bootstrap-gpu builds it)" ON)
+option(TANDEM_CUDA "Ship ggml's CUDA backend module (TANDEM_CUDA=1 scripts/bootstrap, natively)" OFF)
+if(CMAKE_CROSSCOMPILING)
+  set(_gpu_target mingw64)
+else()
+  set(_gpu_target native)
+endif()
+foreach(_gpu vulkan cuda)
+  string(TOUPPER "${_gpu}" _GPU)
+  if(TANDEM_${_GPU})
+    set(_gpu_prefix "${TANDEM_DEPS_DIR}/${TANDEM_LLAMA_DIRNAME}-${_gpu}-${_gpu_target}")
+    file(GLOB _gpu_module "${_gpu_prefix}/bin/*ggml-${_gpu}.*")
+    if(NOT _gpu_module)
+      message(FATAL_ERROR "ggml-${_gpu} is not in ${_gpu_prefix}: run scripts/bootstrap "
+                          "(or configure with -DTANDEM_${_GPU}=OFF to build without it)")
+    endif()
+    message(STATUS "ggml-${_gpu}: ${_gpu_module}")
+    list(APPEND TANDEM_LLAMA_RUNTIME_FILES ${_gpu_module})
+  endif()
+endforeach()
+
+# Copies llama.cpp's run-time files (above) beside `target`, once per output folder, before it
+# links: the tests run from the build tree, and make-tiny-model runs at build time.
+function(tandem_llama_runtime target)
+  string(MAKE_C_IDENTIFIER "tandem_llama_runtime_${CMAKE_CURRENT_BINARY_DIR}" _copy)
+  if(NOT TARGET ${_copy})
+    set(_stamp "${CMAKE_CURRENT_BINARY_DIR}/llama-runtime.stamp")
+    set(_files ${TANDEM_LLAMA_RUNTIME_FILES})
+    foreach(_t IN LISTS TANDEM_LLAMA_RUNTIME_TARGETS)
+      list(APPEND _files "$<TARGET_FILE:${_t}>")
+    endforeach()
+    add_custom_command(OUTPUT "${_stamp}"
+      COMMAND "${CMAKE_COMMAND}" -E copy_if_different ${_files} "${CMAKE_CURRENT_BINARY_DIR}"
+      COMMAND "${CMAKE_COMMAND}" -E touch "${_stamp}"
+      DEPENDS ${_files} ${TANDEM_LLAMA_RUNTIME_TARGETS}
+      COMMENT "Copying llama.cpp's libraries and backend modules beside the executables"
+      VERBATIM)
+    add_custom_target(${_copy} DEPENDS "${_stamp}")
+  endif()
+  add_dependencies(${target} ${_copy})
+endfunction()
 
 # --- cpp-httplib: the one full copy that ships inside the pinned llama.cpp source ------------
 find_package(httplib CONFIG QUIET)

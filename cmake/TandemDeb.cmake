@@ -5,7 +5,18 @@
 # so install rules of third-party code never end up in the .deb.
 set(_linux "${PROJECT_SOURCE_DIR}/installer/linux")
 
-install(TARGETS tandem-llm tandem-trainer RUNTIME DESTINATION bin COMPONENT tandem)
+# Both services sit in /usr/lib/tandem beside llama.cpp's libraries and backend modules, which
+# they load from their own folder only (the RPATH $ORIGIN; common/llama/llama_backend.cpp);
+# /usr/bin holds links to them (/proc/self/exe names the real file, so the folder is the same).
+set_target_properties(tandem-llm tandem-trainer PROPERTIES INSTALL_RPATH "$ORIGIN")
+install(TARGETS tandem-llm tandem-trainer RUNTIME DESTINATION lib/tandem COMPONENT tandem)
+file(GLOB _llama_libs "${TANDEM_LLAMA_PREFIX}/lib/lib*.so*")
+install(FILES ${_llama_libs} ${TANDEM_LLAMA_RUNTIME_FILES} DESTINATION lib/tandem COMPONENT tandem)
+file(MAKE_DIRECTORY "${PROJECT_BINARY_DIR}/deb-links")
+foreach(_exe tandem-llm tandem-trainer)
+  file(CREATE_LINK "../lib/tandem/${_exe}" "${PROJECT_BINARY_DIR}/deb-links/${_exe}" SYMBOLIC)
+  install(FILES "${PROJECT_BINARY_DIR}/deb-links/${_exe}" DESTINATION bin COMPONENT tandem)
+endforeach()
 if(TARGET tandemctl)
   install(TARGETS tandemctl RUNTIME DESTINATION bin COMPONENT tandem)
 endif()
@@ -32,6 +43,8 @@ set(CPACK_COMPONENTS_GROUPING ALL_COMPONENTS_IN_ONE)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION "science")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# llama.cpp's libraries ship inside the package: dpkg-shlibdeps finds them there.
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS "${CMAKE_INSTALL_PREFIX}/lib/tandem")
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd | adduser")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     "${_linux}/conffiles;${_linux}/postinst;${_linux}/prerm;${_linux}/postrm")

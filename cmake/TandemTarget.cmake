@@ -44,8 +44,11 @@ endfunction()
 
 # A GoogleTest executable registered with CTest. Under cross-compiling, CTest runs it through
 # CMAKE_CROSSCOMPILING_EMULATOR (Wine); discovery waits until test time so builds never start Wine.
+# ENV: VAR=value items its tests run with; such a suite is one CTest test (gtest_discover_tests
+# splits a list-valued ENVIRONMENT into separate properties). WINE_DISPLAY: under Wine it runs
+# with an X display, in a Wine prefix of its own (cmake/wine-display-run).
 function(tandem_gtest target)
-  cmake_parse_arguments(T "" "LABEL" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "WINE_DISPLAY" "LABEL" "SOURCES;LIBS;ENV" ${ARGN})
   add_executable(${target} ${T_SOURCES})
   if(WIN32)
     # A crash must fail the test: under Wine it would otherwise exit with code 0.
@@ -53,6 +56,7 @@ function(tandem_gtest target)
   endif()
   tandem_target(${target})
   target_link_libraries(${target} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main)
+  tandem_llama_runtime(${target})  # most suites reach llama.cpp; all share one folder
   set(_props LABELS "${T_LABEL}")
   if(CMAKE_CROSSCOMPILING)
     list(APPEND _props FIXTURES_REQUIRED wine)
@@ -60,6 +64,19 @@ function(tandem_gtest target)
   if(T_LABEL STREQUAL "e2e")
     # End-to-end suites share machine-wide names (services, registry keys, pipes).
     list(APPEND _props RUN_SERIAL TRUE)
+  endif()
+  if(T_ENV)
+    if(CMAKE_CROSSCOMPILING AND T_WINE_DISPLAY)
+      add_test(NAME ${target} COMMAND "${PROJECT_SOURCE_DIR}/cmake/wine-display-run"
+               "${CMAKE_BINARY_DIR}/wine-run" "${CMAKE_BINARY_DIR}/wine/display-prefix"
+               $<TARGET_FILE:${target}>)
+      list(APPEND _props RUN_SERIAL TRUE)  # its own wineserver, ended at its end
+    else()
+      add_test(NAME ${target} COMMAND ${target})
+    endif()
+    set_tests_properties(${target} PROPERTIES ${_props} ENVIRONMENT "${T_ENV}"
+                         SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
+    return()
   endif()
   gtest_discover_tests(${target} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 120
                        TEST_PREFIX "${target}." PROPERTIES ${_props})

@@ -50,6 +50,7 @@ LlmServerConfig parse_llm_server_config(const std::string& origin, std::string_v
   set_int(r, "parallel", c.parallel, 1, 64);
   set_int(r, "queue_limit", c.queue_limit, 0, 100000);
   set_int(r, "cache_ram_mib", c.cache_ram_mib, 0, 1 << 20);
+  r.gpu_offload(c.gpu);
   set_int(r, "max_body_bytes", c.max_body_bytes, 1024, std::int64_t{1} << 30);
   if (auto f = r.string("api_key_file")) c.api_key_file = *f;
   if (auto origins = r.strings("cors_origins")) {

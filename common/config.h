@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/gpu_offload.h"
 #include "common/keep_alive.h"
 
 namespace tandem {
@@ -26,6 +27,7 @@ struct LlmServerConfig {
   int queue_limit = 16;  // requests waiting for a slot before 503
   // MiB of RAM for slot states other traffic evicted (llama-server's --cache-ram); 0: none.
   int cache_ram_mib = 1024;
+  GpuOffload gpu;  // n_gpu_layers, main_gpu, devices
   std::int64_t max_body_bytes = 1 << 20;
   std::string api_key_file;
   // Web pages ("https://app.example", or "*" for any) that may call the API from a browser;

@@ -97,6 +97,26 @@ std::optional<KeepAlive> ObjectReader::keep_alive(const std::string& key) {
   return k;
 }
 
+std::optional<int> ObjectReader::gpu_layers(const std::string& key) {
+  const nlohmann::json* v = find(key);
+  if (!v) return std::nullopt;
+  std::string error;
+  auto n = parse_gpu_layers(*v, error);
+  if (!n) fail(key, error + ", got " + v->dump());
+  return n;
+}
+
+void ObjectReader::gpu_offload(GpuOffload& offload) {
+  if (auto n = gpu_layers("n_gpu_layers")) offload.n_gpu_layers = *n;
+  if (auto g = integer("main_gpu", 0, 63)) offload.main_gpu = static_cast<int>(*g);
+  if (auto d = strings("devices")) {
+    for (const std::string& name : *d) {
+      if (name.empty()) fail("devices", "expected device names like \"Vulkan0\", got \"\"");
+    }
+    offload.devices = std::move(*d);
+  }
+}
+
 std::optional<std::string> ObjectReader::string(const std::string& key) {
   const nlohmann::json* v = find(key);
   if (!v) return std::nullopt;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/gpu_offload.h"
 #include "common/json_source.h"
 #include "common/keep_alive.h"
 
@@ -31,6 +32,10 @@ class ObjectReader {
   std::optional<std::vector<std::string>> strings(const std::string& key);
   bool has(const std::string& key) const;
   std::optional<KeepAlive> keep_alive(const std::string& key);
+  // n_gpu_layers: "auto" (kGpuLayersAuto) or a count of layers.
+  std::optional<int> gpu_layers(const std::string& key);
+  // llm-server.json's and models.json's `n_gpu_layers`, `main_gpu` and `devices` over `offload`.
+  void gpu_offload(GpuOffload& offload);
 
   // Throws for the first field no getter asked for, suggesting the nearest known name.
   void reject_unknown() const;

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/discovery/compute_devices.h"
 #include "common/error.h"
 #include "ctl/commands.h"
 
@@ -53,6 +54,23 @@ nlohmann::json trainer_json(const TrainerStatus& t) {
           {"training", describe_training(t.training)}};
 }
 
+std::string gib(std::uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f GiB", static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
+  return text;
+}
+
+// "Vulkan0: NVIDIA GeForce RTX 3060 (gpu, 9.1 GiB free of 12.0 GiB), 29 layers of the default
+// model"
+std::string device_line(const nlohmann::json& d) {
+  return d["name"].get<std::string>() + ": " + d["description"].get<std::string>() + " (" +
+         d["type"].get<std::string>() + ", " + gib(d["memory_free"].get<std::uint64_t>()) +
+         " free of " + gib(d["memory_total"].get<std::uint64_t>()) + ")" +
+         (d.value("layers", 0) > 0
+              ? ", " + std::to_string(d.value("layers", 0)) + " layers of the default model"
+              : std::string());
+}
+
 void print_text(Platform& p, const nlohmann::json& out, bool verified, const std::string& why) {
   for (const auto& s : out["services"]) {
     std::fprintf(p.out, "%-14s %s\n", s["name"].get<std::string>().c_str(),
@@ -70,6 +88,13 @@ void print_text(Platform& p, const nlohmann::json& out, bool verified, const std
       loaded += (loaded.empty() ? "" : ", ") + id.get<std::string>();
     }
     if (!loaded.empty()) std::fprintf(p.out, "loaded models  %s\n", loaded.c_str());
+    if (!l["cpu_variant"].get<std::string>().empty()) {
+      std::fprintf(p.out, "cpu variant    %s (%s)\n", l["cpu_variant"].get<std::string>().c_str(),
+                   l["cpu_features"].get<std::string>().c_str());
+    }
+    for (const auto& d : l["devices"]) {
+      std::fprintf(p.out, "device         %s\n", device_line(d).c_str());
+    }
   }
   std::fprintf(p.out, "verified       %s\n", verified ? "yes" : ("no: " + why).c_str());
   if (out.contains("trainer")) {
@@ -106,7 +131,10 @@ int status_command(Args& args, Platform& p) {
                   {"instance", published->instance_id},
                   {"model", published->model},
                   {"loaded_models", published->loaded_models},
-                  {"started_at", published->started_at}};
+                  {"started_at", published->started_at},
+                  {"cpu_variant", published->cpu_variant},
+                  {"cpu_features", published->cpu_features},
+                  {"devices", discovery::devices_json(published->devices)}};
     if (published->model == "tandem-tiny") {
       out["llm"]["note"] = "test model: output is meaningless - set `model` in llm-server.json";
     }

@@ -207,6 +207,15 @@ class CompletionBackend {
     std::uint64_t cache_ram_hits = 0;
     std::uint64_t cache_ram_misses = 0;
     std::uint64_t cache_ram_bytes = 0;
+    // Where the model's layers are (n_gpu_layers): of `model_layers` (its layers and the output
+    // layer), how many each GPU holds; empty: all on the CPU.
+    struct DeviceLayers {
+      std::string device;  // "Vulkan0"
+      std::string description;
+      int layers = 0;
+    };
+    int model_layers = 0;
+    std::vector<DeviceLayers> gpu_layers{};
   };
   virtual Stats stats() const = 0;
 };

@@ -20,6 +20,8 @@
 #include "common/log.h"
 #include "inference/chat_format.h"
 #include "inference/embedder.h"
+#include "inference/gpu_devices.h"
+#include "inference/memory_estimate.h"
 #include "inference/model.h"
 #include "inference/prompt_cache.h"
 #include "inference/ram_cache.h"
@@ -35,7 +37,7 @@ struct ContextFree {
   void operator()(llama_context* c) const { llama_free(c); }
 };
 struct ThreadpoolFree {
-  void operator()(ggml_threadpool* t) const { ggml_threadpool_free(t); }
+  void operator()(ggml_threadpool* t) const { llama::free_cpu_threadpool(t); }
 };
 
 constexpr int kMaxSlots = 256;  // llama.cpp's limit on sequences in one context
@@ -59,12 +61,28 @@ const EngineOptions& checked(const EngineOptions& o) {
   return o;
 }
 
+OffloadPlan plan_for(const EngineOptions& o) {
+  OffloadPlan none;
+  if (o.gpu.n_gpu_layers == 0) return none;
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(o.model, ec);
+  if (ec) return none;  // the load says what is wrong with the file
+  try {
+    return plan_offload(o.gpu, estimate_memory(o.model, bytes, o.ctx_size, o.parallel),
+                        gpu_devices());
+  } catch (const std::exception& e) {
+    none.note = e.what();
+    return none;
+  }
+}
+
 }  // namespace
 
 // Drives llama_decode over the slots, as llama-server's server_context: one worker thread takes
 // admitted requests into slots and decodes one batch after another for all of them.
 struct Engine::Impl {
   EngineOptions options;
+  OffloadPlan offload;
   Model model;
   // ggml's threads for the whole engine's life; without them ggml starts threads for every
   // batch it decodes, which costs milliseconds per request under Wine.
@@ -78,6 +96,7 @@ struct Engine::Impl {
   std::vector<Slot> slots;               // worker thread only
   std::uint64_t uses = 0;                // requests taken up so far (worker thread only)
   std::atomic<std::uint64_t> groups{0};  // requests of several choices so far
+  std::atomic<bool> gpu_failed{false};   // on_gpu_failure was called
   // Made by the worker at the first embeddings request: a model only used for generation never
   // pays for its context.
   std::unique_ptr<Embedder> embedder;
@@ -85,7 +104,7 @@ struct Engine::Impl {
   std::thread worker;
   std::mutex join_mutex;
 
-  Impl(const EngineOptions& o, const std::function<void(float)>& progress);
+  Impl(const EngineOptions& o, const std::function<void(float)>& progress, OffloadPlan plan);
   ~Impl();
 
   void warm_up();
@@ -111,9 +130,11 @@ struct Engine::Impl {
   std::unique_ptr<Request> release(Slot& slot);
 };
 
-Engine::Impl::Impl(const EngineOptions& o, const std::function<void(float)>& progress)
+Engine::Impl::Impl(const EngineOptions& o, const std::function<void(float)>& progress,
+                   OffloadPlan plan)
     : options(checked(o)),
-      model(options.model, progress),
+      offload(std::move(plan)),
+      model(options.model, progress, offload),
       queue(options.parallel, options.queue_limit),
       ram(static_cast<std::size_t>(options.cache_ram_mib) << 20) {
   const int threads = llama::effective_threads(options.threads);
@@ -121,8 +142,7 @@ Engine::Impl::Impl(const EngineOptions& o, const std::function<void(float)>& pro
   // They sleep as soon as a batch is done (llama-server's threads spin on for ~0.2 s: a core
   // taken from the trainer and everything else on the machine after every answer).
   tp.poll = 0;
-  threadpool.reset(ggml_threadpool_new(&tp));
-  if (!threadpool) throw Error("ggml could not start " + std::to_string(threads) + " threads");
+  threadpool.reset(llama::new_cpu_threadpool(tp));
   llama_context_params cp = llama_context_default_params();
   cp.n_seq_max = static_cast<uint32_t>(options.parallel);
   cp.n_ctx = static_cast<uint32_t>(options.ctx_size) * cp.n_seq_max;
@@ -147,7 +167,7 @@ Engine::Impl::Impl(const EngineOptions& o, const std::function<void(float)>& pro
 
   TLOG(info) << "model " << model.id() << " loaded from " << path_utf8(options.model) << ": "
              << options.parallel << " slots of " << options.ctx_size << " tokens, " << threads
-             << " threads";
+             << " threads; " << offload_text(offload);
   worker = std::thread([this] { run(); });
 }
 
@@ -196,6 +216,9 @@ void Engine::Impl::run() {
       step();
     } catch (const std::exception& e) {
       TLOG(error) << "inference step failed: " << e.what();
+      if (offload.n_gpu_layers > 0 && options.on_gpu_failure && !gpu_failed.exchange(true)) {
+        options.on_gpu_failure(offload_text(offload) + ": " + e.what());
+      }
       const auto error = std::current_exception();
       for (auto& slot : slots) {
         if (slot.request) fail(slot, error);
@@ -504,8 +527,20 @@ std::unique_ptr<Request> Engine::Impl::release(Slot& slot) {
 
 // ---- public ----------------------------------------------------------------------------------
 
-Engine::Engine(const EngineOptions& options, const std::function<void(float)>& progress)
-    : impl_(std::make_unique<Impl>(options, progress)) {}
+Engine::Engine(const EngineOptions& options, const std::function<void(float)>& progress) {
+  OffloadPlan plan = plan_for(options);
+  try {
+    impl_ = std::make_unique<Impl>(options, progress, plan);
+  } catch (const std::exception& e) {
+    if (plan.n_gpu_layers == 0) throw;
+    TLOG(warning) << "model " << path_utf8(options.model) << " failed on the GPU ("
+                  << offload_text(plan) << "): " << e.what() << "; loading it on the CPU";
+    OffloadPlan cpu;
+    cpu.offloadable = plan.offloadable;
+    cpu.note = "the GPU failed: " + std::string(e.what());
+    impl_ = std::make_unique<Impl>(options, progress, std::move(cpu));
+  }
+}
 
 Engine::~Engine() = default;
 
@@ -667,7 +702,16 @@ Engine::Stats Engine::stats() const {
   s.cache_ram_hits = ram.hits;
   s.cache_ram_misses = ram.misses;
   s.cache_ram_bytes = ram.bytes;
+  const OffloadPlan& plan = impl_->offload;
+  s.model_layers = plan.offloadable;
+  for (std::size_t i = 0; i < plan.devices.size(); ++i) {
+    s.gpu_layers.push_back({plan.devices[i].name, plan.devices[i].description, plan.layers[i]});
+  }
   return s;
+}
+
+const OffloadPlan& Engine::offload() const {
+  return impl_->offload;
 }
 
 void Engine::shutdown() {

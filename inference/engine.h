@@ -3,10 +3,13 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "common/gpu_offload.h"
 #include "inference/completion.h"
+#include "inference/offload_plan.h"
 
 namespace tandem::inference {
 
@@ -20,12 +23,18 @@ struct EngineOptions {
   // Slot states evicted by other traffic are kept in RAM up to this many MiB and restored for a
   // prompt that starts the same way; 0 disables it.
   int cache_ram_mib = 1024;
+  GpuOffload gpu;  // n_gpu_layers ("auto" by default), main_gpu, devices
+  // Called once, from the worker, when decoding fails while layers are on a GPU (a lost device
+  // fails every later step too): the server exits for the SCM or systemd to restart it.
+  std::function<void(const std::string& why)> on_gpu_failure;
 };
 
 class Engine final : public CompletionBackend {
  public:
-  // Loads the model; throws tandem::Error naming the file if it cannot.
-  // `progress` (0..1) is called while loading, e.g. to advance SCM checkpoints.
+  // Loads the model, as many layers on the GPUs as `options.gpu` asks and fit; throws
+  // tandem::Error naming the file if it cannot. A GPU that fails the load (out of memory, lost)
+  // is logged and the model loads again on the CPU. `progress` (0..1) is called while loading,
+  // e.g. to advance SCM checkpoints.
   explicit Engine(const EngineOptions& options, const std::function<void(float)>& progress = {});
   ~Engine() override;
 
@@ -45,6 +54,8 @@ class Engine final : public CompletionBackend {
   std::string token_piece(std::int32_t token) const override;
   std::string detokenize(const std::vector<std::int32_t>& tokens) const override;
   Stats stats() const override;
+  // Where the model's layers are: the plan it was loaded with (CPU only after a fallback).
+  const OffloadPlan& offload() const;
 
   // Stops taking work, cancels what waits, finishes nothing new; complete() then throws.
   void shutdown();

@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/llama/llama_backend.h"
+#include "inference/gpu_devices.h"
 #include "inference/prompt_text.h"
 #include "inference/tiny_model.h"
 #include "inference/utf8.h"
@@ -28,7 +29,8 @@ std::string meta_string(const llama_model* model, const char* key) {
 
 }  // namespace
 
-Model::Model(const std::filesystem::path& path, const std::function<void(float)>& progress) {
+Model::Model(const std::filesystem::path& path, const std::function<void(float)>& progress,
+             const OffloadPlan& offload) {
   llama::ensure_llama_backend();
   const std::string file = path_utf8(path);
   std::error_code ec;
@@ -53,6 +55,20 @@ Model::Model(const std::filesystem::path& path, const std::function<void(float)>
       return false;  // cancels the load
     }
   };
+  // Always an explicit list, so llama.cpp uses the devices the plan counted, split as it says.
+  std::vector<ggml_backend_dev_t> devices;
+  std::vector<float> split(llama_max_devices(), 0.0f);
+  for (std::size_t i = 0; i < offload.devices.size() && i < split.size(); ++i) {
+    ggml_backend_dev_t dev = find_gpu_device(offload.devices[i].name);
+    if (!dev) throw Error("GPU " + offload.devices[i].name + " is gone");
+    devices.push_back(dev);
+    split[i] = offload.split[i];
+  }
+  devices.push_back(nullptr);
+  mp.devices = devices.data();
+  mp.n_gpu_layers = offload.n_gpu_layers;
+  mp.split_mode = LLAMA_SPLIT_MODE_LAYER;
+  mp.tensor_split = split.data();
   model_.reset(llama_model_load_from_file(file.c_str(), mp));
   if (state.error) std::rethrow_exception(state.error);
   if (!model_) {

@@ -13,15 +13,18 @@
 
 #include "common/llama/chat_template.h"
 #include "inference/completion.h"
+#include "inference/offload_plan.h"
 #include "inference/sampling.h"
 
 namespace tandem::inference {
 
 class Model {
  public:
-  // Loads `file`; throws tandem::Error naming it if it cannot. `progress` (0..1) is called while
-  // loading, and an exception from it cancels the load and propagates.
-  Model(const std::filesystem::path& file, const std::function<void(float)>& progress);
+  // Loads `file`, its layers on the GPUs as `offload` says; throws tandem::Error naming it if it
+  // cannot. `progress` (0..1) is called while loading, and an exception from it cancels the load
+  // and propagates.
+  Model(const std::filesystem::path& file, const std::function<void(float)>& progress,
+        const OffloadPlan& offload = {});
 
   llama_model* get() const { return model_.get(); }
   const llama_vocab* vocab() const { return vocab_; }

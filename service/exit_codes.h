@@ -10,6 +10,10 @@ enum ExitCode : int {
   kExitPublishFailed = 3,  // the pipe name is taken (a squatter) or the registry refused us
   kExitNoPort = 4,         // no port in the configured range is free on both addresses
   kExitModelFailed = 5,    // the model could not be loaded or does not answer
+  kExitNoBackend = 6,      // no ggml CPU backend module beside the executable runs on this CPU
+  // A GPU failed while serving (lost, out of memory): recovery restarts the service, which loads
+  // the model on the CPU if the GPU fails again.
+  kExitGpuFailed = 7,
 };
 
 }  // namespace tandem::llm

@@ -1,6 +1,7 @@
 #include "service/llm_service.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <thread>
@@ -9,9 +10,11 @@
 #include "common/discovery/identity.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "common/llama/llama_backend.h"
 #include "common/log.h"
 #include "common/system_memory.h"
 #include "inference/engine.h"
+#include "inference/gpu_devices.h"
 #include "inference/memory_estimate.h"
 #include "service/api/api.h"
 #include "service/api/guards.h"
@@ -35,11 +38,31 @@ std::string model_label(const std::filesystem::path& model) {
   return model.stem().string();
 }
 
-// What the publication says of the models: the default's label and the loaded ones.
+// Where the default model's layers are: on each GPU as loaded, the rest on the CPU.
+void place_layers(const models::ModelInfo& model, std::vector<discovery::ComputeDevice>& devices) {
+  int on_gpus = 0;
+  for (auto& d : devices) {
+    d.layers = 0;
+    for (const auto& g : model.gpu_layers) {
+      if (g.device == d.name) d.layers = g.layers;
+    }
+    on_gpus += d.type == "cpu" ? 0 : d.layers;
+  }
+  for (auto& d : devices) {
+    if (d.type == "cpu") d.layers = std::max(model.layers - on_gpus, 0);
+  }
+}
+
+// What the publication says of the models: the default's label and the loaded ones; and of the
+// devices, whose free memory they change.
 void describe_models(const models::ModelRouter& router, discovery::Endpoint& e) {
+  e.devices = llama::compute_devices();
   e.loaded_models.clear();
   for (const auto& m : router.list()) {
-    if (m.is_default) e.model = model_label(m.file);
+    if (m.is_default) {
+      e.model = model_label(m.file);
+      place_layers(m, e.devices);
+    }
     if (m.state == models::ModelState::loaded) e.loaded_models.push_back(m.id);
   }
 }
@@ -80,8 +103,21 @@ void republish_models(models::ModelRouter& router, discovery::Publisher& publish
   }
 }
 
+// Set by a GPU that fails while serving: the service stops with kExitGpuFailed.
+struct GpuFailure {
+  StopSignal* stop = nullptr;
+  std::atomic<bool> failed{false};
+  void operator()(const std::string& why) {
+    TLOG(error) << "a GPU failed while serving (" << why << "); stopping with exit code "
+                << kExitGpuFailed << " so that the service restarts, on the CPU if it fails again";
+    failed = true;
+    stop->request();
+  }
+};
+
 inference::EngineOptions engine_options(const LlmServerConfig& config,
-                                        const std::filesystem::path& model) {
+                                        const std::filesystem::path& model,
+                                        GpuFailure* gpu_failure) {
   inference::EngineOptions o;
   o.model = model;
   o.ctx_size = config.ctx_size;
@@ -89,25 +125,39 @@ inference::EngineOptions engine_options(const LlmServerConfig& config,
   o.queue_limit = config.queue_limit;
   o.cache_ram_mib = config.cache_ram_mib;
   o.threads = config.threads;
+  o.gpu = config.gpu;
+  if (gpu_failure)
+    o.on_gpu_failure = [gpu_failure](const std::string& why) { (*gpu_failure)(why); };
   return o;
 }
 
 // Loads a model of the folder, once the estimate of what it needs fits in free memory.
 models::ModelRouter::Loader folder_loader(const LlmServerConfig& config,
-                                          const ServiceOptions& options) {
-  return [config, available = options.available_memory](const models::CatalogEntry& c) {
-    inference::EngineOptions o = engine_options(config, c.file);
+                                          const ServiceOptions& options, GpuFailure* gpu_failure) {
+  return [config, available = options.available_memory,
+          gpu_failure](const models::CatalogEntry& c) {
+    inference::EngineOptions o = engine_options(config, c.file, gpu_failure);
     o.id = c.id;
     o.ctx_size = c.settings.ctx_size.value_or(config.ctx_size);
     o.parallel = c.settings.parallel.value_or(config.parallel);
+    o.gpu.n_gpu_layers = c.settings.n_gpu_layers.value_or(config.gpu.n_gpu_layers);
     const auto need = inference::estimate_memory(c.file, c.bytes, o.ctx_size, o.parallel);
+    // What the GPUs take is not asked of RAM.
+    const auto plan = o.gpu.n_gpu_layers == 0
+                          ? inference::OffloadPlan{}
+                          : inference::plan_offload(o.gpu, need, inference::gpu_devices());
+    const auto in_ram = need.on_cpu(plan.n_gpu_layers);
     const auto free = available ? available() : available_memory();
-    if (free && need.total() > *free) {
+    if (free && in_ram > *free) {
       using inference::memory_text;
       throw models::ModelUnavailable(
-          "model '" + c.id + "' needs about " + memory_text(need.total()) + " (weights " +
+          "model '" + c.id + "' needs about " + memory_text(in_ram) + " of RAM (weights " +
           memory_text(need.weights) + ", KV cache " + memory_text(need.kv_cache) + ", compute " +
-          memory_text(need.compute) + ") and " + memory_text(*free) +
+          memory_text(need.compute) +
+          (plan.n_gpu_layers > 0 ? ", less " + memory_text(need.total() - in_ram) + " on " +
+                                       std::to_string(plan.n_gpu_layers) + " GPU layers"
+                                 : std::string()) +
+          ") and " + memory_text(*free) +
           " is free: unload a model (POST /models/unload) or lower its ctx_size or parallel in "
           "models.json");
     }
@@ -129,6 +179,12 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
     return kExitBadConfig;
   }
   log::set_level(log::parse_level(config.log_level));
+  try {
+    llama::ensure_llama_backend();
+  } catch (const std::exception& e) {
+    TLOG(error) << "cannot compute, not starting: " << e.what();
+    return kExitNoBackend;
+  }
   const bool test_model = config.model.empty();
   const std::filesystem::path model =
       test_model ? options.default_model : path_from_utf8(config.model);
@@ -139,6 +195,9 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
   identity.pipe_name = options.pipe_name;
   identity.model = model_label(model);
   identity.started_at = discovery::utc_now_iso8601();
+  identity.cpu_variant = llama::backend_report()->cpu_variant;
+  identity.cpu_features = llama::backend_report()->cpu_features;
+  identity.devices = llama::compute_devices();
   TLOG(info) << "TandemLlm starting: pid " << identity.pid << ", instance " << identity.instance_id
              << ", model " << path_utf8(model)
              << (test_model ? " (test model: output is meaningless - set `model` in " +
@@ -179,14 +238,16 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
   TLOG(info) << "listening on 127.0.0.1:" << port << " and [::1]:" << port
              << " (/health answers 503 until the model is loaded)";
 
+  GpuFailure gpu_failure;
+  gpu_failure.stop = &stop;
   std::shared_ptr<inference::Engine> engine;
   try {
     const auto hint = load_hint(model);
     status.starting(hint);
     int last_tick = 0;
     auto started = std::chrono::steady_clock::now();
-    engine =
-        std::make_shared<inference::Engine>(engine_options(config, model), [&](float progress) {
+    engine = std::make_shared<inference::Engine>(
+        engine_options(config, model, &gpu_failure), [&](float progress) {
           int tick = static_cast<int>(progress * 10);
           if (tick > last_tick) {  // a rising checkpoint every 10% tells the SCM we are alive
             last_tick = tick;
@@ -209,7 +270,7 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
   models::RouterOptions router_options;
   router_options.max_loaded = config.max_loaded_models;
   router_options.keep_alive = config.keep_alive;
-  models::ModelRouter router(router_options, folder_loader(config, options));
+  models::ModelRouter router(router_options, folder_loader(config, options, &gpu_failure));
   router.set_default(default_entry(*engine, model), engine);
   engine.reset();  // the router's from now on: a new default in llm-server.json replaces it
   const std::filesystem::path models_dir =
@@ -233,11 +294,11 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
     log::set_level(log::parse_level(level));
     TLOG(info) << "log level now " << level;
   };
-  live.default_model = [&router, &config, &options](const LlmServerConfig& c) {
+  live.default_model = [&router, &config, &options, &gpu_failure](const LlmServerConfig& c) {
     const std::filesystem::path file =
         c.model.empty() ? options.default_model : path_from_utf8(c.model);
     TLOG(info) << "loading the new default model " << path_utf8(file);
-    auto next = std::make_shared<inference::Engine>(engine_options(config, file));
+    auto next = std::make_shared<inference::Engine>(engine_options(config, file, &gpu_failure));
     router.set_default(default_entry(*next, file), next);
     TLOG(info) << "default model now " << next->model_id();
   };
@@ -269,7 +330,7 @@ int run_llm_service(ServiceStatus& status, StopSignal& stop, const ServiceOption
 
   TLOG(info) << "stopping: withdrawing " << ready.url;
   status.stopping(http_options.stop_grace + 5s);
-  int code = kExitOk;
+  int code = gpu_failure.failed ? kExitGpuFailed : kExitOk;
   try {
     publisher->withdraw();
   } catch (const std::exception& e) {

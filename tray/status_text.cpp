@@ -37,6 +37,16 @@ StatusText status_text(const Snapshot& s) {
     }
     if (!others.empty()) t.model += " (also loaded: " + others + ")";
   }
+  t.compute = "Compute: -";
+  if (s.publication && !s.publication->cpu_variant.empty()) {
+    t.compute = "Compute: CPU variant " + s.publication->cpu_variant;
+    std::string devices;
+    for (const auto& d : s.publication->devices) {
+      devices += (devices.empty() ? "" : ", ") + d.name + " (" + d.description + ")" +
+                 (d.layers > 0 ? " " + std::to_string(d.layers) + " layers" : "");
+    }
+    if (!devices.empty()) t.compute += "; devices: " + devices;
+  }
   t.trainer = service_line("Trainer (TandemTrainer)", s.trainer);
   if (const TrainerValues* v = live_trainer(s)) {
     t.trainer += ", " + (v->state.empty() ? std::string("no status") : v->state);

@@ -12,6 +12,7 @@ struct StatusText {
   std::string llm;    // "LLM server (TandemLlm): running, pid 348"
   std::string endpoint;
   std::string model;
+  std::string compute;  // "Compute: CPU variant haswell; devices: CPU (Intel Core i7)"
   std::string trainer;
   std::string job;  // the current job, with items done/total
   std::string counters;

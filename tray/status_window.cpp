@@ -16,7 +16,7 @@ namespace {
 constexpr wchar_t kClassName[] = L"TandemTrayStatus";
 constexpr int kMargin = 12, kLineHeight = 20, kWidth = 520;
 // Line index after which the progress bar sits (under "Job: ...").
-constexpr std::size_t kJobLine = 4;
+constexpr std::size_t kJobLine = 5;
 
 void register_class(HINSTANCE instance, WNDPROC procedure) {
   WNDCLASSEXW wc{};
@@ -78,8 +78,8 @@ void StatusWindow::show() {
 void StatusWindow::update(const Snapshot& snapshot) {
   const StatusText text = status_text(snapshot);
   SetWindowTextW(window_, win32::widen(text.title).c_str());
-  const std::string* values[] = {&text.llm, &text.endpoint, &text.model,     &text.trainer,
-                                 &text.job, &text.counters, &text.last_error};
+  const std::string* values[] = {&text.llm,     &text.endpoint, &text.model,    &text.compute,
+                                 &text.trainer, &text.job,      &text.counters, &text.last_error};
   static_assert(std::extent_v<decltype(values)> == std::tuple_size_v<decltype(lines_)>);
   for (std::size_t i = 0; i < lines_.size(); ++i) {
     SetWindowTextW(lines_[i], win32::widen(*values[i]).c_str());

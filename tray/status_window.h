@@ -24,7 +24,7 @@ class StatusWindow {
   static LRESULT CALLBACK procedure(HWND window, UINT message, WPARAM w, LPARAM l);
 
   HWND window_ = nullptr;
-  std::array<HWND, 7> lines_{};  // see StatusWindow::update
+  std::array<HWND, 8> lines_{};  // see StatusWindow::update
   HWND progress_ = nullptr;
 };
 

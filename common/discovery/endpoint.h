@@ -21,6 +21,18 @@ std::string_view state_name(State state);
 // std::nullopt for anything but the four names (docs/architecture.md#discovery-contract).
 std::optional<State> parse_state(std::string_view name);
 
+// A device ggml computes on (the CPU; a GPU once a GPU backend is loaded), as the server found it
+// at start. Another backend adds its devices here, and what it places on each beside them.
+struct ComputeDevice {
+  std::string name;         // ggml's device name: "CPU", "Vulkan0"
+  std::string description;  // the processor's or GPU's own name
+  std::string type;         // "cpu", "gpu", "igpu" or "accel"
+  std::uint64_t memory_free = 0;
+  std::uint64_t memory_total = 0;
+  int layers = 0;  // of the default model, on this device (n_gpu_layers; the CPU holds the rest)
+  bool operator==(const ComputeDevice&) const = default;
+};
+
 struct Endpoint {
   State state = State::starting;
   std::uint16_t port = 0;              // 0 unless ready
@@ -32,6 +44,9 @@ struct Endpoint {
   std::string model;                       // the default model
   std::vector<std::string> loaded_models;  // every model loaded now, the default first
   std::string started_at;                  // ISO-8601 UTC
+  std::string cpu_variant;                 // the CPU backend module chosen at start: "haswell"
+  std::string cpu_features;                // that module's instruction sets: "AVX AVX2 FMA ..."
+  std::vector<ComputeDevice> devices;      // what ggml computes on
   int protocol_version = kProtocolVersion;
 };
 

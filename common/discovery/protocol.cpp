@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/discovery/compute_devices.h"
+
 namespace tandem::discovery {
 namespace {
 
@@ -212,6 +214,9 @@ std::string encode_endpoint(const Endpoint& endpoint) {
   if (!endpoint.instance_id.empty()) j["instance"] = endpoint.instance_id;
   if (!endpoint.model.empty()) j["model"] = endpoint.model;
   if (!endpoint.loaded_models.empty()) j["loaded_models"] = endpoint.loaded_models;
+  if (!endpoint.cpu_variant.empty()) j["cpu_variant"] = endpoint.cpu_variant;
+  if (!endpoint.cpu_features.empty()) j["cpu_features"] = endpoint.cpu_features;
+  if (!endpoint.devices.empty()) j["devices"] = devices_json(endpoint.devices);
   return dump(j);
 }
 
@@ -265,6 +270,10 @@ Response decode_response(std::string_view message) {
           f.string("loaded_models[" + std::to_string(i) + "]", (*loaded)[i]));
     }
   }
+  endpoint.cpu_variant = f.optional_string("cpu_variant").value_or("");
+  endpoint.cpu_features = f.optional_string("cpu_features").value_or("");
+  if (const json* devices = f.find("devices"))
+    endpoint.devices = parse_devices(*devices, "devices");
   if (endpoint.state == State::ready) {
     const std::string why = " when state is ready";
     endpoint.port = static_cast<std::uint16_t>(f.integer("port", f.require("port", why), 1, 65535));

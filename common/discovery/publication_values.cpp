@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/discovery/compute_devices.h"
 #include "common/error.h"
 
 namespace tandem::discovery {
@@ -16,6 +17,9 @@ void write_identity(ValueStore& store, const Endpoint& e) {
   for (const auto& id : e.loaded_models) loaded += (loaded.empty() ? "" : "|") + id;
   store.set_string(value::kLoadedModels, loaded);
   store.set_string(value::kStartedAt, e.started_at);
+  store.set_string(value::kCpuVariant, e.cpu_variant);
+  store.set_string(value::kCpuFeatures, e.cpu_features);
+  store.set_string(value::kDevices, devices_json(e.devices).dump());
   store.set_dword(value::kProtocolVersion, static_cast<std::uint32_t>(e.protocol_version));
 }
 
@@ -68,6 +72,10 @@ std::optional<Endpoint> read_endpoint(const ValueStore& store, const std::string
     at = bar + 1;
   }
   e.started_at = store.get_string(value::kStartedAt).value_or("");
+  e.cpu_variant = store.get_string(value::kCpuVariant).value_or("");
+  e.cpu_features = store.get_string(value::kCpuFeatures).value_or("");
+  e.devices = parse_devices_text(store.get_string(value::kDevices).value_or(""),
+                                 where + ": value 'Devices'");
   e.protocol_version = static_cast<int>(store.get_dword(value::kProtocolVersion).value_or(0));
   if (e.state == State::ready) {
     auto port = store.get_dword(value::kPort);

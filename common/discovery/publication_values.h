@@ -22,6 +22,11 @@ inline constexpr const char* kModel = "Model";
 // The loaded models' ids joined by '|', which no Windows file name (so no model id) holds.
 inline constexpr const char* kLoadedModels = "LoadedModels";
 inline constexpr const char* kStartedAt = "StartedAt";
+// The CPU backend module chosen at start, its instruction sets, and the devices as JSON text
+// (common/discovery/compute_devices.h).
+inline constexpr const char* kCpuVariant = "CpuVariant";
+inline constexpr const char* kCpuFeatures = "CpuFeatures";
+inline constexpr const char* kDevices = "Devices";
 inline constexpr const char* kProtocolVersion = "ProtocolVersion";
 }  // namespace value
 
@@ -37,7 +42,8 @@ class ValueStore {
 };
 
 // State=starting first (a stale `ready` from a crashed run goes before its Port does), Port and
-// Url deleted, then the identity: Pid, InstanceId, PipeName, Model, StartedAt, ProtocolVersion.
+// Url deleted, then the identity: Pid, InstanceId, PipeName, Model, LoadedModels, StartedAt,
+// CpuVariant, CpuFeatures, Devices, ProtocolVersion.
 void write_starting(ValueStore& store, const Endpoint& endpoint);
 // Port, Url and the identity, then State=ready last. Throws tandem::Error (before writing
 // anything) if the endpoint has no port or url.

@@ -1,11 +1,16 @@
 #include "common/llama/llama_backend.h"
 
 #include <mutex>
+#include <optional>
 #include <string>
 
+#include <ggml-backend.h>
 #include <llama.h>
 
+#include "common/files.h"
+#include "common/llama/backend_modules.h"
 #include "common/log.h"
+#include "common/paths.h"
 
 namespace tandem::llama {
 namespace {
@@ -20,14 +25,174 @@ void route_log(ggml_log_level level, const char* text, void*) {
   log::write(ours, "llama: " + line);
 }
 
+struct Candidate {
+  std::filesystem::path file;
+  std::string variant;  // "" for a module without variants
+  int score = 0;
+};
+
+// The module of `backend` in `folder` this machine runs best, as ggml's own loader picks it
+// (ggml_backend_load_best), but looking in that one folder only.
+std::optional<Candidate> best_module(const std::filesystem::path& folder,
+                                     const std::string& backend, std::string& problems) {
+  const std::string stem = platform::kModulePrefix + backend;
+  std::optional<Candidate> best;
+  std::error_code error;
+  for (std::filesystem::directory_iterator it(folder, error), end; !error && it != end;
+       it.increment(error)) {
+    const std::string name = path_utf8(it->path().filename());
+    if (it->path().extension() != platform::kModuleSuffix || name.rfind(stem, 0) != 0) continue;
+    const std::string rest = name.substr(
+        stem.size(), name.size() - stem.size() - std::string(platform::kModuleSuffix).size());
+    if (!rest.empty() && rest[0] != '-') continue;  // ggml-cpu-x.dll or ggml-cpu.dll, not ggml-cpux
+    std::string why;
+    const auto score = platform::backend_score(it->path(), why);
+    if (!score) {
+      problems += "; " + why;
+      continue;
+    }
+    TLOG(debug) << "backend module " << name << ": score " << *score;
+    if (*score > 0 && (!best || *score > best->score)) {
+      best = Candidate{it->path(), rest.empty() ? "" : rest.substr(1), *score};
+    }
+  }
+  if (error) problems += "; cannot list " + path_utf8(folder) + ": " + error.message();
+  return best;
+}
+
+// The instruction sets the CPU backend was built with, from its ggml_backend_get_features.
+std::string cpu_features(ggml_backend_reg_t reg) {
+  using GetFeatures = ggml_backend_feature* (*)(ggml_backend_reg_t);
+  auto get = reinterpret_cast<GetFeatures>(
+      ggml_backend_reg_get_proc_address(reg, "ggml_backend_get_features"));
+  std::string out;
+  for (auto* f = get ? get(reg) : nullptr; f && f->name; ++f) {
+    out += (out.empty() ? "" : " ") + std::string(f->name);
+  }
+  return out;
+}
+
+BackendReport load_backends(const std::filesystem::path& folder) {
+  platform::restrict_library_search();
+  std::string problems;
+  const auto cpu = best_module(folder, "cpu", problems);
+  if (!cpu) {
+    throw BackendsMissing("no CPU backend loaded from " + path_utf8(folder) + ": expected " +
+                          platform::kModulePrefix + "cpu-*" + platform::kModuleSuffix +
+                          " there that this processor runs" + problems);
+  }
+  ggml_backend_reg_t reg = ggml_backend_load(path_utf8(cpu->file).c_str());
+  if (!reg) {
+    throw BackendsMissing("cannot load the CPU backend " + path_utf8(cpu->file) +
+                          " (ggml_backend_load failed; the log says why)");
+  }
+  // The GPU backends beside it (ggml-vulkan; ggml-cuda where built) load only where their
+  // driver's library exists (vulkan-1.dll, libvulkan.so.1, CUDA's): without one, the CPU.
+  for (const char* gpu : {"vulkan", "cuda"}) {
+    std::string why;
+    const auto module = best_module(folder, gpu, why);
+    if (module && ggml_backend_load(path_utf8(module->file).c_str())) continue;
+    if (module) why = "; ggml_backend_load(" + path_utf8(module->file) + ") failed (see above)";
+    if (!why.empty()) {
+      TLOG(warning) << "GPU backend " << gpu
+                    << " not loaded, models run on the CPU: " << why.substr(2);
+    }
+  }
+  BackendReport report;
+  report.folder = folder;
+  report.cpu_variant = cpu->variant.empty() ? "generic" : cpu->variant;
+  report.cpu_features = cpu_features(reg);
+  for (std::size_t i = 0; i < ggml_backend_reg_count(); ++i) {
+    report.backends.emplace_back(ggml_backend_reg_name(ggml_backend_reg_get(i)));
+  }
+  return report;
+}
+
+std::once_flag g_once;
+std::optional<BackendReport> g_report;
+
 }  // namespace
 
-void ensure_llama_backend() {
-  static std::once_flag once;
-  std::call_once(once, [] {
+const BackendReport& ensure_llama_backend_from(const std::filesystem::path& folder) {
+  std::call_once(g_once, [&folder] {
     llama_log_set(route_log, nullptr);
+    // Before llama_backend_init, which would otherwise look for modules in the current
+    // directory too (ggml_backend_load_all) when none is registered.
+    g_report = load_backends(folder);
     llama_backend_init();
+    std::string devices;
+    for (const auto& d : compute_devices()) {
+      devices += (devices.empty() ? "" : ", ") + d.name + " (" + d.description + ")";
+    }
+    TLOG(info) << "llama.cpp backends from " << path_utf8(folder) << ": CPU variant "
+               << g_report->cpu_variant << " (" << g_report->cpu_features << "); devices "
+               << devices;
   });
+  return *g_report;
+}
+
+void ensure_llama_backend() {
+  ensure_llama_backend_from(paths::executable_dir());
+}
+
+const BackendReport* backend_report() {
+  return g_report ? &*g_report : nullptr;
+}
+
+std::vector<discovery::ComputeDevice> compute_devices() {
+  std::vector<discovery::ComputeDevice> out;
+  for (std::size_t i = 0; i < ggml_backend_dev_count(); ++i) {
+    ggml_backend_dev_t dev = ggml_backend_dev_get(i);
+    discovery::ComputeDevice d;
+    d.name = ggml_backend_dev_name(dev);
+    d.description = ggml_backend_dev_description(dev);
+    switch (ggml_backend_dev_type(dev)) {
+      case GGML_BACKEND_DEVICE_TYPE_CPU:
+        d.type = "cpu";
+        break;
+      case GGML_BACKEND_DEVICE_TYPE_GPU:
+        d.type = "gpu";
+        break;
+      case GGML_BACKEND_DEVICE_TYPE_IGPU:
+        d.type = "igpu";
+        break;
+      default:
+        d.type = "accel";
+        break;
+    }
+    std::size_t free = 0;
+    std::size_t total = 0;
+    ggml_backend_dev_memory(dev, &free, &total);
+    d.memory_free = free;
+    d.memory_total = total;
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+namespace {
+
+template <typename Function>
+Function cpu_function(const char* name) {
+  ggml_backend_reg_t cpu = ggml_backend_reg_by_name("CPU");
+  void* address = cpu ? ggml_backend_reg_get_proc_address(cpu, name) : nullptr;
+  if (!address) throw Error(std::string("the CPU backend does not provide ") + name);
+  return reinterpret_cast<Function>(address);
+}
+
+}  // namespace
+
+ggml_threadpool* new_cpu_threadpool(ggml_threadpool_params& params) {
+  using New = ggml_threadpool* (*)(ggml_threadpool_params*);
+  ggml_threadpool* pool = cpu_function<New>("ggml_threadpool_new")(&params);
+  if (!pool)
+    throw Error("ggml_threadpool_new failed for " + std::to_string(params.n_threads) + " threads");
+  return pool;
+}
+
+void free_cpu_threadpool(ggml_threadpool* pool) {
+  using Free = void (*)(ggml_threadpool*);
+  if (pool) cpu_function<Free>("ggml_threadpool_free")(pool);
 }
 
 int effective_threads(int requested, unsigned cores) {

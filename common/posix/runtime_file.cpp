@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/discovery/compute_devices.h"
 #include "common/error.h"
 #include "common/files.h"
 #include "common/json_fields.h"
@@ -26,6 +27,9 @@ std::string encode_runtime_file(const discovery::Endpoint& endpoint) {
   j["model"] = endpoint.model;
   j["loaded_models"] = endpoint.loaded_models;
   j["started_at"] = endpoint.started_at;
+  j["cpu_variant"] = endpoint.cpu_variant;
+  j["cpu_features"] = endpoint.cpu_features;
+  j["devices"] = discovery::devices_json(endpoint.devices);
   return j.dump(2) + "\n";
 }
 
@@ -58,6 +62,11 @@ discovery::Endpoint decode_runtime_file(const std::string& origin, std::string_v
   e.model = r.string("model").value_or("");
   e.loaded_models = r.strings("loaded_models").value_or(std::vector<std::string>{});
   e.started_at = r.string("started_at").value_or("");
+  e.cpu_variant = r.string("cpu_variant").value_or("");
+  e.cpu_features = r.string("cpu_features").value_or("");
+  if (const auto it = source.root().find("devices"); it != source.root().end()) {
+    e.devices = discovery::parse_devices(*it, source.where("/devices"));
+  }
   const auto port = r.integer("port", 1, 65535);
   const auto url = r.string("url");
   if (e.state == discovery::State::ready) {

@@ -3,6 +3,8 @@
 #include <iomanip>
 #include <sstream>
 
+#include "common/llama/llama_backend.h"
+
 namespace tandem::api {
 namespace {
 
@@ -78,6 +80,27 @@ std::string Metrics::render(const inference::CompletionBackend::Stats* stats) co
   describe(out, "tandem_slots_busy", "gauge", "Inference slots generating now.");
   out << "tandem_slots_busy " << (stats ? stats->busy_slots : 0) << '\n';
 
+  if (const auto* backends = llama::backend_report()) {
+    describe(
+        out, "tandem_backend_info", "gauge",
+        "The CPU backend module chosen at start for this processor, and its instruction sets.");
+    out << "tandem_backend_info{cpu_variant=\"" << label_value(backends->cpu_variant)
+        << "\",cpu_features=\"" << label_value(backends->cpu_features) << "\"} 1\n";
+    const auto devices = llama::compute_devices();
+    describe(out, "tandem_device_memory_total_bytes", "gauge", "Memory of each compute device.");
+    for (const auto& d : devices) {
+      out << "tandem_device_memory_total_bytes{device=\"" << label_value(d.name) << "\",type=\""
+          << label_value(d.type) << "\",description=\"" << label_value(d.description) << "\"} "
+          << d.memory_total << '\n';
+    }
+    describe(out, "tandem_device_memory_free_bytes", "gauge",
+             "Free memory of each compute device.");
+    for (const auto& d : devices) {
+      out << "tandem_device_memory_free_bytes{device=\"" << label_value(d.name) << "\"} "
+          << d.memory_free << '\n';
+    }
+  }
+
   describe(out, "tandem_cache_ram_hits_total", "counter",
            "Prompts whose start was restored from the RAM prompt cache.");
   out << "tandem_cache_ram_hits_total " << (stats ? stats->cache_ram_hits : 0) << '\n';
@@ -86,6 +109,18 @@ std::string Metrics::render(const inference::CompletionBackend::Stats* stats) co
   out << "tandem_cache_ram_misses_total " << (stats ? stats->cache_ram_misses : 0) << '\n';
   describe(out, "tandem_cache_ram_bytes", "gauge", "Bytes of slot states in the RAM prompt cache.");
   out << "tandem_cache_ram_bytes " << (stats ? stats->cache_ram_bytes : 0) << '\n';
+
+  describe(out, "tandem_model_layers", "gauge",
+           "Layers of the default model that can be offloaded (its output layer counts as one).");
+  out << "tandem_model_layers " << (stats ? stats->model_layers : 0) << '\n';
+  describe(out, "tandem_gpu_layers", "gauge",
+           "Layers of the default model on each GPU (n_gpu_layers); none: all on the CPU.");
+  if (stats) {
+    for (const auto& d : stats->gpu_layers) {
+      out << "tandem_gpu_layers{device=\"" << label_value(d.device) << "\",description=\""
+          << label_value(d.description) << "\"} " << d.layers << '\n';
+    }
+  }
 
   describe(out, "tandem_request_duration_seconds", "histogram",
            "Time from request to the end of the response.");

@@ -55,12 +55,7 @@ std::map<std::string, ModelSettings> parse_models_file(const std::string& origin
     if (auto v = r.integer("ctx_size", 64, 1 << 20)) s.ctx_size = static_cast<int>(*v);
     if (auto v = r.integer("parallel", 1, 64)) s.parallel = static_cast<int>(*v);
     s.keep_alive = r.keep_alive("keep_alive");
-    // Named by users of llama-server and Ollama; refused by name until GPU offload exists.
-    if (auto layers = r.integer("n_gpu_layers", 0, 100000); layers && *layers != 0) {
-      r.fail("n_gpu_layers",
-             "GPU offload is not built into this TandemLlm yet; only 0 (CPU) is "
-             "accepted");
-    }
+    s.n_gpu_layers = r.gpu_layers("n_gpu_layers");
     if (auto a = r.strings("aliases")) s.aliases = std::move(*a);
     r.reject_unknown();
     out.emplace(id, std::move(s));

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/gpu_offload.h"
 #include "common/keep_alive.h"
 
 namespace tandem::models {
@@ -20,6 +21,7 @@ struct ModelSettings {
   std::optional<int> ctx_size;
   std::optional<int> parallel;
   std::optional<KeepAlive> keep_alive;
+  std::optional<int> n_gpu_layers;   // "auto" (kGpuLayersAuto) or a count; none: llm-server.json's
   std::vector<std::string> aliases;  // other names requests may use
 };
 
@@ -36,7 +38,8 @@ struct CatalogEntry {
   }
 };
 
-// models.json: {"<id>": {"ctx_size":…, "parallel":…, "keep_alive":…, "aliases":[…]}, …}.
+// models.json: {"<id>": {"ctx_size":…, "parallel":…, "keep_alive":…, "n_gpu_layers":…,
+// "aliases":[…]}, …}.
 // InputError naming the file, line and field.
 std::map<std::string, ModelSettings> parse_models_file(const std::string& origin,
                                                        const std::string& text);

@@ -224,6 +224,11 @@ ModelInfo ModelRouter::info(const Entry& e) const {
   m.aliases = e.catalog.settings.aliases;
   m.in_flight = e.in_flight;
   m.removed = e.removed && e.state != ModelState::loaded && e.state != ModelState::loading;
+  if (e.backend) {
+    auto stats = e.backend->stats();
+    m.layers = stats.model_layers;
+    m.gpu_layers = std::move(stats.gpu_layers);
+  }
   return m;
 }
 

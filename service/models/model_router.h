@@ -37,6 +37,9 @@ struct ModelInfo {
   bool removed = false;     // gone from the folder (its last event)
   std::vector<std::string> aliases;
   int in_flight = 0;
+  // Loaded: its layers (the output layer counts) and how many each GPU holds (n_gpu_layers).
+  int layers = 0;
+  std::vector<inference::CompletionBackend::Stats::DeviceLayers> gpu_layers;
 };
 
 struct ModelEvent {

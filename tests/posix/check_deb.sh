@@ -11,6 +11,9 @@ deb=$(ls "$out"/tandem_*.deb)
 dpkg-deb -c "$deb" | awk '{print $6}' >"$out/files"
 status=0
 for f in ./usr/bin/tandem-llm ./usr/bin/tandem-trainer ./usr/bin/tandemctl \
+         ./usr/lib/tandem/tandem-llm ./usr/lib/tandem/tandem-trainer \
+         ./usr/lib/tandem/libllama.so.0 ./usr/lib/tandem/libggml-base.so.0 \
+         ./usr/lib/tandem/libggml-cpu-x64.so ./usr/lib/tandem/libggml-cpu-haswell.so \
          ./usr/share/tandem/tandem-tiny.gguf \
          ./usr/lib/systemd/system/tandem-llm.service ./usr/lib/systemd/system/tandem-trainer.service \
          ./usr/lib/sysusers.d/tandem.conf ./etc/tandem/llm-server.json ./etc/tandem/trainer.json; do

@@ -58,7 +58,13 @@ bool contains(const std::string& text, const std::string& part) {
 TEST(RuntimeFile, RoundTripsAReadyEndpoint) {
   auto e = ready_at(identity(4242), 8031);
   e.pipe_name = "/run/tandem/llm.sock";
+  e.cpu_variant = "zen4";
+  e.cpu_features = "AVX2 AVX512";
+  e.devices = {{"CPU", "AMD EPYC", "cpu", 5, 9}};
   const auto back = posix::decode_runtime_file("f.json", posix::encode_runtime_file(e));
+  EXPECT_EQ(back.cpu_variant, "zen4");
+  EXPECT_EQ(back.cpu_features, "AVX2 AVX512");
+  EXPECT_EQ(back.devices, e.devices);
   EXPECT_EQ(back.state, State::ready);
   EXPECT_EQ(back.pid, 4242u);
   EXPECT_EQ(back.port, 8031);

@@ -244,6 +244,13 @@ TEST_F(LinuxPairTest, ReadyOverNotifyAJobRunsAndSigtermStopsBothCleanly) {
   EXPECT_EQ(status["verified"], true);
   EXPECT_EQ(status["llm"]["pid"], llm_->pid());
   EXPECT_EQ(status["trainer"]["jobs_done"], 1);
+  // Issue #18: the CPU variant chosen from the modules beside tandem-llm, and the CPU device.
+  EXPECT_TRUE(std::filesystem::exists(
+      std::filesystem::path(TANDEM_LLM_EXE).parent_path() /
+      ("libggml-cpu-" + status["llm"]["cpu_variant"].get<std::string>() + ".so")))
+      << status_text;
+  ASSERT_FALSE(status["llm"]["devices"].empty()) << status_text;
+  EXPECT_EQ(status["llm"]["devices"][0]["name"], "CPU");
 
   // P6: a client's resolve() against the running server process, every check included.
   {

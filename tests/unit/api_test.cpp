@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/llama/llama_backend.h"
 #include "tests/support/api_calls.h"
 #include "tests/support/fake_backend.h"
 
@@ -50,6 +51,21 @@ TEST(ApiLoading, HealthIs503UntilTheBackendIsSet) {
   EXPECT_EQ(ready.status, 200);
   EXPECT_EQ(body_of(ready)["status"], "ok");
   EXPECT_EQ(api.handle(make("GET", "/v1/models")).status, 200);
+}
+
+// Issue #18: the CPU variant and each device's memory, once ggml's backends are loaded.
+TEST_F(ApiTest, MetricsShowTheCpuVariantAndTheDevices) {
+  llama::ensure_llama_backend();
+  const auto r = api.handle(make("GET", "/metrics"));
+  ASSERT_EQ(r.status, 200);
+  const std::string variant = llama::backend_report()->cpu_variant;
+  EXPECT_NE(r.body.find("tandem_backend_info{cpu_variant=\"" + variant + "\",cpu_features=\""),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("tandem_device_memory_total_bytes{device=\"CPU\",type=\"cpu\""),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("tandem_device_memory_free_bytes{device=\"CPU\"} "), std::string::npos);
 }
 
 TEST_F(ApiTest, ForeignHostIs403) {

@@ -27,6 +27,9 @@ TEST(LlmServerConfig, MissingFileMeansDefaults) {
   EXPECT_EQ(c.port, 8030);
   EXPECT_EQ(c.port_range, 20);
   EXPECT_TRUE(c.model.empty());
+  EXPECT_EQ(c.gpu.n_gpu_layers, kGpuLayersAuto);
+  EXPECT_FALSE(c.gpu.main_gpu);
+  EXPECT_TRUE(c.gpu.devices.empty());
 }
 
 TEST(LlmServerConfig, ReadsEveryKey) {
@@ -34,7 +37,8 @@ TEST(LlmServerConfig, ReadsEveryKey) {
     "model": "C:\\models\\m.gguf", "port": 9000, "port_range": 5, "threads": 2,
     "ctx_size": 4096, "parallel": 4, "queue_limit": 8, "max_body_bytes": 4096, "cache_ram_mib": 0,
     "api_key_file": "key.txt", "log_level": "debug",
-    "cors_origins": ["http://localhost:3000", "*"]})");
+    "cors_origins": ["http://localhost:3000", "*"], "n_gpu_layers": 12, "main_gpu": 1,
+    "devices": ["Vulkan0", "Vulkan1"]})");
   EXPECT_EQ(c.model, "C:\\models\\m.gguf");
   EXPECT_EQ(c.port, 9000);
   EXPECT_EQ(c.port_range, 5);
@@ -47,6 +51,12 @@ TEST(LlmServerConfig, ReadsEveryKey) {
   EXPECT_EQ(c.api_key_file, "key.txt");
   EXPECT_EQ(c.cors_origins, (std::vector<std::string>{"http://localhost:3000", "*"}));
   EXPECT_EQ(c.log_level, "debug");
+  EXPECT_EQ(c.gpu.n_gpu_layers, 12);
+  EXPECT_EQ(c.gpu.main_gpu, 1);
+  EXPECT_EQ(c.gpu.devices, (std::vector<std::string>{"Vulkan0", "Vulkan1"}));
+  EXPECT_EQ(parse_llm_server_config("x", R"({"n_gpu_layers": "auto"})").gpu.n_gpu_layers,
+            kGpuLayersAuto);
+  EXPECT_EQ(parse_llm_server_config("x", R"({"n_gpu_layers": 0})").gpu.n_gpu_layers, 0);
 }
 
 TEST(LlmServerConfig, ErrorsNameFileLineAndField) {
@@ -69,6 +79,20 @@ TEST(LlmServerConfig, ErrorsNameFileLineAndField) {
             "llm-server.json:3: field 'cors_origins[1]': expected a string, got a number");
   EXPECT_EQ(error_of("{\"cors_origins\": \"http://a\"}"),
             "llm-server.json:1: field 'cors_origins': expected an array of strings, got a string");
+  const std::string layers_expected =
+      "expected \"auto\" or a number of layers from 0 (CPU only) to 100000";
+  EXPECT_EQ(error_of("{\"n_gpu_layers\": -1}"),
+            "llm-server.json:1: field 'n_gpu_layers': " + layers_expected + ", got -1");
+  EXPECT_EQ(error_of("{\"n_gpu_layers\": \"max\"}"),
+            "llm-server.json:1: field 'n_gpu_layers': " + layers_expected + ", got \"max\"");
+  EXPECT_EQ(error_of("{\"n_gpu_layers\": 1.5}"),
+            "llm-server.json:1: field 'n_gpu_layers': " + layers_expected + ", got 1.5");
+  EXPECT_EQ(error_of("{\"main_gpu\": -1}"),
+            "llm-server.json:1: field 'main_gpu': expected an integer from 0 to 63, got -1");
+  EXPECT_EQ(error_of("{\"devices\": \"Vulkan0\"}"),
+            "llm-server.json:1: field 'devices': expected an array of strings, got a string");
+  EXPECT_EQ(error_of("{\"devices\": [\"\"]}"),
+            "llm-server.json:1: field 'devices': expected device names like \"Vulkan0\", got \"\"");
   for (const char* bad : {"localhost:3000", "http://a/", "http://a/app", "http://", "://a"}) {
     EXPECT_EQ(error_of(std::string("{\"cors_origins\": [\"") + bad + "\"]}"),
               std::string("llm-server.json:1: field 'cors_origins': expected origins like "

@@ -315,6 +315,24 @@ TEST_F(CtlCommandsTest, StatusShowsServicesEndpointAndTrainer) {
   EXPECT_EQ(j["verified"], true);
 }
 
+TEST_F(CtlCommandsTest, StatusShowsTheCpuVariantAndEachDevice) {
+  ASSERT_EQ(ctl({"start"}).code, kOk);
+  live_ = published_ = endpoint();
+  published_->cpu_variant = "haswell";
+  published_->cpu_features = "AVX AVX2 FMA";
+  published_->devices = {{"CPU", "Intel Core i7", "cpu", 3ull << 29, 8ull << 30}};
+  auto r = ctl({"status"});
+  EXPECT_NE(r.out.find("instance       inst-1\n"
+                       "cpu variant    haswell (AVX AVX2 FMA)\n"
+                       "device         CPU: Intel Core i7 (cpu, 1.5 GiB free of 8.0 GiB)\n"
+                       "verified       yes\n"),
+            std::string::npos)
+      << r.out;
+  const auto j = nlohmann::json::parse(ctl({"status", "--json"}).out);
+  EXPECT_EQ(j["llm"]["cpu_variant"], "haswell");
+  EXPECT_EQ(j["llm"]["devices"][0]["memory_total"], 8ull << 30);
+}
+
 TEST_F(CtlCommandsTest, StatusWithoutAServiceManagerSaysSoAndStillAnswers) {
   p_.open_services = []() -> std::unique_ptr<ServiceManager> {
     throw ServiceManagerUnavailable("systemd is not running on this machine");

@@ -150,6 +150,28 @@ TEST(DiscoveryResponse, LoadedModelsTravelAsAnArray) {
   EXPECT_EQ(decode_response(text).endpoint->loaded_models, e.loaded_models);
 }
 
+TEST(DiscoveryResponse, TheCpuVariantAndDevicesTravelAndUnknownDeviceKeysAreIgnored) {
+  Endpoint e = ready_endpoint();
+  e.cpu_variant = "zen4";
+  e.cpu_features = "AVX2 AVX512";
+  e.devices = {{"CPU", "AMD EPYC", "cpu", 5, 9, 3}};
+  const std::string text = encode_endpoint(e);
+  EXPECT_NE(
+      text.find(R"("cpu_variant":"zen4","cpu_features":"AVX2 AVX512","devices":[{"name":"CPU",)"
+                R"("description":"AMD EPYC","type":"cpu","memory_free":5,"memory_total":9,)"
+                R"("layers":3}])"),
+      std::string::npos)
+      << text;
+  const auto back = decode_response(text).endpoint;
+  EXPECT_EQ(back->cpu_variant, "zen4");
+  EXPECT_EQ(back->cpu_features, "AVX2 AVX512");
+  EXPECT_EQ(back->devices, e.devices);
+  // A later server may say more of each device.
+  std::string newer = text;
+  newer.replace(newer.find(R"("name":"CPU")"), 12, R"("name":"CPU","vram_used":3)");
+  EXPECT_EQ(decode_response(newer).endpoint->devices, e.devices);
+}
+
 TEST(DiscoveryResponse, NotReadyHasStateButNoAddress) {
   Endpoint e = ready_endpoint();
   e.state = State::starting;

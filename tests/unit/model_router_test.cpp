@@ -275,8 +275,13 @@ TEST(ModelCatalog, SplitModelsAreOneAndProjectorsNone) {
   }
   EXPECT_THROW(parse_models_file("models.json", R"({"a": {"ctx": 512}})"), InputError);
   EXPECT_THROW(parse_models_file("models.json", R"({"a": {"keep_alive": "soon"}})"), InputError);
-  EXPECT_THROW(parse_models_file("models.json", R"({"a": {"n_gpu_layers": 99}})"), InputError);
-  EXPECT_NO_THROW(parse_models_file("models.json", R"({"a": {"n_gpu_layers": 0}})"));
+  EXPECT_THROW(parse_models_file("models.json", R"({"a": {"n_gpu_layers": -1}})"), InputError);
+  EXPECT_THROW(parse_models_file("models.json", R"({"a": {"n_gpu_layers": "all"}})"), InputError);
+  EXPECT_EQ(parse_models_file("m", R"({"a": {"n_gpu_layers": 0}})")["a"].n_gpu_layers, 0);
+  EXPECT_EQ(parse_models_file("m", R"({"a": {"n_gpu_layers": 99}})")["a"].n_gpu_layers, 99);
+  EXPECT_EQ(parse_models_file("m", R"({"a": {"n_gpu_layers": "auto"}})")["a"].n_gpu_layers,
+            tandem::kGpuLayersAuto);
+  EXPECT_FALSE(parse_models_file("m", R"({"a": {}})")["a"].n_gpu_layers);
   auto s = parse_models_file("m", R"({"a": {"keep_alive": "10m", "aliases": ["x"]}})");
   EXPECT_EQ(s["a"].keep_alive, KeepAlive(600));
   EXPECT_EQ(s["a"].aliases, std::vector<std::string>{"x"});

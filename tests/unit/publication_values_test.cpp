@@ -28,11 +28,19 @@ Endpoint endpoint() {
 TEST(PublicationValues, ReadyWritesStateLast) {
   RecordingStore store;
   write_ready(store, endpoint());
-  const std::vector<std::string> expected = {
-      "set Port=8031",         "set Url=http://127.0.0.1:8031",        "set Pid=1234",
-      "set InstanceId={GUID}", "set PipeName=\\\\.\\pipe\\tandem-llm", "set Model=tiny",
-      "set LoadedModels=",     "set StartedAt=2024-05-01T10:00:00Z",   "set ProtocolVersion=1",
-      "set State=ready"};
+  const std::vector<std::string> expected = {"set Port=8031",
+                                             "set Url=http://127.0.0.1:8031",
+                                             "set Pid=1234",
+                                             "set InstanceId={GUID}",
+                                             "set PipeName=\\\\.\\pipe\\tandem-llm",
+                                             "set Model=tiny",
+                                             "set LoadedModels=",
+                                             "set StartedAt=2024-05-01T10:00:00Z",
+                                             "set CpuVariant=",
+                                             "set CpuFeatures=",
+                                             "set Devices=[]",
+                                             "set ProtocolVersion=1",
+                                             "set State=ready"};
   EXPECT_EQ(store.log, expected);
 }
 
@@ -74,6 +82,10 @@ TEST(PublicationValues, ReadsBackWhatWasWritten) {
   EXPECT_FALSE(read_endpoint(store, "HKLM\\X"));
   auto written = endpoint();
   written.loaded_models = {"tiny", "qwen2.5-7b"};
+  written.cpu_variant = "haswell";
+  written.cpu_features = "AVX AVX2 FMA";
+  written.devices = {{"CPU", "Intel(R) Core(TM) i7", "cpu", 1u << 30, 4ull << 30},
+                     {"Vulkan0", "Radeon \"RX\" 7600", "gpu", 0, 8ull << 30}};
   write_ready(store, written);
   auto e = read_endpoint(store, "HKLM\\X");
   ASSERT_TRUE(e);
@@ -87,6 +99,9 @@ TEST(PublicationValues, ReadsBackWhatWasWritten) {
   EXPECT_EQ(e->model, "tiny");
   EXPECT_EQ(e->loaded_models, written.loaded_models);
   EXPECT_EQ(e->started_at, "2024-05-01T10:00:00Z");
+  EXPECT_EQ(e->cpu_variant, "haswell");
+  EXPECT_EQ(e->cpu_features, "AVX AVX2 FMA");
+  EXPECT_EQ(e->devices, written.devices);
   EXPECT_EQ(e->protocol_version, 1);
   write_withdrawn(store);
   e = read_endpoint(store, "HKLM\\X");
@@ -114,6 +129,17 @@ TEST(PublicationValues, BrokenValuesAreErrorsNamingKeyAndValue) {
     EXPECT_STREQ(e.what(), "K: value 'Port': State is ready but Port is missing");
   }
   store.set_dword("Port", 70000);
+  EXPECT_THROW(read_endpoint(store, "K"), Error);
+  store.set_dword("Port", 8031);
+  store.set_string("Url", "http://127.0.0.1:8031");
+  store.set_string("Devices", R"([{"name":"CPU","memory_total":"lots"}])");
+  try {
+    read_endpoint(store, "K");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "K: value 'Devices'[0].memory_total: expected a byte count");
+  }
+  store.set_string("Devices", "[{");
   EXPECT_THROW(read_endpoint(store, "K"), Error);
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/llama/llama_backend.h"
 #include "inference/engine.h"
 #include "tests/support/tiny_model.h"
 
@@ -26,7 +27,7 @@ struct ModelFree {
 class Vocab {
  public:
   Vocab() {
-    llama_backend_init();
+    llama::ensure_llama_backend();
     auto params = llama_model_default_params();
     params.vocab_only = true;
     model_.reset(llama_model_load_from_file(testing::tiny_model_path().string().c_str(), params));

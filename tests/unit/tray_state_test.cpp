@@ -393,6 +393,16 @@ TEST(TrayStatusText, NamesTheModelsLoadedBesideTheDefault) {
   EXPECT_EQ(status_text(s).model, "Model: tandem-tiny (also loaded: qwen2.5-7b, phi-3)");
 }
 
+TEST(TrayStatusText, ShowsTheCpuVariantAndTheDevices) {
+  auto s = healthy();
+  EXPECT_EQ(status_text(s).compute, "Compute: -");
+  s.publication->cpu_variant = "haswell";
+  s.publication->devices = {{"CPU", "Intel Core i7", "cpu", 1, 2},
+                            {"Vulkan0", "RX 7600", "gpu", 3, 4}};
+  EXPECT_EQ(status_text(s).compute,
+            "Compute: CPU variant haswell; devices: CPU (Intel Core i7), Vulkan0 (RX 7600)");
+}
+
 TEST(TrayStatusText, UnverifiedEndpointSaysWhy) {
   auto s = healthy();
   s.verified = false;

@@ -141,6 +141,18 @@ TEST_F(LlmServiceTest, ScStartPublishesEndpointAndScStopWithdrawsIt) {
   EXPECT_EQ(parsed["llm"]["port"], port_);
   EXPECT_EQ(parsed["llm"]["instance"], published->instance_id);
   EXPECT_EQ(parsed["verified"], true);
+  // Issue #18: the CPU variant chosen from the DLLs beside tandem-llm.exe, and the CPU device.
+  const std::string variant = parsed["llm"]["cpu_variant"];
+  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(TANDEM_LLM_EXE).parent_path() /
+                                      ("ggml-cpu-" + variant + ".dll")))
+      << json.output;
+  EXPECT_NE(parsed["llm"]["cpu_features"].get<std::string>(), "") << json.output;
+  ASSERT_FALSE(parsed["llm"]["devices"].empty()) << json.output;
+  EXPECT_EQ(parsed["llm"]["devices"][0]["name"], "CPU");
+  EXPECT_EQ(parsed["llm"]["devices"][0]["type"], "cpu");
+  auto text = testing::run_process("\"" + windows_path(TANDEM_CTL_EXE) + "\" status");
+  EXPECT_NE(text.output.find("cpu variant    " + variant + " ("), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("device         CPU: "), std::string::npos) << text.output;
 
   auto sc = testing::run_process("sc.exe stop " + std::string(kService));
   EXPECT_EQ(sc.exit_code, 0u) << sc.output << sc.errors;
@@ -267,6 +279,41 @@ TEST_F(LlmServiceTest, InvalidConfigStopsWithAClearErrorAndExitCode) {
   EXPECT_NE(log->find("field 'port': expected an integer from 1 to 65535, got a string"),
             std::string::npos)
       << *log;
+}
+
+// Issue #18: tandem-llm.exe with its DLLs but no ggml-cpu-*.dll beside it stops with exit code 6
+// and says which folder it looked in; a module in the current directory does not stand in.
+TEST_F(LlmServiceTest, WithoutACpuBackendBesideItTheServiceStopsWithExitCode6) {
+  namespace fs = std::filesystem;
+  const fs::path installed = fs::path(TANDEM_LLM_EXE).parent_path();
+  const fs::path lonely = fs::temp_directory_path() / "tandem-no-backend";
+  fs::remove_all(lonely);
+  fs::create_directories(lonely);
+  for (const char* file : {"tandem-llm.exe", "llama.dll", "ggml.dll", "ggml-base.dll"}) {
+    fs::copy_file(installed / file, lonely / file);
+  }
+  remove_service();
+  auto sc = testing::run_process("sc.exe create " + std::string(kService) + " binPath= \"" +
+                                 path_utf8(lonely / "tandem-llm.exe") + "\" start= demand");
+  ASSERT_EQ(sc.exit_code, 0u) << sc.output << sc.errors;
+  testing::run_process("sc.exe start " + std::string(kService));
+  auto scm = win32::ScManager::open();
+  auto service = win32::Service::open(scm, kService, SERVICE_QUERY_STATUS);
+  win32::ServiceStatusInfo final_status;
+  try {
+    final_status = service.wait_for_state(ServiceRunState::stopped, 60s);
+  } catch (const tandem::Error&) {
+    final_status = service.query();
+  }
+  EXPECT_EQ(final_status.state, ServiceRunState::stopped);
+  EXPECT_EQ(final_status.service_exit_code, 6u);  // kExitNoBackend
+  auto log = read_file_if_exists(paths::logs_dir() / "tandem-llm.log");
+  ASSERT_TRUE(log);
+  EXPECT_NE(log->find("no CPU backend loaded from " + path_utf8(lonely)), std::string::npos)
+      << *log;
+  remove_service();
+  std::error_code ignored;
+  fs::remove_all(lonely, ignored);
 }
 
 }  // namespace

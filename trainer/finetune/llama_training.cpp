@@ -51,7 +51,7 @@ struct LlamaTraining::State {
     if (result) ggml_opt_result_free(result);
     if (one) ggml_opt_dataset_free(one);
     if (ctx) llama_free(ctx);
-    if (pool) ggml_threadpool_free(pool);
+    llama::free_cpu_threadpool(pool);
     if (model) llama_model_free(model);
   }
 
@@ -90,9 +90,7 @@ LlamaTraining::LlamaTraining(const std::filesystem::path& model,
   ggml_threadpool_params tp = ggml_threadpool_params_default(options.threads);
   tp.prio = GGML_SCHED_PRIO_LOW;
   tp.poll = 0;  // idle workers sleep rather than spin between steps
-  s_->pool = ggml_threadpool_new(&tp);
-  if (!s_->pool)
-    throw Error("ggml_threadpool_new failed for " + std::to_string(options.threads) + " threads");
+  s_->pool = llama::new_cpu_threadpool(tp);
 
   llama_context_params cp = llama_context_default_params();
   const auto n = static_cast<std::uint32_t>(options.context_length);
