@@ -285,7 +285,7 @@ TEST_F(LlmServiceTest, WithoutACpuBackendBesideItTheServiceStopsWithExitCode6) {
   const fs::path lonely = fs::temp_directory_path() / "tandem-no-backend";
   fs::remove_all(lonely);
   fs::create_directories(lonely);
-  for (const char* file : {"tandem-llm.exe", "llama.dll", "ggml.dll", "ggml-base.dll"}) {
+  for (const char* file : {"tandem-llm.exe", "libllama.dll", "ggml.dll", "ggml-base.dll"}) {
     fs::copy_file(installed / file, lonely / file);
   }
   remove_service();
