@@ -103,7 +103,8 @@ else()
     target_compile_options(${_t} PRIVATE -O2 -w)
     if(MINGW AND _t MATCHES "^ggml-cpu")
       target_compile_options(${_t} PRIVATE
-        -include "${PROJECT_SOURCE_DIR}/cmake/mingw-compat/thread_power_throttling.h")
+        "$<$<COMPILE_LANGUAGE:C>:SHELL:-include ${PROJECT_SOURCE_DIR}/cmake/mingw-compat/thread_power_throttling.h>"
+        "$<$<COMPILE_LANGUAGE:CXX>:SHELL:-include ${PROJECT_SOURCE_DIR}/cmake/mingw-compat/amx_tile_stride.h>")
     endif()
   endforeach()
 endif()

@@ -17,7 +17,7 @@ struct FreeModule {
 }  // namespace
 
 void restrict_library_search() {
-  // The executable's own imports (llama.dll, ggml.dll, ggml-base.dll) were resolved from its
+  // The executable's own imports (libllama.dll, ggml.dll, ggml-base.dll) were resolved from its
   // folder before main; this covers every later LoadLibrary: ggml's and the modules' own imports.
   if (!SetDefaultDllDirectories(LOAD_LIBRARY_SEARCH_APPLICATION_DIR |
                                 LOAD_LIBRARY_SEARCH_SYSTEM32)) {

@@ -175,7 +175,7 @@ ProbeRun run_probe(const fs::path& folder) {
 #ifdef _WIN32
   const std::string exe = "tandem-backend-probe.exe";
   // The DLLs the probe imports: Windows finds them in its folder first, as in the install folder.
-  for (const char* dll : {"llama.dll", "ggml.dll", "ggml-base.dll"}) {
+  for (const char* dll : {"libllama.dll", "ggml.dll", "ggml-base.dll"}) {
     fs::copy_file(here / dll, folder / dll, fs::copy_options::overwrite_existing);
   }
   win32::JobObjectLauncher launcher;

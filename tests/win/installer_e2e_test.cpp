@@ -321,9 +321,9 @@ TEST_F(InstallerTest, TandemctlInstallRegistersWhatTheMsiRegisters) {
   // The same binaries in the same folder, registered by tandemctl instead of msiexec.
   const fs::path copy = paths::data_dir() / "binaries";
   fs::create_directories(copy);
-  for (const char* exe :
-       {"tandem-llm.exe", "tandem-trainer.exe", "tandemctl.exe", "tandem-tiny.gguf"}) {
-    fs::copy_file(kInstallDir / exe, copy / exe);
+  // Every file the MSI put there: the executables, llama.cpp's DLLs, the test model.
+  for (const auto& entry : fs::directory_iterator(kInstallDir)) {
+    if (entry.is_regular_file()) fs::copy_file(entry.path(), copy / entry.path().filename());
   }
   msiexec("/x \"" + windows_path(TANDEM_MSI) + "\" /qn");
   fs::create_directories(kInstallDir);

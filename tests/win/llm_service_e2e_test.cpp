@@ -86,6 +86,19 @@ class LlmServiceTest : public ::testing::Test {
                                                                  begin);
   }
 
+  // sc start for a service that is to fail at start: its status once it has stopped.
+  static win32::ServiceStatusInfo start_until_stopped() {
+    testing::run_process("sc.exe start " + std::string(kService));
+    auto scm = win32::ScManager::open();
+    auto service = win32::Service::open(scm, kService, SERVICE_QUERY_STATUS);
+    try {
+      return service.wait_for_state(ServiceRunState::stopped, 60s);
+    } catch (const tandem::Error&) {
+      // wait_for_state may report the stop as an error when it waited for another state.
+      return service.query();
+    }
+  }
+
   std::uint16_t port_ = 0;
 };
 
@@ -241,16 +254,7 @@ TEST_F(LlmServiceTest, PipeSquatterMakesTheStartFailLoudly) {
                                               PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE, 1, 4096,
                                               4096, 0, nullptr));
   ASSERT_TRUE(squatter);
-  auto sc = testing::run_process("sc.exe start " + std::string(kService));
-  auto scm = win32::ScManager::open();
-  auto service = win32::Service::open(scm, kService, SERVICE_QUERY_STATUS);
-  win32::ServiceStatusInfo final_status;
-  try {
-    final_status = service.wait_for_state(ServiceRunState::stopped, 60s);
-  } catch (const tandem::Error&) {
-    // wait_for_state may report the stop as an error when it waited for another state.
-    final_status = service.query();
-  }
+  const auto final_status = start_until_stopped();
   EXPECT_EQ(final_status.state, ServiceRunState::stopped);
   EXPECT_EQ(final_status.win32_exit_code, static_cast<DWORD>(ERROR_SERVICE_SPECIFIC_ERROR));
   EXPECT_EQ(final_status.service_exit_code, 3u);  // kExitPublishFailed
@@ -263,15 +267,7 @@ TEST_F(LlmServiceTest, PipeSquatterMakesTheStartFailLoudly) {
 
 TEST_F(LlmServiceTest, InvalidConfigStopsWithAClearErrorAndExitCode) {
   write_config({{"port", "eighty"}});
-  testing::run_process("sc.exe start " + std::string(kService));
-  auto scm = win32::ScManager::open();
-  auto service = win32::Service::open(scm, kService, SERVICE_QUERY_STATUS);
-  win32::ServiceStatusInfo final_status;
-  try {
-    final_status = service.wait_for_state(ServiceRunState::stopped, 60s);
-  } catch (const tandem::Error&) {
-    final_status = service.query();
-  }
+  const auto final_status = start_until_stopped();
   EXPECT_EQ(final_status.service_exit_code, 2u);  // kExitBadConfig
   auto log = read_file_if_exists(paths::logs_dir() / "tandem-llm.log");
   ASSERT_TRUE(log);
@@ -289,22 +285,14 @@ TEST_F(LlmServiceTest, WithoutACpuBackendBesideItTheServiceStopsWithExitCode6) {
   const fs::path lonely = fs::temp_directory_path() / "tandem-no-backend";
   fs::remove_all(lonely);
   fs::create_directories(lonely);
-  for (const char* file : {"tandem-llm.exe", "llama.dll", "ggml.dll", "ggml-base.dll"}) {
+  for (const char* file : {"tandem-llm.exe", "libllama.dll", "ggml.dll", "ggml-base.dll"}) {
     fs::copy_file(installed / file, lonely / file);
   }
   remove_service();
   auto sc = testing::run_process("sc.exe create " + std::string(kService) + " binPath= \"" +
                                  path_utf8(lonely / "tandem-llm.exe") + "\" start= demand");
   ASSERT_EQ(sc.exit_code, 0u) << sc.output << sc.errors;
-  testing::run_process("sc.exe start " + std::string(kService));
-  auto scm = win32::ScManager::open();
-  auto service = win32::Service::open(scm, kService, SERVICE_QUERY_STATUS);
-  win32::ServiceStatusInfo final_status;
-  try {
-    final_status = service.wait_for_state(ServiceRunState::stopped, 60s);
-  } catch (const tandem::Error&) {
-    final_status = service.query();
-  }
+  const auto final_status = start_until_stopped();
   EXPECT_EQ(final_status.state, ServiceRunState::stopped);
   EXPECT_EQ(final_status.service_exit_code, 6u);  // kExitNoBackend
   auto log = read_file_if_exists(paths::logs_dir() / "tandem-llm.log");
