@@ -1,9 +1,8 @@
 #include "common/win32/event.h"
 
-#include <algorithm>
-
 #include "common/log.h"
 #include "common/win32/error.h"
+#include "common/win32/wait_ms.h"
 
 namespace tandem::win32 {
 
@@ -44,11 +43,7 @@ void Event::reset() const {
 
 bool Event::wait(std::chrono::milliseconds timeout) const {
   const std::string call = "WaitForSingleObject(" + what_ + ")";
-  const DWORD ms = timeout == std::chrono::milliseconds::max()
-                       ? INFINITE
-                       : static_cast<DWORD>(std::clamp<std::chrono::milliseconds::rep>(
-                             timeout.count(), 0, INFINITE - 1));
-  const DWORD r = WaitForSingleObject(waitable(call), ms);
+  const DWORD r = WaitForSingleObject(waitable(call), wait_ms(timeout));
   if (r == WAIT_FAILED) throw_last_error(call);
   return r == WAIT_OBJECT_0;
 }

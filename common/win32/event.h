@@ -34,7 +34,7 @@ class Event {
   // logged, and the waits on the event end at their own bounds.
   void set_or_log() const noexcept;
   // WaitForSingleObject; needs SYNCHRONIZE. True once the event is set, false when `timeout`
-  // (kWaitForever allowed, waits.h) runs out first.
+  // (kWaitForever allowed, wait_ms.h) runs out first.
   bool wait(std::chrono::milliseconds timeout) const;
   // The handle, for a wait made by `call` (WaitFor*Objects*, an OVERLAPPED's event, a registered
   // wait); needs SYNCHRONIZE.

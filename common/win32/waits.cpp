@@ -6,15 +6,6 @@
 #include "common/win32/error.h"
 
 namespace tandem::win32 {
-namespace {
-
-DWORD to_dword(std::chrono::milliseconds timeout) {
-  if (timeout == kWaitForever) return INFINITE;
-  return static_cast<DWORD>(
-      std::clamp<std::chrono::milliseconds::rep>(timeout.count(), 0, INFINITE - 1));
-}
-
-}  // namespace
 
 std::optional<std::size_t> wait_any(std::span<const HANDLE> handles,
                                     std::chrono::milliseconds timeout, const std::string& what) {
@@ -30,7 +21,7 @@ std::optional<std::size_t> wait_any(std::span<const HANDLE> handles,
                                          deadline - std::chrono::steady_clock::now()),
                                      std::chrono::milliseconds(0));
     r = WaitForMultipleObjectsEx(static_cast<DWORD>(handles.size()), handles.data(), FALSE,
-                                 to_dword(left), TRUE);
+                                 wait_ms(left), TRUE);
   }
   if (r == WAIT_FAILED) throw_last_error("WaitForMultipleObjectsEx(" + what + ")");
   if (r == WAIT_TIMEOUT) return std::nullopt;

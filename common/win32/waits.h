@@ -13,11 +13,9 @@
 
 #include "common/win32/event.h"
 #include "common/win32/handle.h"
+#include "common/win32/wait_ms.h"
 
 namespace tandem::win32 {
-
-// For a wait that only a signalled handle ends.
-inline constexpr std::chrono::milliseconds kWaitForever = std::chrono::milliseconds::max();
 
 // A thread-pool wait (RegisterWaitForSingleObject, WT_EXECUTEONLYONCE) that calls
 // `callback(context, FALSE)` once when `object` is signalled. Ending it (destructor, reset)

@@ -1,0 +1,21 @@
+// A wait's bound as the DWORD milliseconds Win32 takes: kWaitForever is INFINITE, anything else
+// is held below it, so a long bound never means "forever".
+#pragma once
+
+#include <windows.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace tandem::win32 {
+
+// For a wait that only a signalled handle ends.
+inline constexpr std::chrono::milliseconds kWaitForever = std::chrono::milliseconds::max();
+
+inline DWORD wait_ms(std::chrono::milliseconds timeout) {
+  if (timeout == kWaitForever) return INFINITE;
+  return static_cast<DWORD>(
+      std::clamp<std::chrono::milliseconds::rep>(timeout.count(), 0, INFINITE - 1));
+}
+
+}  // namespace tandem::win32
