@@ -79,6 +79,10 @@ def p3_rows(p3, where="native", tandem="tandem-p3", peer_name="llama-server"):
     rows = []
     note = (f"{p3['model_mb']:.0f} MB Q8_0 random-weight llama (~270 M params), "
             f"{p3['threads']} threads, greedy")
+    if where == "lavapipe":
+        note += (f"; layers on lavapipe, a software Vulkan device on the same cores (Tandem "
+                 f"{p3['tandem_gpu_layers']}, llama-server {p3['peer_gpu_layers']}): a "
+                 "functional comparison of the offload paths, not a GPU's speed")
     for key, label in (("1c", "1 client"), ("4c", "4 clients")):
         t, peer = p3[tandem][key], p3[peer_name][key]
         rows.append(report.row(f"P3 decode tok/s per stream, {label}", where, "tok/s",
@@ -97,6 +101,12 @@ def p3_rows(p3, where="native", tandem="tandem-p3", peer_name="llama-server"):
     rows.append(report.row("P3 time to first token mean, prompts sharing their start", where,
                            "ms", t["ttft_mean_ms"], {"llama-server": peer["ttft_mean_ms"]},
                            note="1 client, 2 requests; only the end differs: cached starts reused"))
+    if p3.get("cache_ram"):
+        c = p3["cache_ram"]
+        rows.append(report.row("P4 RAM prompt cache held after P3 load", where, "MiB", c["mib"], {},
+                               note=f"cache_ram_mib 1024 (default); {c['hits']:.0f} prompts "
+                                    f"restored from it, {c['misses']:.0f} it did not have; "
+                                    "counted in the RSS row below"))
     rows.append(report.row("P4 server RSS after P3 load", where, "MiB",
                            p3[tandem]["loaded_rss_mb"],
                            {"llama-server": p3[peer_name]["loaded_rss_mb"]},
@@ -166,6 +176,8 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--llama-server", default="")
     ap.add_argument("--llama-server-exe", default="", help="llama-server.exe for Wine's P2, P3")
+    ap.add_argument("--llama-server-vulkan", default="",
+                    help="llama-server built with -DGGML_VULKAN=ON, for P3 on lavapipe")
     ap.add_argument("--msi", default="")
     ap.add_argument("--bench-exe", default="")
     ap.add_argument("--no-wine", action="store_true")
@@ -207,6 +219,15 @@ def main():
             print("native: P3 inference (model made once, ~1 GB)", flush=True)
             raw["p3"] = native.p3()
             rows += p3_rows(raw["p3"])
+        if (not a.no_p3 and a.llama_server_vulkan and not a.only_models and
+                not a.only_finetune and not a.quick):
+            print("native: P3 with every layer on lavapipe (software Vulkan)", flush=True)
+            try:
+                raw["p3_vulkan"] = native.p3_vulkan(a.llama_server_vulkan)
+                rows += p3_rows(raw["p3_vulkan"], where="lavapipe")
+            except Exception as e:  # one figure failing must not lose the others
+                raw.setdefault("errors", []).append(f"P3 on lavapipe: {e}")
+                print(f"  P3 on lavapipe failed: {e}", flush=True)
         if not a.only_p3 and not a.only_models and not a.only_finetune and not a.quick:
             print("native: P7 many models", flush=True)
             raw["p7"] = models.run(native)

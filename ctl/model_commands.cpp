@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/byte_size.h"
 #include "common/config.h"
 #include "common/error.h"
 #include "common/http_client.h"
@@ -13,12 +14,6 @@
 
 namespace tandem::ctl {
 namespace {
-
-std::string size_text(std::uint64_t bytes) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
-  return text;
-}
 
 // The server's error message, else the status.
 std::string error_of(const HttpResult& r) {
@@ -38,7 +33,7 @@ void print_models(Platform& p, const nlohmann::json& models) {
     }
     std::fprintf(p.out, "%-24s %-9s %12s  %s\n", m["id"].get<std::string>().c_str(),
                  m["status"]["value"].get<std::string>().c_str(),
-                 size_text(m["size_bytes"].get<std::uint64_t>()).c_str(), note.c_str());
+                 byte_size_text(m["size_bytes"].get<std::uint64_t>()).c_str(), note.c_str());
   }
 }
 

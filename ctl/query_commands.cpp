@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/byte_size.h"
 #include "common/discovery/compute_devices.h"
 #include "common/error.h"
 #include "ctl/commands.h"
@@ -54,18 +55,13 @@ nlohmann::json trainer_json(const TrainerStatus& t) {
           {"training", describe_training(t.training)}};
 }
 
-std::string gib(std::uint64_t bytes) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f GiB", static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
-  return text;
-}
-
 // "Vulkan0: NVIDIA GeForce RTX 3060 (gpu, 9.1 GiB free of 12.0 GiB), 29 layers of the default
 // model"
 std::string device_line(const nlohmann::json& d) {
   return d["name"].get<std::string>() + ": " + d["description"].get<std::string>() + " (" +
-         d["type"].get<std::string>() + ", " + gib(d["memory_free"].get<std::uint64_t>()) +
-         " free of " + gib(d["memory_total"].get<std::uint64_t>()) + ")" +
+         d["type"].get<std::string>() + ", " +
+         byte_size_text(d["memory_free"].get<std::uint64_t>()) + " free of " +
+         byte_size_text(d["memory_total"].get<std::uint64_t>()) + ")" +
          (d.value("layers", 0) > 0
               ? ", " + std::to_string(d.value("layers", 0)) + " layers of the default model"
               : std::string());

@@ -3,7 +3,6 @@
 #include <gguf.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <memory>
 #include <optional>
 
@@ -119,17 +118,6 @@ MemoryEstimate estimate_memory(const std::filesystem::path& file, std::uint64_t 
               embd * 4 * std::min<std::uint64_t>(cells, 2048) * 8;
   m.layers = offloadable_layers(g.get(), layers, m.kv_cache);
   return m;
-}
-
-std::string memory_text(std::uint64_t bytes) {
-  char text[32];
-  const double mib = static_cast<double>(bytes) / (1024.0 * 1024.0);
-  if (mib >= 1024) {
-    std::snprintf(text, sizeof text, "%.1f GiB", mib / 1024);
-  } else {
-    std::snprintf(text, sizeof text, "%.0f MiB", mib);
-  }
-  return text;
 }
 
 }  // namespace tandem::inference

@@ -34,7 +34,4 @@ struct MemoryEstimate {
 MemoryEstimate estimate_memory(const std::filesystem::path& file, std::uint64_t bytes, int ctx_size,
                                int parallel);
 
-// "1.5 GiB", "300 MiB": for messages.
-std::string memory_text(std::uint64_t bytes);
-
 }  // namespace tandem::inference

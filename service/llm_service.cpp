@@ -6,6 +6,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/byte_size.h"
 #include "common/config.h"
 #include "common/discovery/identity.h"
 #include "common/error.h"
@@ -149,15 +150,14 @@ models::ModelRouter::Loader folder_loader(const LlmServerConfig& config,
     const auto in_ram = need.on_cpu(plan.n_gpu_layers);
     const auto free = available ? available() : available_memory();
     if (free && in_ram > *free) {
-      using inference::memory_text;
       throw models::ModelUnavailable(
-          "model '" + c.id + "' needs about " + memory_text(in_ram) + " of RAM (weights " +
-          memory_text(need.weights) + ", KV cache " + memory_text(need.kv_cache) + ", compute " +
-          memory_text(need.compute) +
-          (plan.n_gpu_layers > 0 ? ", less " + memory_text(need.total() - in_ram) + " on " +
+          "model '" + c.id + "' needs about " + byte_size_text(in_ram) + " of RAM (weights " +
+          byte_size_text(need.weights) + ", KV cache " + byte_size_text(need.kv_cache) +
+          ", compute " + byte_size_text(need.compute) +
+          (plan.n_gpu_layers > 0 ? ", less " + byte_size_text(need.total() - in_ram) + " on " +
                                        std::to_string(plan.n_gpu_layers) + " GPU layers"
                                  : std::string()) +
-          ") and " + memory_text(*free) +
+          ") and " + byte_size_text(*free) +
           " is free: unload a model (POST /models/unload) or lower its ctx_size or parallel in "
           "models.json");
     }

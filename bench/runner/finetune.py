@@ -103,8 +103,8 @@ class Pair:
 
 
 def tandem_tokens_per_s(native, base):
-    """The trainer alone: one epoch, tokens/s as its metrics.json states it (validation and
-    checkpoint writes included)."""
+    """The trainer alone: one epoch, tokens/s as its metrics.json states it (training tokens per
+    second of training steps)."""
     pair = Pair(native, os.path.join(native.out, "p8-alone"))
     try:
         job_id, at = pair.submit_finetune("speed", base, epochs=1)
@@ -117,8 +117,10 @@ def tandem_tokens_per_s(native, base):
 
 
 def peer_tokens_per_s(llama_finetune, base, threads, out):
-    """llama-finetune, one epoch: the windows it trained and validated (its progress lines'
-    data=N) times the context, over the time its progress lines state for both."""
+    """llama-finetune, one epoch: training tokens per second of its training pass, as Tandem's
+    metrics.json counts them (validation apart). Its progress line after each window states the
+    time in whole seconds; the first line that shows the final second bounds the time of the
+    windows up to it within one window's time: windows there x context / that second."""
     log = os.path.join(out, "llama-finetune.log")
     with open(log, "w") as f:
         r = subprocess.run([llama_finetune, "-m", base, "-f", CORPUS, "-c", str(CONTEXT),
@@ -128,16 +130,15 @@ def peer_tokens_per_s(llama_finetune, base, threads, out):
     text = open(log, errors="replace").read()
     if r.returncode != 0:
         raise BenchError(f"llama-finetune exited with {r.returncode} (log: {log})")
-    done = {}
-    for kind, data, h, mnt, s in re.findall(
-            r"(train|val):\s*\[[^\]]*\] data=(\d+)/\d+ .*?t=(\d+):(\d+):(\d+)", text):
-        done[kind] = (int(data), int(h) * 3600 + int(mnt) * 60 + int(s))  # the last line wins
-    if "train" not in done:
-        raise BenchError(f"no progress line in llama-finetune's output (log: {log})")
-    windows = sum(d for d, _ in done.values())
-    seconds = sum(t for _, t in done.values())
-    return {"tokens_per_s": windows * CONTEXT / max(seconds, 1), "windows": windows,
-            "seconds": seconds}
+    lines = [(int(data), int(h) * 3600 + int(mnt) * 60 + int(s)) for data, h, mnt, s in
+             re.findall(r"train:\s*\[[^\]]*\] data=(\d+)/\d+ .*?t=(\d+):(\d+):(\d+)", text)]
+    if not lines or lines[-1][1] < 1:
+        raise BenchError(f"no progress line of a second or more in llama-finetune's output "
+                         f"(log: {log})")
+    last_second = lines[-1][1]
+    windows = next(data for data, t in lines if t == last_second)
+    return {"tokens_per_s": windows * CONTEXT / last_second, "windows": windows,
+            "seconds": last_second, "train_windows": lines[-1][0]}
 
 
 def first_token_ms(port, i):

@@ -4,6 +4,7 @@ pattern), P3 inference against llama-server, P4 idle/after-load RSS of the serve
 idle Linux service pair, all on this Linux machine."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -36,17 +37,18 @@ class Native:
 
     # --- servers -----------------------------------------------------------------------------
     def start_tandem(self, name="tandem", log_level="warning", model=None, threads=1, parallel=2,
-                     ctx_size=256):
+                     ctx_size=256, extra=None, env=None):
         # warning: no line per request, like llama-server; "info" (the service's default) logs
         # every request to a file as the service does. ctx_size is per slot.
         config = os.path.join(self.out, f"{name}.json")
         with open(config, "w") as f:
             json.dump({"port": free_port(), "port_range": 20, "threads": threads,
-                       "ctx_size": ctx_size, "parallel": parallel, "log_level": log_level}, f)
+                       "ctx_size": ctx_size, "parallel": parallel, "log_level": log_level,
+                       **(extra or {})}, f)
         cmd = [self.server_exe, config, model or self.model]
         if log_level == "info":
             cmd.append(os.path.join(self.out, f"{name}-logs"))
-        s = Server(name, cmd, r"^READY (\d+)", os.path.join(self.out, f"{name}.log"))
+        s = Server(name, cmd, r"^READY (\d+)", os.path.join(self.out, f"{name}.log"), env=env)
         s.port = int(s.match.group(1))
         return s
 
@@ -59,10 +61,11 @@ class Native:
         s.port = int(s.match.group(1))
         return s
 
-    def start_llama_server(self, model=None, threads=1, parallel=2, ctx_size=256):
-        s = Server("llama-server", [self.llama_server, *llama_server_args(
-                       model or self.model, free_port(), threads, parallel, ctx_size)],
-                   LLAMA_SERVER_READY, os.path.join(self.out, "llama-server.log"))
+    def start_llama_server(self, model=None, threads=1, parallel=2, ctx_size=256, exe=None,
+                           extra=(), env=None):
+        s = Server("llama-server", [exe or self.llama_server, *llama_server_args(
+                       model or self.model, free_port(), threads, parallel, ctx_size), *extra],
+                   LLAMA_SERVER_READY, os.path.join(self.out, "llama-server.log"), env=env)
         s.port = int(s.match.group(1))
         return s
 
@@ -180,6 +183,7 @@ class Native:
             servers.append(self.start_llama_server(model=model, threads=threads, parallel=4))
             results = p3_rounds(self.stream_exe, servers, self.quick)
             results.update(model_mb=os.path.getsize(model) / 2**20, threads=threads)
+            results["cache_ram"] = cache_ram(servers[0].port)
             for s in servers:
                 results[s.name]["loaded_rss_mb"] = s.rss_mb()
                 print(f"  P3 {s.name}: 1 client {results[s.name]['1c']['stream_tps']:.1f} tok/s, "
@@ -188,3 +192,70 @@ class Native:
             for s in servers:
                 s.stop()
         return results
+
+    # --- P3 on a software GPU ----------------------------------------------------------------
+    def p3_vulkan(self, llama_server_vulkan):
+        """P3 with every layer on ggml's Vulkan backend, on Mesa's lavapipe (a software Vulkan
+        device on these same CPU cores): Tandem with n_gpu_layers 99 against llama-server built
+        with -DGGML_VULKAN=ON, run with -ngl 99. A functional comparison of the two offload
+        paths, not a GPU's speed. One round; a server that does not put every layer on the
+        device is an error, not a figure."""
+        if not os.path.exists(LAVAPIPE):
+            raise BenchError(f"no lavapipe ICD at {LAVAPIPE} (apt install mesa-vulkan-drivers)")
+        env = dict(os.environ, VK_ICD_FILENAMES=LAVAPIPE, VK_DRIVER_FILES=LAVAPIPE,
+                   GGML_VK_VISIBLE_DEVICES="0")
+        model = p3_model(self.build, self.vocab)
+        threads = self.p3_threads or min(os.cpu_count() or 1, 4)
+        servers = [self.start_tandem("tandem-p3", model=model, threads=threads, parallel=4,
+                                     extra={"n_gpu_layers": 99}, env=env)]
+        try:
+            layers = offloaded_layers(servers[0].port)
+            # llama-server names its layers on the GPU only at a verbose log level, which would
+            # slow the run measured: a start of its own shows them (the same options otherwise).
+            check = self.start_llama_server(model=model, threads=threads, parallel=4,
+                                            exe=llama_server_vulkan,
+                                            extra=["-ngl", "99", "-lv", "4"], env=env)
+            check.stop()
+            with open(check.log.name) as f:
+                peer = re.search(r"offloaded (\d+)/(\d+) layers to GPU", f.read())
+            if not peer or peer.group(1) != peer.group(2):
+                raise BenchError("llama-server -ngl 99 did not offload every layer "
+                                 f"(log: {check.log.name})")
+            servers.append(self.start_llama_server(model=model, threads=threads, parallel=4,
+                                                   exe=llama_server_vulkan, extra=["-ngl", "99"],
+                                                   env=env))
+            results = p3_rounds(self.stream_exe, servers, quick=True)
+            results.update(model_mb=os.path.getsize(model) / 2**20, threads=threads,
+                           tandem_gpu_layers=layers, peer_gpu_layers=peer.group(0))
+            for s in servers:
+                results[s.name]["loaded_rss_mb"] = s.rss_mb()
+                print(f"  P3 lavapipe {s.name}: 1 client "
+                      f"{results[s.name]['1c']['stream_tps']:.1f} tok/s, 4 clients "
+                      f"{results[s.name]['4c']['aggregate_tps']:.1f} tok/s", flush=True)
+        finally:
+            for s in servers:
+                s.stop()
+        return results
+
+
+LAVAPIPE = "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json"
+
+
+def offloaded_layers(port):
+    """Tandem's own account of its layers on a GPU (/metrics): all of them, or an error."""
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    total = re.search(r"^tandem_model_layers (\d+)", text, re.M)
+    on_gpu = sum(int(n) for n in re.findall(r"^tandem_gpu_layers\{[^}]*\} (\d+)", text, re.M))
+    if not total or on_gpu < int(total.group(1)):
+        raise BenchError(f"Tandem put {on_gpu} of {total and total.group(1)} layers on the GPU")
+    return f"{on_gpu}/{total.group(1)}"
+
+
+def cache_ram(port):
+    """What Tandem's RAM prompt cache holds after the P3 load, and its hits (/metrics)."""
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    values = {name: float(v) for name, v in
+              re.findall(r"^(tandem_cache_ram_\w+) (\S+)$", text, re.M)}
+    return {"mib": values.get("tandem_cache_ram_bytes", 0) / 2**20,
+            "hits": values.get("tandem_cache_ram_hits_total", 0),
+            "misses": values.get("tandem_cache_ram_misses_total", 0)}

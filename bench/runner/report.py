@@ -23,14 +23,14 @@ def fmt(value):
 
 
 def table(rows):
-    lines = [f"{'figure':<58} {'where':<6} {'unit':<6} {'Tandem':>10}  peers (Tandem's advantage)",
+    lines = [f"{'figure':<58} {'where':<8} {'unit':<6} {'Tandem':>10}  peers (Tandem's advantage)",
              "-" * 130]
     for r in rows:
         peers = "  ".join(
             f"{name} {fmt(v)}" + (f" ({r['tandem_advantage'][name]:.2f}x)"
                                   if name in r["tandem_advantage"] else "")
             for name, v in r["peers"].items())
-        lines.append(f"{r['figure']:<58} {r['where']:<6} {r['unit']:<6} {fmt(r['tandem']):>10}  "
+        lines.append(f"{r['figure']:<58} {r['where']:<8} {r['unit']:<6} {fmt(r['tandem']):>10}  "
                      f"{peers}" + (f"  [{r['note']}]" if r["note"] else ""))
     return "\n".join(lines)
 

@@ -21,9 +21,26 @@ inline constexpr const char* kModuleSuffix = ".so";
 // only (Windows); on Linux a path with a '/' is loaded as named, so there is nothing to do.
 void restrict_library_search();
 
-// Loads `file` by its full path, asks its ggml_backend_score (0: this machine cannot run it)
-// and unloads it. A module without that export scores 1; one that does not load gives nullopt
-// and says why.
-std::optional<int> backend_score(const std::filesystem::path& file, std::string& why);
+// A module loaded by its full path; unloaded with this object unless kept.
+class Module {
+ public:
+  explicit Module(void* handle) : handle_(handle) {}
+  Module(Module&& other) noexcept : handle_(other.handle_) { other.handle_ = nullptr; }
+  Module& operator=(Module&&) = delete;
+  ~Module();
+
+  // The exported function `name`, or nullptr.
+  void* symbol(const char* name) const;
+  // Loaded for the rest of the process: ggml runs the module's code from now on.
+  void keep() { handle_ = nullptr; }
+
+ private:
+  void* handle_;
+};
+
+// Loads `file` by its full path, given as the file system names it (wide on Windows: ggml's own
+// loader takes a narrow path, which a folder named outside the ANSI code page breaks). Its own
+// imports come from its folder and the system's only. nullopt says why in `why`.
+std::optional<Module> open_module(const std::filesystem::path& file, std::string& why);
 
 }  // namespace tandem::llama::platform

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include <ggml-backend-impl.h>  // GGML_BACKEND_API_VERSION, which a module must match
 #include <ggml-backend.h>
 #include <llama.h>
 
@@ -23,6 +24,42 @@ void route_log(ggml_log_level level, const char* text, void*) {
                     : level == GGML_LOG_LEVEL_WARN ? log::Level::warning
                                                    : log::Level::debug;
   log::write(ours, "llama: " + line);
+}
+
+// The module's ggml_backend_score (0: this machine cannot run it; none exported: it can).
+std::optional<int> backend_score(const std::filesystem::path& file, std::string& why) {
+  const auto module = platform::open_module(file, why);
+  if (!module) return std::nullopt;
+  using Score = int (*)();
+  auto score = reinterpret_cast<Score>(module->symbol("ggml_backend_score"));
+  return score ? score() : 1;
+}
+
+// ggml_backend_load's steps, with the path as the file system names it (see open_module): the
+// module's registry is registered with ggml, and the module stays loaded.
+ggml_backend_reg_t load_module(const std::filesystem::path& file, std::string& why) {
+  auto module = platform::open_module(file, why);
+  if (!module) return nullptr;
+  using Init = ggml_backend_reg_t (*)();
+  auto init = reinterpret_cast<Init>(module->symbol("ggml_backend_init"));
+  if (!init) {
+    why = path_utf8(file) + " exports no ggml_backend_init: not a ggml backend module";
+    return nullptr;
+  }
+  ggml_backend_reg_t reg = init();
+  if (!reg) {
+    why = "ggml_backend_init of " + path_utf8(file) + " failed (the log says why)";
+    return nullptr;
+  }
+  if (reg->api_version != GGML_BACKEND_API_VERSION) {
+    why = path_utf8(file) + " is built for ggml backend API " + std::to_string(reg->api_version) +
+          ", this build has " + std::to_string(GGML_BACKEND_API_VERSION) +
+          ": it is from another llama.cpp";
+    return nullptr;
+  }
+  ggml_backend_register(reg);
+  module->keep();
+  return reg;
 }
 
 struct Candidate {
@@ -46,7 +83,7 @@ std::optional<Candidate> best_module(const std::filesystem::path& folder,
         stem.size(), name.size() - stem.size() - std::string(platform::kModuleSuffix).size());
     if (!rest.empty() && rest[0] != '-') continue;  // ggml-cpu-x.dll or ggml-cpu.dll, not ggml-cpux
     std::string why;
-    const auto score = platform::backend_score(it->path(), why);
+    const auto score = backend_score(it->path(), why);
     if (!score) {
       problems += "; " + why;
       continue;
@@ -81,18 +118,16 @@ BackendReport load_backends(const std::filesystem::path& folder) {
                           platform::kModulePrefix + "cpu-*" + platform::kModuleSuffix +
                           " there that this processor runs" + problems);
   }
-  ggml_backend_reg_t reg = ggml_backend_load(path_utf8(cpu->file).c_str());
-  if (!reg) {
-    throw BackendsMissing("cannot load the CPU backend " + path_utf8(cpu->file) +
-                          " (ggml_backend_load failed; the log says why)");
-  }
+  std::string why;
+  ggml_backend_reg_t reg = load_module(cpu->file, why);
+  if (!reg) throw BackendsMissing("cannot load the CPU backend: " + why);
   // The GPU backends beside it (ggml-vulkan; ggml-cuda where built) load only where their
   // driver's library exists (vulkan-1.dll, libvulkan.so.1, CUDA's): without one, the CPU.
   for (const char* gpu : {"vulkan", "cuda"}) {
-    std::string why;
+    why.clear();
     const auto module = best_module(folder, gpu, why);
-    if (module && ggml_backend_load(path_utf8(module->file).c_str())) continue;
-    if (module) why = "; ggml_backend_load(" + path_utf8(module->file) + ") failed (see above)";
+    if (module && load_module(module->file, why)) continue;
+    if (module) why = "; " + why;
     if (!why.empty()) {
       TLOG(warning) << "GPU backend " << gpu
                     << " not loaded, models run on the CPU: " << why.substr(2);

@@ -8,13 +8,6 @@
 #include "common/win32/error.h"
 
 namespace tandem::llama::platform {
-namespace {
-
-struct FreeModule {
-  void operator()(HMODULE module) const { FreeLibrary(module); }
-};
-
-}  // namespace
 
 void restrict_library_search() {
   // The executable's own imports (libllama.dll, ggml.dll, ggml-base.dll) were resolved from its
@@ -25,18 +18,24 @@ void restrict_library_search() {
   }
 }
 
-std::optional<int> backend_score(const std::filesystem::path& file, std::string& why) {
-  // The module's own imports from its folder (ggml-base.dll) and System32, nowhere else.
-  std::unique_ptr<std::remove_pointer_t<HMODULE>, FreeModule> module(LoadLibraryExW(
-      file.c_str(), nullptr, LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR | LOAD_LIBRARY_SEARCH_SYSTEM32));
+Module::~Module() {
+  if (handle_) FreeLibrary(static_cast<HMODULE>(handle_));
+}
+
+void* Module::symbol(const char* name) const {
+  return reinterpret_cast<void*>(GetProcAddress(static_cast<HMODULE>(handle_), name));
+}
+
+std::optional<Module> open_module(const std::filesystem::path& file, std::string& why) {
+  // The module's own imports from its folder (ggml-base.dll) and System32 (vulkan-1.dll), nowhere
+  // else; the path stays wide from the directory listing to here.
+  HMODULE module = LoadLibraryExW(file.c_str(), nullptr,
+                                  LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR | LOAD_LIBRARY_SEARCH_SYSTEM32);
   if (!module) {
     why = "LoadLibraryExW(" + path_utf8(file) + ") failed: " + win32::error_text(GetLastError());
     return std::nullopt;
   }
-  using Score = int (*)();
-  auto score = reinterpret_cast<Score>(
-      reinterpret_cast<void*>(GetProcAddress(module.get(), "ggml_backend_score")));
-  return score ? score() : 1;
+  return Module(module);
 }
 
 }  // namespace tandem::llama::platform

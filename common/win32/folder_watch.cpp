@@ -1,10 +1,9 @@
 #include "common/win32/folder_watch.h"
 
-#include <algorithm>
-
 #include "common/files.h"
 #include "common/win32/error.h"
 #include "common/win32/stop_event.h"
+#include "common/win32/wait_ms.h"
 
 namespace tandem::win32 {
 
@@ -20,11 +19,8 @@ bool ChangeNotificationWatch::wait_for_change(std::chrono::milliseconds timeout,
                                               std::stop_token stop) {
   const StopEvent stop_event(std::move(stop));
   const HANDLE handles[] = {change_.get(), stop_event.get()};
-  const DWORD r = WaitForMultipleObjects(
-      2, handles, FALSE,
-      timeout == kWaitForChangeOnly
-          ? INFINITE
-          : static_cast<DWORD>(std::clamp<long long>(timeout.count(), 0, INFINITE - 1)));
+  static_assert(kWaitForChangeOnly == kWaitForever);
+  const DWORD r = WaitForMultipleObjects(2, handles, FALSE, wait_ms(timeout));
   if (r == WAIT_FAILED) throw_last_error("WaitForMultipleObjects(" + path_utf8(folder_) + ")");
   if (r != WAIT_OBJECT_0) return false;
   // Re-arm: changes from now on signal it again; the caller rescans after this returns.

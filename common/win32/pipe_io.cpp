@@ -1,9 +1,9 @@
 #include "common/win32/pipe_io.h"
 
-#include <algorithm>
 #include <vector>
 
 #include "common/win32/error.h"
+#include "common/win32/wait_ms.h"
 
 namespace tandem::win32 {
 
@@ -16,9 +16,7 @@ std::string pipe_path(std::string_view name) {
 DWORD remaining_ms(std::chrono::steady_clock::time_point deadline) {
   auto left =
       std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-  if (left.count() <= 0) return 0;
-  // INFINITE is 0xFFFFFFFF: stay below it so a long bound never means "forever".
-  return static_cast<DWORD>(std::min<std::chrono::milliseconds::rep>(left.count(), INFINITE - 1));
+  return wait_ms(left);  // a past deadline is 0, a far one never INFINITE
 }
 
 // The I/O system sets the OVERLAPPED's event (documented for ReadFile/WriteFile/ConnectNamedPipe)

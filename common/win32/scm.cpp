@@ -14,17 +14,12 @@
 #include "common/win32/event.h"
 #include "common/win32/process.h"
 #include "common/win32/strings.h"
+#include "common/win32/wait_ms.h"
 
 namespace tandem::win32 {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-DWORD to_dword(std::chrono::milliseconds ms) {
-  if (ms.count() <= 0) return 0;
-  if (ms.count() >= static_cast<long long>(MAXDWORD)) return MAXDWORD;
-  return static_cast<DWORD>(ms.count());
-}
 
 // "a\0b\0\0" for the SCM's lists; empty gives nullptr (no list).
 std::wstring multi_sz(const std::vector<std::string>& items) {
@@ -469,7 +464,7 @@ void Service::set_failure_actions(const FailureActions& actions) {
       case FailureAction::Type::none:
         break;
     }
-    list.push_back(SC_ACTION{type, to_dword(a.delay)});
+    list.push_back(SC_ACTION{type, dword_ms(a.delay)});
   }
   SERVICE_FAILURE_ACTIONSW info{};
   info.dwResetPeriod = actions.reset_period == std::chrono::seconds::max()
@@ -621,7 +616,7 @@ ServiceStatusInfo Service::wait_until(const std::function<bool(const ServiceStat
           const auto left = remaining();
           if (left.count() <= 0) break;
           const DWORD w = WaitForSingleObjectEx(
-              slot->changed.waitable(call("WaitForSingleObjectEx")), to_dword(left), TRUE);
+              slot->changed.waitable(call("WaitForSingleObjectEx")), wait_ms(left), TRUE);
           if (w == WAIT_FAILED) throw_last_error(call("WaitForSingleObjectEx"));
         }
         if (!slot->fired) {
@@ -656,7 +651,7 @@ ServiceStatusInfo Service::wait_until(const std::function<bool(const ServiceStat
                                           name_ + " process " + std::to_string(status.pid), error);
     waited_pid = status.pid;
     // One it may not open (or that has ended) is queried again at once.
-    if (process) process.wait(to_dword(remaining()));
+    if (process) process.wait(wait_ms(remaining()));
     status = watched.query();
   }
 }

@@ -16,6 +16,7 @@
 #include "common/win32/handle.h"
 #include "common/win32/strings.h"
 #include "common/win32/thread.h"
+#include "common/win32/wait_ms.h"
 
 namespace tandem::win32 {
 namespace {
@@ -23,12 +24,6 @@ namespace {
 // PAUSE_PENDING's hint: one item in flight (a teacher call) normally ends well within it; the SCM
 // does not act on it, a caller waiting for PAUSED may.
 constexpr std::chrono::milliseconds kPauseHint{30'000};
-
-DWORD to_dword(std::chrono::milliseconds ms) {
-  if (ms.count() <= 0) return 0;
-  if (ms.count() >= static_cast<long long>(MAXDWORD)) return MAXDWORD;
-  return static_cast<DWORD>(ms.count());
-}
 
 const char* state_text(DWORD state) {
   switch (state) {
@@ -132,7 +127,7 @@ class ScmStatus final : public ServiceStatus {
     if (status_.dwCurrentState != state) status_.dwCheckPoint = 0;
     status_.dwCurrentState = state;
     ++status_.dwCheckPoint;
-    if (wait_hint.count() > 0) status_.dwWaitHint = to_dword(wait_hint);
+    if (wait_hint.count() > 0) status_.dwWaitHint = dword_ms(wait_hint);
     report();
   }
   void settle(DWORD state) {

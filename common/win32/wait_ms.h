@@ -18,4 +18,11 @@ inline DWORD wait_ms(std::chrono::milliseconds timeout) {
       std::clamp<std::chrono::milliseconds::rep>(timeout.count(), 0, INFINITE - 1));
 }
 
+// A duration Win32 takes as DWORD milliseconds that bounds no wait (a wait hint, a restart
+// delay): held in 0..MAXDWORD.
+inline DWORD dword_ms(std::chrono::milliseconds duration) {
+  return static_cast<DWORD>(
+      std::clamp<std::chrono::milliseconds::rep>(duration.count(), 0, MAXDWORD));
+}
+
 }  // namespace tandem::win32

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <optional>
 
 #include "common/log.h"
 #include "service/api/completion_handlers.h"
@@ -11,6 +12,7 @@
 #include "service/api/model_choice.h"
 #include "service/api/model_routes.h"
 #include "service/api/openai_json.h"
+#include "service/api/request_fields.h"
 #include "service/api/tokenize.h"
 
 namespace tandem::api {
@@ -22,6 +24,7 @@ struct RouteContext {
   Metrics& metrics;
   const ApiOptions& options;
   std::int64_t started;
+  const nlohmann::json* body;  // a POST's, parsed once (parse_body); null for a GET
 };
 
 http::Response json_response(int status, const Json& body) {
@@ -53,12 +56,12 @@ http::Response models(const http::Request&, const RouteContext& c) {
   return handle_model_list(*c.router, c.started);
 }
 
-http::Response models_load(const http::Request& request, const RouteContext& c) {
-  return handle_model_load(request, *c.router);
+http::Response models_load(const http::Request&, const RouteContext& c) {
+  return handle_model_load(*c.body, *c.router);
 }
 
-http::Response models_unload(const http::Request& request, const RouteContext& c) {
-  return handle_model_unload(request, *c.router);
+http::Response models_unload(const http::Request&, const RouteContext& c) {
+  return handle_model_unload(*c.body, *c.router);
 }
 
 http::Response models_events(const http::Request&, const RouteContext& c) {
@@ -66,24 +69,25 @@ http::Response models_events(const http::Request&, const RouteContext& c) {
 }
 
 http::Response completions(const http::Request& request, const RouteContext& c) {
-  return handle_completion(Endpoint::completions, request,
+  return handle_completion(Endpoint::completions, request, *c.body,
                            {*c.backend, c.metrics, c.options.limits});
 }
 
 http::Response chat_completions(const http::Request& request, const RouteContext& c) {
-  return handle_completion(Endpoint::chat, request, {*c.backend, c.metrics, c.options.limits});
+  return handle_completion(Endpoint::chat, request, *c.body,
+                           {*c.backend, c.metrics, c.options.limits});
 }
 
-http::Response embeddings(const http::Request& request, const RouteContext& c) {
-  return handle_embeddings(request, *c.backend, c.metrics);
+http::Response embeddings(const http::Request&, const RouteContext& c) {
+  return handle_embeddings(*c.body, *c.backend, c.metrics);
 }
 
-http::Response tokenize(const http::Request& request, const RouteContext& c) {
-  return handle_tokenize(request, *c.backend);
+http::Response tokenize(const http::Request&, const RouteContext& c) {
+  return handle_tokenize(*c.body, *c.backend);
 }
 
-http::Response detokenize(const http::Request& request, const RouteContext& c) {
-  return handle_detokenize(request, *c.backend);
+http::Response detokenize(const http::Request&, const RouteContext& c) {
+  return handle_detokenize(*c.body, *c.backend);
 }
 
 // What a route needs before its handler runs (503 while the default model loads).
@@ -214,14 +218,19 @@ http::Response Api::dispatch(const http::Request& request, std::string_view& rou
     throw ApiError(503, "unavailable_error", "model_loading", "the model is still loading")
         .with_header("Retry-After", "1");
   }
+  // A POST's body is parsed here, once: a broken one is a 400 before any model is loaded for it.
+  std::optional<nlohmann::json> body;
+  if (route->method == "POST") body = parse_body(request.body);
+  const nlohmann::json* parsed = body ? &*body : nullptr;
   if (route->needs != Needs::model) {
-    return route->handler(request, RouteContext{nullptr, router, metrics_, options_, started_});
+    return route->handler(request,
+                          RouteContext{nullptr, router, metrics_, options_, started_, parsed});
   }
-  const ModelChoice choice = read_model_choice(request);
+  const ModelChoice choice = read_model_choice(*body);
   auto lease = std::make_shared<models::ModelRouter::Lease>(
       router->acquire(choice.model, choice.keep_alive));
-  http::Response response =
-      route->handler(request, RouteContext{lease->get(), router, metrics_, options_, started_});
+  http::Response response = route->handler(
+      request, RouteContext{lease->get(), router, metrics_, options_, started_, parsed});
   if (response.stream) {
     // A streamed answer keeps its model loaded until its last chunk.
     response.stream = [inner = std::move(response.stream),

@@ -145,10 +145,11 @@ Json text_body(const ResponseMeta& meta, const inference::CompletionResult& resu
 }  // namespace
 
 http::Response handle_completion(Endpoint endpoint, const http::Request& request,
+                                 const nlohmann::json& request_body,
                                  const CompletionContext& context) {
   const bool chat = endpoint == Endpoint::chat;
-  CompletionRequest parsed = chat ? parse_chat_request(request.body, context.limits)
-                                  : parse_completion_request(request.body, context.limits);
+  CompletionRequest parsed = chat ? read_chat_request(request_body, context.limits)
+                                  : read_completion_request(request_body, context.limits);
   std::string prompt = std::move(parsed.prompt);
   std::shared_ptr<const inference::ChatOutputParser> parser;
   if (chat) {

@@ -19,7 +19,9 @@ struct CompletionContext {
 
 // Throws ApiError (or inference's errors) for what can be answered with a status; a streamed
 // response reports later failures as an SSE error event, since its status has been sent.
+// `request_body`: the request's body, parsed once by the API (parse_body).
 http::Response handle_completion(Endpoint endpoint, const http::Request& request,
+                                 const nlohmann::json& request_body,
                                  const CompletionContext& context);
 
 }  // namespace tandem::api

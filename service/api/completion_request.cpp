@@ -283,8 +283,7 @@ std::vector<inference::ChatMessage> read_messages(const FieldReader& f) {
 
 }  // namespace
 
-CompletionRequest parse_completion_request(std::string_view body, const RequestLimits& limits) {
-  const nlohmann::json root = parse_body(body);
+CompletionRequest read_completion_request(const nlohmann::json& root, const RequestLimits& limits) {
   FieldReader f(root);
   const bool echo = f.boolean("echo").value_or(false);
   if (const nlohmann::json* max = f.get("max_tokens"); !echo && max && *max == 0) {
@@ -304,8 +303,7 @@ CompletionRequest parse_completion_request(std::string_view body, const RequestL
   return r;
 }
 
-CompletionRequest parse_chat_request(std::string_view body, const RequestLimits& limits) {
-  const nlohmann::json root = parse_body(body);
+CompletionRequest read_chat_request(const nlohmann::json& root, const RequestLimits& limits) {
   FieldReader f(root);
   // The newer name wins when a client sends both.
   const bool newer = f.get("max_completion_tokens") != nullptr;
@@ -323,6 +321,14 @@ CompletionRequest parse_chat_request(std::string_view body, const RequestLimits&
   }
   refuse_unread(f, kUnhonouredArguments);
   return r;
+}
+
+CompletionRequest parse_completion_request(std::string_view body, const RequestLimits& limits) {
+  return read_completion_request(parse_body(body), limits);
+}
+
+CompletionRequest parse_chat_request(std::string_view body, const RequestLimits& limits) {
+  return read_chat_request(parse_body(body), limits);
 }
 
 }  // namespace tandem::api

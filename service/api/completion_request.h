@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "inference/completion.h"
 
 namespace tandem::api {
@@ -29,6 +31,10 @@ struct CompletionRequest {
   bool logprobs() const { return sampling.top_logprobs >= 0; }
 };
 
+// From the body the API parsed once (parse_body: a JSON object).
+CompletionRequest read_completion_request(const nlohmann::json& root, const RequestLimits& limits);
+CompletionRequest read_chat_request(const nlohmann::json& root, const RequestLimits& limits);
+// The same from the body's text.
 CompletionRequest parse_completion_request(std::string_view body, const RequestLimits& limits);
 CompletionRequest parse_chat_request(std::string_view body, const RequestLimits& limits);
 

@@ -90,8 +90,7 @@ std::string float_bytes(const std::vector<float>& v) {
 
 }  // namespace
 
-EmbeddingRequest parse_embedding_request(std::string_view body, int embedding_size) {
-  const nlohmann::json root = parse_body(body);
+EmbeddingRequest read_embedding_request(const nlohmann::json& root, int embedding_size) {
   FieldReader f(root);
   EmbeddingRequest r;
   take_model_choice(f);
@@ -114,9 +113,13 @@ EmbeddingRequest parse_embedding_request(std::string_view body, int embedding_si
   return r;
 }
 
-http::Response handle_embeddings(const http::Request& request,
+EmbeddingRequest parse_embedding_request(std::string_view body, int embedding_size) {
+  return read_embedding_request(parse_body(body), embedding_size);
+}
+
+http::Response handle_embeddings(const nlohmann::json& request_body,
                                  inference::CompletionBackend& backend, Metrics& metrics) {
-  const EmbeddingRequest parsed = parse_embedding_request(request.body, backend.embedding_size());
+  const EmbeddingRequest parsed = read_embedding_request(request_body, backend.embedding_size());
   inference::Embeddings result;
   try {
     result = backend.embed(parsed.inputs);

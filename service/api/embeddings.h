@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "inference/completion.h"
 #include "service/api/metrics.h"
 #include "service/http/http_types.h"
@@ -20,9 +22,11 @@ struct EmbeddingRequest {
 };
 
 // `embedding_size`: the model's, the one value `dimensions` may have.
+EmbeddingRequest read_embedding_request(const nlohmann::json& root, int embedding_size);
 EmbeddingRequest parse_embedding_request(std::string_view body, int embedding_size);
 
-http::Response handle_embeddings(const http::Request& request,
+// `request_body`: the request's body, parsed once by the API (parse_body).
+http::Response handle_embeddings(const nlohmann::json& request_body,
                                  inference::CompletionBackend& backend, Metrics& metrics);
 
 }  // namespace tandem::api

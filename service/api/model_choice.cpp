@@ -4,11 +4,8 @@
 
 namespace tandem::api {
 
-ModelChoice read_model_choice(const http::Request& request) {
+ModelChoice read_model_choice(const nlohmann::json& body) {
   ModelChoice choice;
-  if (request.method != "POST") return choice;
-  const nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
-  if (!body.is_object()) return choice;
   if (auto m = body.find("model"); m != body.end() && m->is_string()) {
     choice.model = m->get<std::string>();
   }

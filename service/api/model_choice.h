@@ -8,7 +8,6 @@
 
 #include "common/keep_alive.h"
 #include "service/api/request_fields.h"
-#include "service/http/http_types.h"
 
 namespace tandem::api {
 
@@ -17,9 +16,9 @@ struct ModelChoice {
   std::optional<KeepAlive> keep_alive;
 };
 
-// From a JSON body; a body that is not a JSON object chooses the default (its handler then says
-// what is wrong with it). 400 naming `keep_alive` when that is invalid.
-ModelChoice read_model_choice(const http::Request& request);
+// From the request's body, parsed once by the API (parse_body). 400 naming `keep_alive` when
+// that is invalid.
+ModelChoice read_model_choice(const nlohmann::json& body);
 
 // Marks both fields read in a handler's reader (type-checking `model`).
 void take_model_choice(const FieldReader& f);

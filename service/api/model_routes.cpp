@@ -43,9 +43,8 @@ http::Response json_response(const Json& body) {
 }
 
 // The `model` of a load or unload body, required; nothing else is accepted but keep_alive.
-std::string required_model(const http::Request& request) {
-  const nlohmann::json root = parse_body(request.body);
-  FieldReader f(root);
+std::string required_model(const nlohmann::json& body) {
+  FieldReader f(body);
   take_model_choice(f);
   f.refuse_unread();
   auto model = f.string("model");
@@ -61,15 +60,15 @@ http::Response handle_model_list(models::ModelRouter& router, std::int64_t creat
   return json_response({{"object", "list"}, {"data", std::move(data)}});
 }
 
-http::Response handle_model_load(const http::Request& request, models::ModelRouter& router) {
-  const std::string model = required_model(request);
-  const ModelChoice choice = read_model_choice(request);
+http::Response handle_model_load(const nlohmann::json& body, models::ModelRouter& router) {
+  const std::string model = required_model(body);
+  const ModelChoice choice = read_model_choice(body);
   router.acquire(model, choice.keep_alive);  // loaded once acquired; the lease ends at once
   return json_response({{"success", true}});
 }
 
-http::Response handle_model_unload(const http::Request& request, models::ModelRouter& router) {
-  router.unload(required_model(request));
+http::Response handle_model_unload(const nlohmann::json& body, models::ModelRouter& router) {
+  router.unload(required_model(body));
   return json_response({{"success", true}});
 }
 

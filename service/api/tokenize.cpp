@@ -30,10 +30,9 @@ Json piece_json(const std::string& piece) {
 
 }  // namespace
 
-http::Response handle_tokenize(const http::Request& request,
+http::Response handle_tokenize(const nlohmann::json& body,
                                const inference::CompletionBackend& backend) {
-  const nlohmann::json root = parse_body(request.body);
-  FieldReader f(root);
+  FieldReader f(body);
   take_model_choice(f);
   const auto content = f.string("content");
   if (!content) f.fail("content", "required");
@@ -54,10 +53,9 @@ http::Response handle_tokenize(const http::Request& request,
   return json_response({{"tokens", std::move(out)}});
 }
 
-http::Response handle_detokenize(const http::Request& request,
+http::Response handle_detokenize(const nlohmann::json& body,
                                  const inference::CompletionBackend& backend) {
-  const nlohmann::json root = parse_body(request.body);
-  FieldReader f(root);
+  FieldReader f(body);
   take_model_choice(f);
   const nlohmann::json* tokens = f.get("tokens");
   if (!tokens) f.fail("tokens", "required");

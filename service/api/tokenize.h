@@ -4,14 +4,17 @@
 //   {"tokens":[15043]} -> {"content":" Hello"}
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include "inference/completion.h"
 #include "service/http/http_types.h"
 
 namespace tandem::api {
 
-http::Response handle_tokenize(const http::Request& request,
+// `body`: the request's body, parsed once by the API (parse_body).
+http::Response handle_tokenize(const nlohmann::json& body,
                                const inference::CompletionBackend& backend);
-http::Response handle_detokenize(const http::Request& request,
+http::Response handle_detokenize(const nlohmann::json& body,
                                  const inference::CompletionBackend& backend);
 
 }  // namespace tandem::api

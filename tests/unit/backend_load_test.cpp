@@ -215,19 +215,33 @@ TEST(BackendLoadTest, AModuleInTheCurrentDirectoryOrOnThePathIsNotLoaded) {
       << run.err;
 }
 
-TEST(BackendLoadTest, TheSameProbeLoadsTheBestVariantFromItsOwnFolder) {
-  testing::TempDir folder;
+// The probe copied into `folder` with only the x64 module and the best one: it must still pick
+// the best.
+void expect_the_best_variant_loads_from(const fs::path& folder) {
   const auto runnable = runnable_variants();
   ASSERT_FALSE(runnable.empty());
-  // Only the x64 module and the best one: the probe must still pick the best.
   for (const std::string& name : {std::string("x64"), runnable.front()->name}) {
-    fs::copy_file(module_file(paths::executable_dir(), name), module_file(folder.path(), name),
+    fs::copy_file(module_file(paths::executable_dir(), name), module_file(folder, name),
                   fs::copy_options::overwrite_existing);
   }
-  const ProbeRun run = run_probe(folder.path());
+  const ProbeRun run = run_probe(folder);
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_NE(("\n" + run.out).find("\nvariant " + runnable.front()->name + "\n"), std::string::npos)
       << run.out << run.err;
+}
+
+TEST(BackendLoadTest, TheSameProbeLoadsTheBestVariantFromItsOwnFolder) {
+  testing::TempDir folder;
+  expect_the_best_variant_loads_from(folder.path());
+}
+
+// An install folder named in any script (ggml's own loader takes a narrow path, which Windows
+// reads in the ANSI code page: this folder failed with it).
+TEST(BackendLoadTest, AFolderNamedOutsideTheAnsiCodePageLoadsToo) {
+  testing::TempDir root;
+  const fs::path folder = root.path() / fs::path(u8"Tandém モデル");
+  fs::create_directories(folder);
+  expect_the_best_variant_loads_from(folder);
 }
 
 }  // namespace

@@ -236,7 +236,7 @@ TEST_F(ModelsFolderTest, AModelThatCannotFitIsRefusedWithWhatItNeedsAndWhatIsFre
   auto r = complete("alpha");
   EXPECT_EQ(r.status, 503) << r.body;
   EXPECT_NE(r.body.find("needs about"), std::string::npos) << r.body;
-  EXPECT_NE(r.body.find("1 MiB is free"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("1.0 MiB is free"), std::string::npos) << r.body;
   EXPECT_EQ(state("alpha"), "unloaded");
   EXPECT_EQ(complete("").status, 200);  // the default serves on
 }

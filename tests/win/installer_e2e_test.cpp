@@ -39,6 +39,21 @@ namespace fs = std::filesystem;
 constexpr const char* kServices[] = {"TandemLlm", "TandemTrainer"};
 const fs::path kInstallDir = "C:\\Program Files\\Tandem";
 
+// A machine without a GPU driver, as Wine makes one (issue 18): Wine's own vulkan-1.dll disabled
+// for tandem-llm.exe by its per-program DllOverrides, which the service reads as this user does.
+// On Windows the key means nothing; the machine has a driver or not.
+class NoVulkanDriverForTheServer {
+ public:
+  static constexpr const char* kKey = "Software\\Wine\\AppDefaults\\tandem-llm.exe\\DllOverrides";
+  NoVulkanDriverForTheServer() {
+    if (active()) win32::RegistryKey::create(HKEY_CURRENT_USER, kKey).set_string("vulkan-1", "");
+  }
+  ~NoVulkanDriverForTheServer() {
+    if (active()) win32::RegistryKey::delete_tree(HKEY_CURRENT_USER, kKey);
+  }
+  static bool active() { return win32::running_on_wine(); }
+};
+
 // msiexec /qn prints nothing; its log goes to a file read on failure. Its helpers outlive it
 // (Wine's custom-action server), so it runs detached from any pipe of ours.
 struct MsiResult {
@@ -191,6 +206,7 @@ class InstallerTest : public ::testing::Test {
 };
 
 TEST_F(InstallerTest, MsiInstallStartsBothAndRunsAJobUninstallRemovesAllButUserData) {
+  NoVulkanDriverForTheServer no_vulkan;
   double install_s = 0;
   install(TANDEM_MSI, &install_s);
   expect_both_running();
@@ -244,6 +260,19 @@ TEST_F(InstallerTest, MsiInstallStartsBothAndRunsAJobUninstallRemovesAllButUserD
   EXPECT_EQ(json["llm"]["instance"], published->instance_id);
   EXPECT_EQ(json["services"][0]["pid"], find_service("TandemLlm")->query().pid);
   EXPECT_EQ(json["verified"], true);
+  // Without vulkan-1.dll the Vulkan module beside it does not load: the server runs on the CPU
+  // and its log says why.
+  EXPECT_TRUE(fs::exists(kInstallDir / "ggml-vulkan.dll")) << "the MSI installs the Vulkan module";
+  ASSERT_FALSE(json["llm"]["devices"].empty()) << json.dump();
+  if (NoVulkanDriverForTheServer::active()) {
+    for (const auto& device : json["llm"]["devices"]) {
+      EXPECT_EQ(device["type"], "cpu") << json.dump();
+    }
+    const std::string log = read_file(paths::logs_dir() / "tandem-llm.log");
+    EXPECT_NE(log.find("GPU backend vulkan not loaded, models run on the CPU: LoadLibraryExW("),
+              std::string::npos)
+        << log.substr(0, 4000);
+  }
 
   // A demo distill job dropped in the inbox finishes.
   const auto data = demo_dataset(12);

@@ -196,9 +196,14 @@ class FinetuneRun {
     }
     f.val_loss = history_.epochs.empty() ? history_.baseline_val : history_.epochs.back().val_loss;
     if (steps_this_run_ > 0) {
+      // Speed: training tokens per second of training steps (validation and checkpoints apart,
+      // as llama-finetune counts its own); the time left: at the whole run's pace.
+      if (step_seconds_ > 0) {
+        f.tokens_per_s =
+            static_cast<double>(steps_this_run_) * spec_.context_length / step_seconds_;
+      }
       const double seconds = std::chrono::duration<double>(Clock::now() - run_start_).count();
       if (seconds > 0) {
-        f.tokens_per_s = static_cast<double>(steps_this_run_) * spec_.context_length / seconds;
         f.eta_s = seconds / static_cast<double>(steps_this_run_) *
                   static_cast<double>(total_steps() - step);
       }
@@ -262,8 +267,10 @@ class FinetuneRun {
         order = finetune::epoch_order(split_.train, spec_.seed, epoch);
         order_epoch = epoch;
       }
+      const auto step_start = Clock::now();
       const double loss =
           model_->train_step(window(order[static_cast<std::size_t>(step % per_epoch)]));
+      step_seconds_ += std::chrono::duration<double>(Clock::now() - step_start).count();
       pending_.push_back(loss);
       recent_.push_back(loss);
       if (recent_.size() > 16) recent_.erase(recent_.begin());
@@ -355,6 +362,7 @@ class FinetuneRun {
   std::vector<double> pending_;  // losses of the steps since the last record
   std::vector<double> recent_;   // the last few losses, for the published train loss
   std::int64_t steps_this_run_ = 0;
+  double step_seconds_ = 0;  // inside train_step, this run
   Clock::time_point run_start_;
 };
 
