@@ -155,7 +155,11 @@ inline void write_llm_test_config(std::uint16_t port) {
 }
 
 inline void write_trainer_test_config(const nlohmann::json& extra = nlohmann::json::object()) {
-  nlohmann::json config = {{"resolve_timeout_ms", 60000}, {"connect_timeout_ms", 1000}};
+  // read_timeout_ms: the tiny model answers in milliseconds. A request that lands on a killed
+  // server's old port, now held by a test's squatter, waits this long (a known defect: the
+  // closing note of session 10); 120 s by default made the kill tests slow and flaky.
+  nlohmann::json config = {
+      {"resolve_timeout_ms", 60000}, {"connect_timeout_ms", 1000}, {"read_timeout_ms", 15000}};
   config.update(extra);
   std::filesystem::create_directories(paths::config_dir());
   write_file_atomically(paths::trainer_config(), config.dump(2));
