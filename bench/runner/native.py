@@ -181,16 +181,21 @@ class Native:
         servers = [self.start_tandem("tandem-p3", model=model, threads=threads, parallel=4)]
         try:
             servers.append(self.start_llama_server(model=model, threads=threads, parallel=4))
-            results = p3_rounds(self.stream_exe, servers, self.quick)
-            results.update(model_mb=os.path.getsize(model) / 2**20, threads=threads)
-            results["cache_ram"] = cache_ram(servers[0].port)
-            for s in servers:
-                results[s.name]["loaded_rss_mb"] = s.rss_mb()
-                print(f"  P3 {s.name}: 1 client {results[s.name]['1c']['stream_tps']:.1f} tok/s, "
-                      f"4 clients {results[s.name]['4c']['aggregate_tps']:.1f} tok/s", flush=True)
+            results = self.p3_measure(servers, model, threads, self.quick, "P3")
+            results["cache_ram"] = cache_ram(metrics(servers[0].port))
+            return results
         finally:
             for s in servers:
                 s.stop()
+
+    def p3_measure(self, servers, model, threads, quick, label):
+        """P3's rounds over servers already started, with each one's RSS after them."""
+        results = p3_rounds(self.stream_exe, servers, quick)
+        results.update(model_mb=os.path.getsize(model) / 2**20, threads=threads)
+        for s in servers:
+            results[s.name]["loaded_rss_mb"] = s.rss_mb()
+            print(f"  {label} {s.name}: 1 client {results[s.name]['1c']['stream_tps']:.1f} tok/s, "
+                  f"4 clients {results[s.name]['4c']['aggregate_tps']:.1f} tok/s", flush=True)
         return results
 
     # --- P3 on a software GPU ----------------------------------------------------------------
@@ -209,7 +214,7 @@ class Native:
         servers = [self.start_tandem("tandem-p3", model=model, threads=threads, parallel=4,
                                      extra={"n_gpu_layers": 99}, env=env)]
         try:
-            layers = offloaded_layers(servers[0].port)
+            layers = offloaded_layers(metrics(servers[0].port))
             # llama-server names its layers on the GPU only at a verbose log level, which would
             # slow the run measured: a start of its own shows them (the same options otherwise).
             check = self.start_llama_server(model=model, threads=threads, parallel=4,
@@ -224,26 +229,24 @@ class Native:
             servers.append(self.start_llama_server(model=model, threads=threads, parallel=4,
                                                    exe=llama_server_vulkan, extra=["-ngl", "99"],
                                                    env=env))
-            results = p3_rounds(self.stream_exe, servers, quick=True)
-            results.update(model_mb=os.path.getsize(model) / 2**20, threads=threads,
-                           tandem_gpu_layers=layers, peer_gpu_layers=peer.group(0))
-            for s in servers:
-                results[s.name]["loaded_rss_mb"] = s.rss_mb()
-                print(f"  P3 lavapipe {s.name}: 1 client "
-                      f"{results[s.name]['1c']['stream_tps']:.1f} tok/s, 4 clients "
-                      f"{results[s.name]['4c']['aggregate_tps']:.1f} tok/s", flush=True)
+            results = self.p3_measure(servers, model, threads, True, "P3 lavapipe")
+            results.update(tandem_gpu_layers=layers, peer_gpu_layers=peer.group(0))
+            return results
         finally:
             for s in servers:
                 s.stop()
-        return results
 
 
 LAVAPIPE = "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json"
 
 
-def offloaded_layers(port):
-    """Tandem's own account of its layers on a GPU (/metrics): all of them, or an error."""
-    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+def metrics(port):
+    """Tandem's /metrics text."""
+    return requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+
+
+def offloaded_layers(text):
+    """Tandem's own account of its layers on a GPU (its /metrics): all of them, or an error."""
     total = re.search(r"^tandem_model_layers (\d+)", text, re.M)
     on_gpu = sum(int(n) for n in re.findall(r"^tandem_gpu_layers\{[^}]*\} (\d+)", text, re.M))
     if not total or on_gpu < int(total.group(1)):
@@ -251,9 +254,8 @@ def offloaded_layers(port):
     return f"{on_gpu}/{total.group(1)}"
 
 
-def cache_ram(port):
-    """What Tandem's RAM prompt cache holds after the P3 load, and its hits (/metrics)."""
-    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+def cache_ram(text):
+    """What Tandem's RAM prompt cache holds, and its hits (from its /metrics)."""
     values = {name: float(v) for name, v in
               re.findall(r"^(tandem_cache_ram_\w+) (\S+)$", text, re.M)}
     return {"mib": values.get("tandem_cache_ram_bytes", 0) / 2**20,

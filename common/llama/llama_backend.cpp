@@ -26,47 +26,39 @@ void route_log(ggml_log_level level, const char* text, void*) {
   log::write(ours, "llama: " + line);
 }
 
-// The module's ggml_backend_score (0: this machine cannot run it; none exported: it can).
-std::optional<int> backend_score(const std::filesystem::path& file, std::string& why) {
-  const auto module = platform::open_module(file, why);
-  if (!module) return std::nullopt;
-  using Score = int (*)();
-  auto score = reinterpret_cast<Score>(module->symbol("ggml_backend_score"));
-  return score ? score() : 1;
-}
+// A module scored and still loaded: the one chosen is registered without loading it again.
+struct Candidate {
+  std::filesystem::path file;
+  std::string variant;  // "" for a module without variants
+  int score = 0;
+  platform::Module module;
+};
 
-// ggml_backend_load's steps, with the path as the file system names it (see open_module): the
-// module's registry is registered with ggml, and the module stays loaded.
-ggml_backend_reg_t load_module(const std::filesystem::path& file, std::string& why) {
-  auto module = platform::open_module(file, why);
-  if (!module) return nullptr;
+// ggml_backend_load's steps after the load, with the path as the file system names it (see
+// open_module): the module's registry is registered with ggml, and the module stays loaded.
+ggml_backend_reg_t register_module(Candidate& chosen, std::string& why) {
+  const std::string file = path_utf8(chosen.file);
   using Init = ggml_backend_reg_t (*)();
-  auto init = reinterpret_cast<Init>(module->symbol("ggml_backend_init"));
+  auto init = reinterpret_cast<Init>(chosen.module.symbol("ggml_backend_init"));
   if (!init) {
-    why = path_utf8(file) + " exports no ggml_backend_init: not a ggml backend module";
+    why = file + " exports no ggml_backend_init: not a ggml backend module";
     return nullptr;
   }
   ggml_backend_reg_t reg = init();
   if (!reg) {
-    why = "ggml_backend_init of " + path_utf8(file) + " failed (the log says why)";
+    why = "ggml_backend_init of " + file + " failed (the log says why)";
     return nullptr;
   }
   if (reg->api_version != GGML_BACKEND_API_VERSION) {
-    why = path_utf8(file) + " is built for ggml backend API " + std::to_string(reg->api_version) +
+    why = file + " is built for ggml backend API " + std::to_string(reg->api_version) +
           ", this build has " + std::to_string(GGML_BACKEND_API_VERSION) +
           ": it is from another llama.cpp";
     return nullptr;
   }
   ggml_backend_register(reg);
-  module->keep();
+  chosen.module.keep();
   return reg;
 }
-
-struct Candidate {
-  std::filesystem::path file;
-  std::string variant;  // "" for a module without variants
-  int score = 0;
-};
 
 // The module of `backend` in `folder` this machine runs best, as ggml's own loader picks it
 // (ggml_backend_load_best), but looking in that one folder only.
@@ -83,14 +75,19 @@ std::optional<Candidate> best_module(const std::filesystem::path& folder,
         stem.size(), name.size() - stem.size() - std::string(platform::kModuleSuffix).size());
     if (!rest.empty() && rest[0] != '-') continue;  // ggml-cpu-x.dll or ggml-cpu.dll, not ggml-cpux
     std::string why;
-    const auto score = backend_score(it->path(), why);
-    if (!score) {
+    auto module = platform::open_module(it->path(), why);
+    if (!module) {
       problems += "; " + why;
       continue;
     }
-    TLOG(debug) << "backend module " << name << ": score " << *score;
-    if (*score > 0 && (!best || *score > best->score)) {
-      best = Candidate{it->path(), rest.empty() ? "" : rest.substr(1), *score};
+    // ggml_backend_score: 0, this machine cannot run it; none exported, it can.
+    using Score = int (*)();
+    auto score_of = reinterpret_cast<Score>(module->symbol("ggml_backend_score"));
+    const int score = score_of ? score_of() : 1;
+    TLOG(debug) << "backend module " << name << ": score " << score;
+    if (score > 0 && (!best || score > best->score)) {
+      best.emplace(
+          Candidate{it->path(), rest.empty() ? "" : rest.substr(1), score, std::move(*module)});
     }
   }
   if (error) problems += "; cannot list " + path_utf8(folder) + ": " + error.message();
@@ -112,21 +109,21 @@ std::string cpu_features(ggml_backend_reg_t reg) {
 BackendReport load_backends(const std::filesystem::path& folder) {
   platform::restrict_library_search();
   std::string problems;
-  const auto cpu = best_module(folder, "cpu", problems);
+  auto cpu = best_module(folder, "cpu", problems);
   if (!cpu) {
     throw BackendsMissing("no CPU backend loaded from " + path_utf8(folder) + ": expected " +
                           platform::kModulePrefix + "cpu-*" + platform::kModuleSuffix +
                           " there that this processor runs" + problems);
   }
   std::string why;
-  ggml_backend_reg_t reg = load_module(cpu->file, why);
+  ggml_backend_reg_t reg = register_module(*cpu, why);
   if (!reg) throw BackendsMissing("cannot load the CPU backend: " + why);
   // The GPU backends beside it (ggml-vulkan; ggml-cuda where built) load only where their
   // driver's library exists (vulkan-1.dll, libvulkan.so.1, CUDA's): without one, the CPU.
   for (const char* gpu : {"vulkan", "cuda"}) {
     why.clear();
-    const auto module = best_module(folder, gpu, why);
-    if (module && load_module(module->file, why)) continue;
+    auto module = best_module(folder, gpu, why);
+    if (module && register_module(*module, why)) continue;
     if (module) why = "; " + why;
     if (!why.empty()) {
       TLOG(warning) << "GPU backend " << gpu

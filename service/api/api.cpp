@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <ctime>
-#include <optional>
 
 #include "common/log.h"
 #include "service/api/completion_handlers.h"
@@ -219,14 +218,14 @@ http::Response Api::dispatch(const http::Request& request, std::string_view& rou
         .with_header("Retry-After", "1");
   }
   // A POST's body is parsed here, once: a broken one is a 400 before any model is loaded for it.
-  std::optional<nlohmann::json> body;
-  if (route->method == "POST") body = parse_body(request.body);
-  const nlohmann::json* parsed = body ? &*body : nullptr;
+  const bool post = route->method == "POST";
+  const nlohmann::json body = post ? parse_body(request.body) : nlohmann::json();
+  const nlohmann::json* parsed = post ? &body : nullptr;
   if (route->needs != Needs::model) {
     return route->handler(request,
                           RouteContext{nullptr, router, metrics_, options_, started_, parsed});
   }
-  const ModelChoice choice = read_model_choice(*body);
+  const ModelChoice choice = read_model_choice(body);
   auto lease = std::make_shared<models::ModelRouter::Lease>(
       router->acquire(choice.model, choice.keep_alive));
   http::Response response = route->handler(

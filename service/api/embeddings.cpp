@@ -113,10 +113,6 @@ EmbeddingRequest read_embedding_request(const nlohmann::json& root, int embeddin
   return r;
 }
 
-EmbeddingRequest parse_embedding_request(std::string_view body, int embedding_size) {
-  return read_embedding_request(parse_body(body), embedding_size);
-}
-
 http::Response handle_embeddings(const nlohmann::json& request_body,
                                  inference::CompletionBackend& backend, Metrics& metrics) {
   const EmbeddingRequest parsed = read_embedding_request(request_body, backend.embedding_size());

@@ -3,7 +3,6 @@
 // only at the model's own size; vectors pooled and normalised by inference.
 #pragma once
 
-#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -23,7 +22,6 @@ struct EmbeddingRequest {
 
 // `embedding_size`: the model's, the one value `dimensions` may have.
 EmbeddingRequest read_embedding_request(const nlohmann::json& root, int embedding_size);
-EmbeddingRequest parse_embedding_request(std::string_view body, int embedding_size);
 
 // `request_body`: the request's body, parsed once by the API (parse_body).
 http::Response handle_embeddings(const nlohmann::json& request_body,
